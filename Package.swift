@@ -1,0 +1,64 @@
+// swift-tools-version:6.0
+// Gantry: a GitOps continuous-delivery server. One target per step of the flow in SPEC.md.
+import PackageDescription
+
+// Built-in functions start once per stage: link the Swift runtime statically (1.2 ms vs 4.4 ms start).
+let staticStdlib: [LinkerSetting] = [.unsafeFlags(["-static-stdlib"])]
+
+let package = Package(
+    name: "Gantry",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "gantry", targets: ["gantry"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        // The system's libcrypto (OpenSSL 3) for HMAC, SHA-256 and CRYPTO_memcmp.
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", providers: [.apt(["libssl-dev"])]),
+        // Tiny single-threaded C supervisor between server and function: process group, rlimits, death watch.
+        .executableTarget(name: "gantry-supervise", path: "Sources/Supervisor"),
+
+        .target(name: "Store", path: "Sources/Store"),
+        .target(name: "SQLiteStore", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")],
+                path: "Sources/SQLiteStore"),
+        .target(name: "Ingress", dependencies: ["Store", "COpenSSL"], path: "Sources/Ingress"),
+        .target(name: "Planner", dependencies: ["Store", "FunctionKit", "Yams", .product(name: "Logging", package: "swift-log")],
+                path: "Sources/Planner"),
+        .target(name: "FunctionHost", dependencies: ["FunctionKit", "Yams"], path: "Sources/FunctionHost"),
+        .target(name: "Engine", dependencies: ["Store", "FunctionHost", "FunctionKit", .product(name: "Logging", package: "swift-log")],
+                path: "Sources/Engine"),
+        .target(name: "Server", dependencies: [
+            "Store", "SQLiteStore", "Ingress", "Planner", "Engine", "FunctionHost", "COpenSSL", "Yams",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Sources/Server"),
+        .executableTarget(name: "gantry", dependencies: [
+            "Server", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Sources/CLI"),
+
+        // The kit a function written in Swift uses: read the event, write messages. FoundationEssentials only.
+        .target(name: "FunctionKit", path: "Sources/FunctionKit"),
+        .executableTarget(name: "gantry-fn-wait", dependencies: ["FunctionKit"], path: "functions/wait",
+                          exclude: ["function.yaml"], linkerSettings: staticStdlib),
+        .executableTarget(name: "gantry-fn-wait-approval", dependencies: ["FunctionKit"], path: "functions/wait-approval",
+                          exclude: ["function.yaml"], linkerSettings: staticStdlib),
+        .executableTarget(name: "gantry-fn-script-run", dependencies: ["FunctionKit"], path: "functions/script-run",
+                          exclude: ["function.yaml"], linkerSettings: staticStdlib),
+
+        .testTarget(name: "FunctionHostTests", dependencies: ["FunctionHost", "FunctionKit"], path: "Tests/FunctionHostTests"),
+        .testTarget(name: "FunctionsTests", dependencies: ["FunctionKit"], path: "Tests/FunctionsTests"),
+        .testTarget(name: "IngressTests", dependencies: ["Ingress", "Store"], path: "Tests/IngressTests"),
+        .testTarget(name: "PlannerTests", dependencies: ["Planner", "Store", "FunctionKit"], path: "Tests/PlannerTests"),
+        .testTarget(name: "GantryTests", dependencies: [
+            "Store", "SQLiteStore", "Ingress", "Planner", "Engine", "FunctionHost", "Server", "COpenSSL",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ], path: "Tests/GantryTests"),
+    ]
+)

@@ -1,0 +1,179 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Function protocol v1 (SPEC.md): the event a function reads on stdin. Shared by the host that writes it
+/// and the functions that read it, so the two cannot drift.
+public struct FunctionEvent: Codable, Sendable, Equatable {
+    public var `protocol`: Int
+    public var invocation: InvocationInfo
+    public var deployment: DeploymentInfo
+    public var stage: StageInfo
+    public var checkpoint: JSONValue?
+    public var sources: Sources
+    public var platform: JSONValue
+    /// Approvals recorded for this stage so far (WAIT_APPROVAL reads them).
+    public var approvals: [ApprovalInfo]
+    /// Why a suspended stage was woken (timer, approval, cancel); nil on a first invocation.
+    public var resume: ResumeInfo?
+
+    public struct InvocationInfo: Codable, Sendable, Equatable {
+        public var id: String
+        public var key: String
+        public var attempt: Int
+        public var deadline: String
+        public init(id: String, key: String, attempt: Int, deadline: String) {
+            self.id = id; self.key = key; self.attempt = attempt; self.deadline = deadline
+        }
+    }
+    public struct TriggerInfo: Codable, Sendable, Equatable {
+        public var kind: String
+        public var commitMessage: String
+        public var author: String
+        public init(kind: String, commitMessage: String, author: String) {
+            self.kind = kind; self.commitMessage = commitMessage; self.author = author
+        }
+    }
+    public struct DeploymentInfo: Codable, Sendable, Equatable {
+        public var id: String
+        public var application: String
+        public var commit: String
+        public var runningCommit: String?
+        public var trigger: TriggerInfo
+        public init(id: String, application: String, commit: String, runningCommit: String?, trigger: TriggerInfo) {
+            self.id = id; self.application = application; self.commit = commit
+            self.runningCommit = runningCommit; self.trigger = trigger
+        }
+        // Encode runningCommit as an explicit null (SPEC shows it), not as a missing key.
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id, forKey: .id); try c.encode(application, forKey: .application)
+            try c.encode(commit, forKey: .commit); try c.encode(runningCommit, forKey: .runningCommit)
+            try c.encode(trigger, forKey: .trigger)
+        }
+    }
+    public struct StageInfo: Codable, Sendable, Equatable {
+        public var index: Int
+        public var name: String
+        public var with: JSONValue
+        public var rollback: Bool
+        public init(index: Int, name: String, with: JSONValue, rollback: Bool) {
+            self.index = index; self.name = name; self.with = with; self.rollback = rollback
+        }
+    }
+    public struct Sources: Codable, Sendable, Equatable {
+        public var target: String
+        public var running: String?
+        public init(target: String, running: String?) { self.target = target; self.running = running }
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(target, forKey: .target); try c.encode(running, forKey: .running)
+        }
+    }
+    public struct ApprovalInfo: Codable, Sendable, Equatable {
+        public var by: String
+        public var at: String
+        public init(by: String, at: String) { self.by = by; self.at = at }
+    }
+    public struct ResumeInfo: Codable, Sendable, Equatable {
+        public var reason: String
+        public var by: String?
+        public init(reason: String, by: String? = nil) { self.reason = reason; self.by = by }
+    }
+
+    public init(invocation: InvocationInfo, deployment: DeploymentInfo, stage: StageInfo, checkpoint: JSONValue?,
+                sources: Sources, platform: JSONValue = .object([:]), approvals: [ApprovalInfo] = [],
+                resume: ResumeInfo? = nil) {
+        self.protocol = 1; self.invocation = invocation; self.deployment = deployment; self.stage = stage
+        self.checkpoint = checkpoint; self.sources = sources; self.platform = platform
+        self.approvals = approvals; self.resume = resume
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.protocol = try c.decode(Int.self, forKey: .protocol)
+        invocation = try c.decode(InvocationInfo.self, forKey: .invocation)
+        deployment = try c.decode(DeploymentInfo.self, forKey: .deployment)
+        stage = try c.decode(StageInfo.self, forKey: .stage)
+        checkpoint = try c.decodeIfPresent(JSONValue.self, forKey: .checkpoint).flatMap { $0.isNull ? nil : $0 }
+        sources = try c.decode(Sources.self, forKey: .sources)
+        platform = try c.decodeIfPresent(JSONValue.self, forKey: .platform) ?? .object([:])
+        approvals = try c.decodeIfPresent([ApprovalInfo].self, forKey: .approvals) ?? []
+        resume = try c.decodeIfPresent(ResumeInfo.self, forKey: .resume)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(self.protocol, forKey: .protocol); try c.encode(invocation, forKey: .invocation)
+        try c.encode(deployment, forKey: .deployment); try c.encode(stage, forKey: .stage)
+        try c.encode(checkpoint ?? .null, forKey: .checkpoint); try c.encode(sources, forKey: .sources)
+        try c.encode(platform, forKey: .platform); try c.encode(approvals, forKey: .approvals)
+        try c.encodeIfPresent(resume, forKey: .resume)
+    }
+}
+
+/// The result a function reports as its last stdout line.
+public struct FunctionResult: Codable, Sendable, Equatable {
+    public enum Status: String, Codable, Sendable { case succeeded, failed, suspended, skipped, exited }
+    public var status: Status
+    public var message: String?
+    public var resumeAt: String?
+    public var waitFor: String?
+    public var retryable: Bool?
+    public init(status: Status, message: String? = nil, resumeAt: String? = nil, waitFor: String? = nil,
+                retryable: Bool? = nil) {
+        self.status = status; self.message = message; self.resumeAt = resumeAt; self.waitFor = waitFor
+        self.retryable = retryable
+    }
+}
+
+/// One stdout line of the protocol. Unknown keys are ignored so later protocol parts stay additive.
+public enum FunctionMessage: Sendable, Equatable {
+    case checkpoint(JSONValue)
+    case output([String: String])
+    case result(FunctionResult)
+    case heartbeat
+
+    public struct Malformed: Error, CustomStringConvertible {
+        public let line: String
+        public let why: String
+        public var description: String { "malformed protocol line (\(why)): \(line.prefix(200))" }
+    }
+
+    /// Parses one stdout line.
+    public static func parse(_ line: String) throws -> FunctionMessage {
+        let value: JSONValue
+        do { value = try JSONValue.decode(line) } catch { throw Malformed(line: line, why: "not JSON") }
+        guard let obj = value.object else { throw Malformed(line: line, why: "not a JSON object") }
+        if let cp = obj["checkpoint"] { return .checkpoint(cp) }
+        if let out = obj["output"] {
+            guard let o = out.object else { throw Malformed(line: line, why: "output must be an object") }
+            var strings: [String: String] = [:]
+            for (k, v) in o { strings[k] = v.string ?? v.encoded() }
+            return .output(strings)
+        }
+        if let r = obj["result"] {
+            do {
+                let data = Data(r.encoded().utf8)
+                return .result(try JSONDecoder().decode(FunctionResult.self, from: data))
+            } catch { throw Malformed(line: line, why: "result needs a status of succeeded|failed|suspended|skipped|exited") }
+        }
+        if obj["heartbeat"] != nil { return .heartbeat }
+        throw Malformed(line: line, why: "expected checkpoint, output, result or heartbeat")
+    }
+
+    /// The line a function writes for this message.
+    public func line() -> String {
+        switch self {
+        case .checkpoint(let v): return JSONValue.object(["checkpoint": v]).encoded()
+        case .output(let o): return JSONValue.object(["output": .object(o.mapValues { .string($0) })]).encoded()
+        case .heartbeat: return #"{"heartbeat":true}"#
+        case .result(let r):
+            let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            let body = (try? String(decoding: enc.encode(r), as: UTF8.self)) ?? #"{"status":"failed"}"#
+            return #"{"result":"# + body + "}"
+        }
+    }
+}

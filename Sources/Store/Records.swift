@@ -1,0 +1,218 @@
+import Foundation
+
+/// Status of a whole deployment (SPEC: outside contract, spelled exactly like this).
+public enum DeploymentStatus: String, Codable, Sendable, CaseIterable {
+    case pending = "PENDING", planned = "PLANNED", running = "RUNNING", rollingBack = "ROLLING_BACK"
+    case success = "SUCCESS", failure = "FAILURE", cancelled = "CANCELLED"
+
+    public var isFinal: Bool { self == .success || self == .failure || self == .cancelled }
+    public var isActive: Bool { self == .running || self == .rollingBack }
+}
+
+/// Status of one stage (SPEC: outside contract).
+public enum StageStatus: String, Codable, Sendable, CaseIterable {
+    case notStarted = "NOT_STARTED", running = "RUNNING", suspended = "SUSPENDED", success = "SUCCESS"
+    case failure = "FAILURE", cancelled = "CANCELLED", skipped = "SKIPPED", exited = "EXITED"
+
+    public var isFinal: Bool { !(self == .notStarted || self == .running || self == .suspended) }
+}
+
+public enum TriggerKind: String, Codable, Sendable { case webhook, manual, reconcile }
+
+/// How a deployment is carried out; `auto` lets the planner decide in PipeCD's order.
+public enum SyncStrategy: String, Codable, Sendable { case auto, quickSync = "quick-sync", pipeline }
+
+/// One push, normalized from whatever Git host sent it. Only a hint: the planner resolves the ref with git.
+public struct PushEvent: Codable, Sendable, Equatable {
+    public var provider: String
+    public var repositoryURLs: [String]
+    public var ref: String
+    public var before: String
+    public var after: String
+    public var commitMessage: String
+    public var author: String
+
+    public init(provider: String, repositoryURLs: [String], ref: String, before: String, after: String,
+                commitMessage: String, author: String) {
+        self.provider = provider; self.repositoryURLs = repositoryURLs; self.ref = ref
+        self.before = before; self.after = after; self.commitMessage = commitMessage; self.author = author
+    }
+}
+
+/// Work for the planner: "look at this repository at this commit (or its branch head)".
+public struct NewTrigger: Codable, Sendable, Equatable {
+    public var repository: String          // repository id from the server config
+    public var ref: String                 // refs/heads/<branch>
+    public var commit: String?             // the pushed `after`; nil means "resolve the branch head"
+    public var kind: TriggerKind
+    public var application: String?        // manual sync of one application
+    public var strategy: SyncStrategy
+    public var commitMessage: String
+    public var author: String
+
+    public init(repository: String, ref: String, commit: String?, kind: TriggerKind, application: String? = nil,
+                strategy: SyncStrategy = .auto, commitMessage: String = "", author: String = "") {
+        self.repository = repository; self.ref = ref; self.commit = commit; self.kind = kind
+        self.application = application; self.strategy = strategy
+        self.commitMessage = commitMessage; self.author = author
+    }
+}
+
+public struct Trigger: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var trigger: NewTrigger
+    public var createdAt: Date
+    public init(id: Int64, trigger: NewTrigger, createdAt: Date) { self.id = id; self.trigger = trigger; self.createdAt = createdAt }
+}
+
+/// What ingress hands the store for one delivery: verdict and reason are kept for "why did my push do nothing".
+public struct NewDelivery: Sendable {
+    public var binding: String
+    public var deliveryID: String
+    public var event: String               // e.g. "push", "ping"
+    public var verdict: String             // accepted | ignored
+    public var reason: String
+    public var trigger: NewTrigger?        // nil for ignored deliveries
+    public init(binding: String, deliveryID: String, event: String, verdict: String, reason: String, trigger: NewTrigger?) {
+        self.binding = binding; self.deliveryID = deliveryID; self.event = event
+        self.verdict = verdict; self.reason = reason; self.trigger = trigger
+    }
+}
+
+public enum IngestResult: Sendable, Equatable {
+    case recorded(triggerID: Int64?)
+    case duplicate
+}
+
+/// An application as the planner last saw it in its repository.
+public struct Application: Codable, Sendable, Equatable {
+    public var name: String
+    public var repository: String
+    public var path: String                // directory of the config file, relative to the repository root ("" = root)
+    public var configFile: String          // path of the config file, relative to the repository root
+    public var kind: String                // KubernetesApp, LambdaApp, ... or App (no platform)
+    public var platform: String?           // platform entry name from the server config, if any
+    public var lastTriggeredCommit: String?
+    public var runningCommit: String?      // commit of the last successful deployment
+    public var configError: String?        // set when the config file cannot be used (with its line)
+    public var updatedAt: Date
+
+    public init(name: String, repository: String, path: String, configFile: String, kind: String,
+                platform: String? = nil, lastTriggeredCommit: String? = nil, runningCommit: String? = nil,
+                configError: String? = nil, updatedAt: Date = Date()) {
+        self.name = name; self.repository = repository; self.path = path; self.configFile = configFile
+        self.kind = kind; self.platform = platform; self.lastTriggeredCommit = lastTriggeredCommit
+        self.runningCommit = runningCommit; self.configError = configError; self.updatedAt = updatedAt
+    }
+}
+
+public struct Deployment: Codable, Sendable, Equatable {
+    public var id: String
+    public var application: String
+    public var repository: String
+    public var appPath: String
+    public var platform: String?
+    public var commit: String
+    public var runningCommit: String?
+    public var triggerKind: TriggerKind
+    public var commitMessage: String
+    public var author: String
+    public var strategy: SyncStrategy      // quick-sync or pipeline once planned
+    public var summary: String
+    public var status: DeploymentStatus
+    public var statusReason: String
+    public var autoRollback: Bool
+    public var createdAt: Date
+    public var startedAt: Date?
+    public var completedAt: Date?
+    public var deadline: Date?             // absolute; set when the deployment starts running
+    public var timeoutSeconds: Double
+    public var cancelRequested: Bool
+    public var cancelRollback: Bool
+
+    public init(id: String, application: String, repository: String, appPath: String, platform: String?,
+                commit: String, runningCommit: String?, triggerKind: TriggerKind, commitMessage: String,
+                author: String, strategy: SyncStrategy, summary: String, status: DeploymentStatus = .planned,
+                statusReason: String = "", autoRollback: Bool = true, createdAt: Date = Date(),
+                startedAt: Date? = nil, completedAt: Date? = nil, deadline: Date? = nil,
+                timeoutSeconds: Double = 6 * 3600, cancelRequested: Bool = false, cancelRollback: Bool = true) {
+        self.id = id; self.application = application; self.repository = repository; self.appPath = appPath
+        self.platform = platform; self.commit = commit; self.runningCommit = runningCommit
+        self.triggerKind = triggerKind; self.commitMessage = commitMessage; self.author = author
+        self.strategy = strategy; self.summary = summary; self.status = status; self.statusReason = statusReason
+        self.autoRollback = autoRollback; self.createdAt = createdAt; self.startedAt = startedAt
+        self.completedAt = completedAt; self.deadline = deadline; self.timeoutSeconds = timeoutSeconds
+        self.cancelRequested = cancelRequested; self.cancelRollback = cancelRollback
+    }
+}
+
+public struct Stage: Codable, Sendable, Equatable {
+    public var deploymentID: String
+    public var index: Int
+    public var name: String
+    public var withJSON: String            // the stage's `with:` as a JSON object
+    public var rollback: Bool              // a hidden stage that runs only when the deployment rolls back
+    public var rollbackOf: Int?            // for SCRIPT_RUN_ROLLBACK: the forward stage it undoes
+    public var status: StageStatus
+    public var attempt: Int                // 0 until first invoked; +1 per invocation
+    public var leaseOwner: String?
+    public var leaseExpiry: Date?
+    public var resumeAt: Date?
+    public var waitingFor: String?
+    public var timeoutSeconds: Double?     // stage `timeout`
+    public var deadline: Date?             // absolute, from the first start; never moves on restart
+    public var startedAt: Date?
+    public var completedAt: Date?
+    public var checkpoint: String?         // latest checkpoint JSON of the current attempt chain
+    public var outputs: String             // JSON object
+    public var message: String
+    public var processGroup: Int32?        // of the running attempt, to kill after a crash
+    public var processStart: UInt64?      // start time (clock ticks) of that group's leader
+
+    public init(deploymentID: String, index: Int, name: String, withJSON: String = "{}", rollback: Bool = false,
+                rollbackOf: Int? = nil, status: StageStatus = .notStarted, attempt: Int = 0,
+                timeoutSeconds: Double? = nil) {
+        self.deploymentID = deploymentID; self.index = index; self.name = name; self.withJSON = withJSON
+        self.rollback = rollback; self.rollbackOf = rollbackOf; self.status = status; self.attempt = attempt
+        self.timeoutSeconds = timeoutSeconds; self.outputs = "{}"; self.message = ""
+    }
+}
+
+public struct StageLogLine: Codable, Sendable, Equatable {
+    public var deploymentID: String
+    public var stageIndex: Int
+    public var attempt: Int
+    public var at: Date
+    public var line: String
+    public init(deploymentID: String, stageIndex: Int, attempt: Int, at: Date = Date(), line: String) {
+        self.deploymentID = deploymentID; self.stageIndex = stageIndex; self.attempt = attempt; self.at = at; self.line = line
+    }
+}
+
+public struct Approval: Codable, Sendable, Equatable {
+    public var deploymentID: String
+    public var stageIndex: Int
+    public var approver: String
+    public var at: Date
+    public init(deploymentID: String, stageIndex: Int, approver: String, at: Date = Date()) {
+        self.deploymentID = deploymentID; self.stageIndex = stageIndex; self.approver = approver; self.at = at
+    }
+}
+
+/// A deployment with its stages, in index order.
+public struct DeploymentDetail: Codable, Sendable, Equatable {
+    public var deployment: Deployment
+    public var stages: [Stage]
+    public init(deployment: Deployment, stages: [Stage]) { self.deployment = deployment; self.stages = stages }
+}
+
+/// What the planner decided for one trigger, committed in one transaction.
+public struct PlanOutcome: Sendable {
+    public var triggerID: Int64
+    public var applications: [Application]          // upserted (discovered, errors, lastTriggeredCommit)
+    public var deployments: [DeploymentDetail]      // new, status PLANNED
+    public var note: String                         // why nothing was deployed, if so
+    public init(triggerID: Int64, applications: [Application], deployments: [DeploymentDetail], note: String = "") {
+        self.triggerID = triggerID; self.applications = applications; self.deployments = deployments; self.note = note
+    }
+}

@@ -1,0 +1,2 @@
+import XCTest
+final class FunctionHostTestsPlaceholder: XCTestCase { func testPlaceholder() {} }

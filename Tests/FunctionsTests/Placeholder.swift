@@ -1,0 +1,2 @@
+import XCTest
+final class FunctionsTestsPlaceholder: XCTestCase { func testPlaceholder() {} }
