@@ -1,1 +1,81 @@
-// placeholder
+import Foundation
+import FunctionHost
+import FunctionKit
+import Logging
+import Store
+
+/// Drives deployments: one active deployment per application, one stage at a time, every transition committed
+/// before it takes effect. It sleeps until something wakes it (new deployment, finished invocation, approval,
+/// cancel) or the earliest stored timer is due: no polling loop.
+public actor Engine {
+    public nonisolated let wakeup = Wakeup()
+    let store: any Store
+    let host: FunctionHost
+    let registry: FunctionRegistry
+    let config: EngineConfig
+    let logger: Logger
+
+    struct StageKey: Hashable { let deployment: String; let index: Int }
+    /// Invocations running in this process, by stage.
+    var running: [StageKey: InvocationControl] = [:]
+    /// Approval count each suspended WAIT_APPROVAL last saw, so a new approval re-invokes it exactly once.
+    var approvalsSeen: [StageKey: Int] = [:]
+    var stopping = false
+    var runningTasks: [StageKey: Task<Void, Never>] = [:]
+
+    public init(store: any Store, host: FunctionHost, registry: FunctionRegistry, config: EngineConfig, logger: Logger) {
+        self.store = store; self.host = host; self.registry = registry; self.config = config; self.logger = logger
+    }
+
+    /// Before serving: stages left RUNNING by a dead process get their leftover process groups killed; the next
+    /// tick re-invokes them with attempt + 1 and their last checkpoint. Timers need nothing: they are stored.
+    public func recover() async throws -> Int {
+        let orphans = try await store.orphanedStages(liveOwner: config.owner, now: Date())
+        for stage in orphans {
+            if let group = stage.processGroup, let start = stage.processStart,
+               FunctionHost.killLeftoverGroup(group, leaderStart: start) {
+                logger.warning("killed leftover process group \(group) of \(stage.deploymentID) stage \(stage.index)")
+            }
+            try await store.appendLogs([StageLogLine(deploymentID: stage.deploymentID, stageIndex: stage.index,
+                                                     attempt: stage.attempt,
+                                                     line: "gantry: attempt \(stage.attempt) was interrupted by a server restart; re-invoking")])
+        }
+        return orphans.count
+    }
+
+    /// The engine loop; returns when the surrounding task is cancelled.
+    public func run() async {
+        while !Task.isCancelled && !stopping {
+            var nextDue: Date? = nil
+            do { nextDue = try await tick() } catch {
+                logger.error("engine tick failed: \(error)")
+                nextDue = Date().addingTimeInterval(1)
+            }
+            let timeout = nextDue.map { max(0, $0.timeIntervalSinceNow) + 0.005 }
+            await wakeup.wait(timeout: timeout)
+        }
+    }
+
+    /// Graceful stop: running functions get `shutdown`; their stages stay RUNNING under our (now dead) lease and
+    /// are re-invoked after restart, like a crash but with no lost work.
+    public func shutdown() async {
+        stopping = true
+        for control in running.values { control.stop(.shutdown) }
+        for task in runningTasks.values { await task.value }
+        wakeup.signal()
+    }
+
+    /// One pass over all active deployments. Returns when the engine must look again at the latest.
+    func tick() async throws -> Date? {
+        let now = Date()
+        for d in try await store.activateNextDeployments(now: now) {
+            logger.info("deployment \(d.id) of \(d.application) at \(d.commit.prefix(8)) started")
+        }
+        var due: Date? = nil
+        func soonest(_ date: Date?) { if let date, due == nil || date < due! { due = date } }
+        for detail in try await store.activeDeployments() {
+            soonest(try await advance(detail, now: now))
+        }
+        return due
+    }
+}

@@ -1,1 +1,145 @@
-// placeholder
+import Foundation
+import FunctionKit
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs function invocations (SPEC "Function protocol v1"): one process group per attempt under
+/// `gantry-supervise`, a minimal environment, limits, deadline, output caps, and a report from wait4.
+public final class FunctionHost: Sendable {
+    public let supervisorPath: String
+    public let registry: FunctionRegistry
+    private let serverEnvironment: [String: String]
+
+    public init(supervisorPath: String, registry: FunctionRegistry,
+                serverEnvironment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.supervisorPath = supervisorPath
+        self.registry = registry
+        self.serverEnvironment = serverEnvironment
+    }
+
+    /// Blocking: run off the event loop. Calls `onStarted(F, startTicks)` once the group exists; `onMessage` for
+    /// every checkpoint/output/heartbeat line in order, reading no further stdout until it returns (the caller
+    /// commits checkpoints there); `onLog` with stderr lines and host warnings (batched). The result line is
+    /// returned in the outcome, not passed to `onMessage`.
+    public func run(_ request: InvocationRequest, control: InvocationControl,
+                    onStarted: (Int32, UInt64) -> Void, onMessage: (FunctionMessage) -> Void,
+                    onLog: ([String]) -> Void) -> AttemptOutcome {
+        let spec = request.function
+        let startedAt = Posix.monotonicNow()
+        let allowed = min(spec.timeout, request.deadline.timeIntervalSinceNow)
+        func refuse(_ type: String, _ message: String, limit: String? = nil) -> AttemptOutcome {
+            AttemptOutcome(result: FunctionResult(status: .failed, message: message), errorType: type,
+                           report: AttemptReport(limitHit: limit))
+        }
+        if let reason = control.stopReason {
+            return refuse(reason == .deadline ? "DeadlineExceeded" : reason == .heartbeat ? "HeartbeatTimeout" : "Cancelled",
+                          "stopped (\(reason.rawValue)) before it started")
+        }
+        guard allowed > 0 else {
+            return refuse("DeadlineExceeded", "its deadline \(RFC3339.format(request.deadline)) passed before it started",
+                          limit: "deadline")
+        }
+        guard request.event.count <= OutputCaps.event else {
+            return refuse("LimitExceeded", "the event is \(request.event.count) bytes, over the 1 MiB limit")
+        }
+        let program: String
+        switch registry.resolveExecutable(spec) {
+        case .success(let path): program = path
+        case .failure(let error): return refuse(error.type, error.message)
+        }
+        if let problem = InvocationDirectory.prepare(request.directory) {
+            return refuse("Crashed", problem)
+        }
+        let launch = SupervisorLaunch(supervisorPath: supervisorPath, argv: [program] + spec.command.dropFirst(),
+                                      directory: request.directory, limits: spec.limits,
+                                      environment: environment(for: request))
+        let process: SupervisorProcess
+        do { process = try SupervisorProcess.spawn(launch) } catch {
+            return refuse("Crashed", String(describing: error))
+        }
+        defer { process.closeAll() }
+        let facts = withoutActuallyEscaping(onStarted) { onStarted in
+            withoutActuallyEscaping(onMessage) { onMessage in
+                withoutActuallyEscaping(onLog) { onLog in
+                    AttemptRunner(request: request, control: control, process: process, startedAt: startedAt,
+                                  deadlineAt: startedAt + allowed, onStarted: onStarted, onMessage: onMessage,
+                                  onLog: onLog).run()
+                }
+            }
+        }
+        return OutcomeClassifier.classify(facts, spec: spec, allowedSeconds: allowed)
+    }
+
+    /// The same as `run`, on a dedicated thread (it blocks in poll), awaited.
+    public func invoke(_ request: InvocationRequest, control: InvocationControl,
+                       onStarted: @escaping @Sendable (Int32, UInt64) -> Void,
+                       onMessage: @escaping @Sendable (FunctionMessage) -> Void,
+                       onLog: @escaping @Sendable ([String]) -> Void) async -> AttemptOutcome {
+        await withCheckedContinuation { continuation in
+            let thread = Thread {
+                continuation.resume(returning: self.run(request, control: control, onStarted: onStarted,
+                                                        onMessage: onMessage, onLog: onLog))
+            }
+            thread.name = "gantry-invocation-\(request.id)"
+            thread.start()
+        }
+    }
+
+    /// Crash recovery: SIGKILL group `group` if /proc/<group>/stat's start time equals `leaderStart`, or if the
+    /// leader is gone but the group still exists (a pid cannot be reused while its group exists, so the group is
+    /// still ours). Returns true if something was signalled.
+    public static func killLeftoverGroup(_ group: Int32, leaderStart: UInt64) -> Bool {
+        guard group > 1 else { return false }
+        let leader = ProcStat.read(group)
+        if let leader, leader.startTicks != leaderStart {
+            return false // the pid now belongs to another process: not our group
+        }
+        if kill(-group, SIGKILL) == 0 { return true }
+        // Our leader still runs but left its group (setpgid): it is still ours to kill.
+        return leader != nil && kill(group, SIGKILL) == 0
+    }
+
+    /// PATH, HOME (= the invocation dir), LANG, TMPDIR, GANTRY_CONTROL, the caller's GANTRY_* variables and the
+    /// function's declared `env` names from the server's environment. Nothing else of the server leaks in.
+    func environment(for request: InvocationRequest) -> [String] {
+        var env: [String: String] = [
+            "PATH": serverEnvironment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin",
+            "LANG": serverEnvironment["LANG"] ?? "C.UTF-8",
+        ]
+        for name in request.function.env { if let value = serverEnvironment[name] { env[name] = value } }
+        for (name, value) in request.environment { env[name] = value }
+        env["HOME"] = request.directory
+        env["TMPDIR"] = InvocationDirectory.tmp(request.directory)
+        env["GANTRY_CONTROL"] = InvocationDirectory.control(request.directory)
+        return env.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+    }
+}
+
+/// The fresh working directory of one attempt.
+enum InvocationDirectory {
+    static func tmp(_ dir: String) -> String { (dir as NSString).appendingPathComponent("tmp") }
+    static func control(_ dir: String) -> String { (dir as NSString).appendingPathComponent(".control") }
+
+    /// Creates `dir` (and its parents) with `tmp/` and `.control/` inside; nil on success, else the problem.
+    /// An existing empty directory is accepted; a non-empty one is refused, so no attempt sees another's files.
+    static func prepare(_ dir: String) -> String? {
+        let fm = FileManager.default
+        guard dir.hasPrefix("/") else { return "invocation directory \(dir) is not an absolute path" }
+        var isDir: ObjCBool = false
+        if fm.fileExists(atPath: dir, isDirectory: &isDir) {
+            guard isDir.boolValue else { return "invocation directory \(dir) exists and is not a directory" }
+            let entries = (try? fm.contentsOfDirectory(atPath: dir)) ?? ["?"]
+            guard entries.isEmpty else { return "invocation directory \(dir) already exists and is not empty" }
+        }
+        do {
+            for path in [dir, tmp(dir), control(dir)] {
+                try fm.createDirectory(atPath: path, withIntermediateDirectories: true,
+                                       attributes: [.posixPermissions: 0o700])
+            }
+        } catch {
+            return "cannot create invocation directory \(dir): \(error.localizedDescription)"
+        }
+        return nil
+    }
+}

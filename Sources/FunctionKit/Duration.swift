@@ -13,7 +13,10 @@ public enum DurationText {
 
     /// Seconds in `text`.
     public static func seconds(_ text: String) throws -> Double {
-        let t = text.trimmingCharacters(in: .whitespaces)
+        // FoundationEssentials has no trimmingCharacters(in:).
+        var t = Substring(text)
+        while t.first?.isWhitespace == true { t.removeFirst() }
+        while t.last?.isWhitespace == true { t.removeLast() }
         if let plain = Double(t), plain >= 0 { return plain }
         var total = 0.0, number = "", unit = "", sawAny = false
         func flush() throws {
@@ -57,8 +60,11 @@ public enum DurationText {
 
 /// RFC 3339 timestamps in UTC with milliseconds, the protocol's time format.
 public enum RFC3339 {
+    /// Rounded to the millisecond (the formatter truncates, which made "start + 10 s" print as 9.999 s).
     public static func format(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        let ms = (date.timeIntervalSinceReferenceDate * 1000).rounded()
+        return Date(timeIntervalSinceReferenceDate: (ms + 0.5) / 1000)
+            .formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
     public static func parse(_ text: String) -> Date? {
         if let d = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text) { return d }

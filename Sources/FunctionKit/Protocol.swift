@@ -19,6 +19,11 @@ public struct FunctionEvent: Codable, Sendable, Equatable {
     /// Why a suspended stage was woken (timer, approval, cancel); nil on a first invocation.
     public var resume: ResumeInfo?
 
+    // Spelled out: with both init(from:) and encode(to:) written by hand, Swift synthesizes no CodingKeys.
+    private enum CodingKeys: String, CodingKey {
+        case `protocol`, invocation, deployment, stage, checkpoint, sources, platform, approvals, resume
+    }
+
     public struct InvocationInfo: Codable, Sendable, Equatable {
         public var id: String
         public var key: String

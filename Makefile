@@ -1,0 +1,33 @@
+# Gantry: `make run` starts the demo, `make test` runs the whole suite. Both install what they need first.
+SHELL := /bin/bash
+APT_PACKAGES := libssl-dev libsqlite3-dev libcurl4-openssl-dev git curl openssl procps
+SWIFT_BUILD_FLAGS ?=
+
+.PHONY: run test build release deps bench clean
+
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	swift build $(SWIFT_BUILD_FLAGS)
+
+run: build
+	swift run $(SWIFT_BUILD_FLAGS) gantry demo
+
+test: deps
+	swift build --build-tests $(SWIFT_BUILD_FLAGS)
+	swift test --skip-build $(SWIFT_BUILD_FLAGS)
+
+release: deps
+	swift build -c release
+
+bench: deps
+	bash infra/bench/run.sh
+
+clean:
+	rm -rf .build .gantry .gantry-demo

@@ -1,0 +1,127 @@
+import Foundation
+import FunctionHost
+import FunctionKit
+import Store
+
+extension Engine {
+    /// Moves one active deployment forward as far as it can go now. Returns when it next needs a look.
+    func advance(_ detail: DeploymentDetail, now: Date) async throws -> Date? {
+        let d = detail.deployment
+        // A stage of this deployment is running here: only cancel or a deadline can interrupt it.
+        if let key = running.keys.first(where: { $0.deployment == d.id }) {
+            if d.cancelRequested, d.status == .running { running[key]?.stop(.cancel) }
+            if let deadline = d.deadline, deadline <= now { running[key]?.stop(.deadline) }
+            return d.deadline
+        }
+        if d.status == .running {
+            if d.cancelRequested {
+                try await beginRollback(detail, cancelled: true, reason: "cancelled", now: now)
+                return now
+            }
+            if let deadline = d.deadline, deadline <= now {
+                try await beginRollback(detail, cancelled: false,
+                                        reason: "deployment timed out after \(DurationText.format(d.timeoutSeconds))", now: now)
+                return now
+            }
+            return try await advanceForward(detail, now: now)
+        }
+        return try await advanceRollback(detail, now: now)
+    }
+
+    private func advanceForward(_ detail: DeploymentDetail, now: Date) async throws -> Date? {
+        let d = detail.deployment
+        let forward = detail.stages.filter { !$0.rollback }
+        if let failed = forward.first(where: { $0.status == .failure }) {
+            try await beginRollback(detail, cancelled: false, reason: "stage \(failed.name) failed: \(failed.message)", now: now)
+            return now
+        }
+        if forward.contains(where: { $0.status == .exited }) || forward.allSatisfy({ $0.status.isFinal }) {
+            try await finish(detail, status: .success, reason: "", now: now)
+            return nil
+        }
+        guard let stage = forward.first(where: { !$0.status.isFinal }) else { return nil }
+        return try await step(stage, of: d, now: now)
+    }
+
+    private func advanceRollback(_ detail: DeploymentDetail, now: Date) async throws -> Date? {
+        let d = detail.deployment
+        for stage in detail.stages where stage.rollback && !stage.status.isFinal {
+            // Undo only what was started: a SCRIPT_RUN that never ran has nothing to roll back.
+            if let of = stage.rollbackOf, let forward = detail.stages.first(where: { $0.index == of }),
+               forward.attempt == 0 {
+                try await store.setStageStatus(deploymentID: d.id, index: stage.index, status: .skipped,
+                                               message: "\(forward.name) never ran", now: now)
+                continue
+            }
+            return try await step(stage, of: d, now: now)
+        }
+        let final: DeploymentStatus = d.cancelRequested ? .cancelled : .failure
+        try await finish(detail, status: final, reason: d.statusReason, now: now)
+        return nil
+    }
+
+    /// Runs, resumes or re-invokes one stage, or tells when it is due.
+    private func step(_ stage: Stage, of d: Deployment, now: Date) async throws -> Date? {
+        let key = StageKey(deployment: d.id, index: stage.index)
+        switch stage.status {
+        case .notStarted:
+            try await start(stage, of: d, resume: nil, now: now)
+        case .running:
+            // RUNNING but not ours: its process died with a previous server. Re-invoke with its checkpoint.
+            try await start(stage, of: d, resume: FunctionEvent.ResumeInfo(reason: "recovery"), now: now)
+        case .suspended:
+            if let at = stage.resumeAt, at <= now {
+                try await start(stage, of: d, resume: FunctionEvent.ResumeInfo(reason: "timer"), now: now)
+            } else if stage.waitingFor == "approval" {
+                let approvals = try await store.approvals(deploymentID: d.id, stageIndex: stage.index)
+                if approvals.count > (approvalsSeen[key] ?? 0) {
+                    try await start(stage, of: d, resume: FunctionEvent.ResumeInfo(reason: "approval",
+                                                                                   by: approvals.last?.approver), now: now)
+                    return nil
+                }
+                return stage.resumeAt
+            } else {
+                return stage.resumeAt
+            }
+        default:
+            break
+        }
+        return nil
+    }
+
+    /// Forward stages that will not run now are CANCELLED; then the hidden rollback stages run, if any.
+    func beginRollback(_ detail: DeploymentDetail, cancelled: Bool, reason: String, now: Date) async throws {
+        let d = detail.deployment
+        for stage in detail.stages where !stage.rollback && !stage.status.isFinal {
+            try await store.setStageStatus(deploymentID: d.id, index: stage.index, status: .cancelled,
+                                           message: cancelled ? "cancelled" : "not run: \(reason)", now: now)
+        }
+        let hasRollback = detail.stages.contains { $0.rollback }
+        let wantsRollback = cancelled ? d.cancelRollback : d.autoRollback
+        if hasRollback && wantsRollback {
+            logger.info("deployment \(d.id) rolling back: \(reason)")
+            try await store.updateDeployment(id: d.id, status: .rollingBack, reason: reason, now: now)
+        } else {
+            for stage in detail.stages where stage.rollback && !stage.status.isFinal {
+                try await store.setStageStatus(deploymentID: d.id, index: stage.index, status: .skipped,
+                                               message: "no rollback", now: now)
+            }
+            try await store.updateDeployment(id: d.id, status: cancelled ? .cancelled : .failure, reason: reason, now: now)
+        }
+        wakeup.signal()
+    }
+
+    func finish(_ detail: DeploymentDetail, status: DeploymentStatus, reason: String, now: Date) async throws {
+        let d = detail.deployment
+        for stage in detail.stages where !stage.status.isFinal {
+            try await store.setStageStatus(deploymentID: d.id, index: stage.index,
+                                           status: stage.rollback || status == .success ? .skipped : .cancelled,
+                                           message: "", now: now)
+        }
+        try await store.updateDeployment(id: d.id, status: status, reason: reason, now: now)
+        for stage in detail.stages { approvalsSeen[StageKey(deployment: d.id, index: stage.index)] = nil }
+        logger.info("deployment \(d.id) of \(d.application) finished: \(status.rawValue) \(reason)")
+        // Another planned deployment of this application may be waiting for this one.
+        wakeup.signal()
+    }
+}

@@ -1,0 +1,355 @@
+import Foundation
+import FunctionKit
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Output caps (SPEC protocol v1, part 2). Exceeding one kills the function's group: the server stays healthy.
+enum OutputCaps {
+    static let stdoutTotal = 16 << 20
+    static let stdoutLine = 1 << 20
+    static let stderrTotal = 10 << 20
+    /// Longer stderr lines are split into several log lines rather than buffered.
+    static let stderrLine = 64 << 10
+    static let event = 1 << 20
+    /// Stderr lines kept for messages and memory-exhaustion detection.
+    static let stderrTailLines = 20
+    static let stderrTailLineLength = 2048
+    /// How long to wait for stdout/stderr EOF after the supervisor has exited (something that escaped the
+    /// function's group may still hold the pipes).
+    static let drainSeconds = 2.0
+    static let maxMalformedWarnings = 100
+}
+
+/// The supervisor's final line: the function's rusage from wait4.
+struct SupervisorReport: Equatable {
+    var wallMs: Int, cpuMs: Int, maxRssKiB: Int
+    var exitCode: Int32?, signal: Int32?
+}
+
+/// Everything the attempt produced, before it is classified into an outcome.
+struct AttemptFacts {
+    var report: SupervisorReport?
+    var supervisorError: String?
+    var ownWallMs: Int = 0
+    var stopReason: StopReason?
+    var result: FunctionResult?
+    /// A result line was read before any stop was requested: the function finished its work.
+    var resultBeforeStop = false
+    var outputLimit: String?
+    var stderrTail: [String] = []
+}
+
+/// Runs one started supervisor to its end on the calling thread: feeds stdin, reads stdout (protocol messages,
+/// one at a time), stderr (log), the status pipe, the control self-pipe, and enforces deadline, heartbeat and
+/// output caps. One poll(2) loop; it wakes only for data or for its next timer.
+final class AttemptRunner {
+    private let request: InvocationRequest
+    private let control: InvocationControl
+    private let process: SupervisorProcess
+    private let onStarted: (Int32, UInt64) -> Void
+    private let onMessage: (FunctionMessage) -> Void
+    private let onLog: ([String]) -> Void
+
+    private let startedAt: Double
+    private let deadlineAt: Double
+    private var facts = AttemptFacts()
+
+    private var group: Int32?
+    /// The supervisor reported the function's exit (or died): group F may no longer be signalled.
+    private var groupGone = false
+    private var killPending = false
+    private var killAt: Double?
+    private var drainUntil: Double?
+    private var lastMessageAt: Double
+    private var stdinOffset = 0
+    private var stdoutBytes = 0, stderrBytes = 0
+    private var malformedLines = 0
+    private var stdoutLines = LineSplitter(maxLine: OutputCaps.stdoutLine, overflow: .failLine)
+    private var stderrLines = LineSplitter(maxLine: OutputCaps.stderrLine, overflow: .splitLine)
+    private var statusLines = LineSplitter(maxLine: 64 << 10, overflow: .splitLine)
+    private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 1)
+
+    init(request: InvocationRequest, control: InvocationControl, process: SupervisorProcess, startedAt: Double,
+         deadlineAt: Double, onStarted: @escaping (Int32, UInt64) -> Void,
+         onMessage: @escaping (FunctionMessage) -> Void, onLog: @escaping ([String]) -> Void) {
+        self.request = request; self.control = control; self.process = process
+        self.startedAt = startedAt; self.deadlineAt = deadlineAt; self.lastMessageAt = startedAt
+        self.onStarted = onStarted; self.onMessage = onMessage; self.onLog = onLog
+    }
+
+    deinit { buffer.deallocate() }
+
+    func run() -> AttemptFacts {
+        if let reason = control.stopReason { beginStop(reason) }
+        while process.statusRead >= 0 || process.stdoutRead >= 0 || process.stderrRead >= 0 {
+            fireTimers(now: Posix.monotonicNow())
+            var fds: [pollfd] = []
+            func watch(_ fd: Int32, _ events: Int32) { if fd >= 0 { fds.append(pollfd(fd: fd, events: Int16(events), revents: 0)) } }
+            watch(control.wakeRead, POLLIN)
+            watch(process.statusRead, POLLIN)
+            watch(process.stdoutRead, POLLIN)
+            watch(process.stderrRead, POLLIN)
+            watch(process.stdinWrite, POLLOUT)
+            if process.statusRead < 0 && process.stdoutRead < 0 && process.stderrRead < 0 { break }
+            let n = poll(&fds, nfds_t(fds.count), pollTimeout(now: Posix.monotonicNow()))
+            if n < 0 && errno != EINTR { break }
+            if n <= 0 { continue }
+            let ready = Set(fds.filter { $0.revents != 0 }.map(\.fd))
+            // Status first: it names group F, which every kill below needs.
+            if ready.contains(control.wakeRead) { drainWakePipe() }
+            if process.statusRead >= 0, ready.contains(process.statusRead) { readStatus() }
+            if process.stdinWrite >= 0, ready.contains(process.stdinWrite) { writeStdin() }
+            if process.stdoutRead >= 0, ready.contains(process.stdoutRead) { readStdout() }
+            if process.stderrRead >= 0, ready.contains(process.stderrRead) { readStderr() }
+        }
+        if process.stdinWrite >= 0 { close(process.stdinWrite); process.stdinWrite = -1 }
+        facts.ownWallMs = Int((Posix.monotonicNow() - startedAt) * 1000)
+        return facts
+    }
+
+    // MARK: timers
+
+    private func fireTimers(now: Double) {
+        if !groupGone, facts.stopReason == nil {
+            if now >= deadlineAt { beginStop(.deadline) }
+            else if let hb = request.function.heartbeatTimeout, now - lastMessageAt >= hb { beginStop(.heartbeat) }
+        }
+        if let at = killAt, now >= at {
+            killAt = nil
+            signalGroup(SIGKILL)
+        }
+        if let until = drainUntil, now >= until {
+            drainUntil = nil
+            closeStdout(flush: true)
+            closeStderr(flush: true)
+        }
+    }
+
+    private func pollTimeout(now: Double) -> Int32 {
+        var next: Double?
+        func consider(_ t: Double?) { if let t { next = min(next ?? t, t) } }
+        if !groupGone, facts.stopReason == nil {
+            consider(deadlineAt)
+            if let hb = request.function.heartbeatTimeout { consider(lastMessageAt + hb) }
+        }
+        consider(killAt)
+        consider(drainUntil)
+        guard let next else { return -1 }
+        return Int32(max(0, min(3_600_000, ((next - now) * 1000).rounded(.up))))
+    }
+
+    // MARK: stopping
+
+    /// Cancel, deadline, shutdown, heartbeat: tell the function why, then SIGTERM, then SIGKILL after the grace.
+    private func beginStop(_ reason: StopReason) {
+        guard facts.stopReason == nil, facts.outputLimit == nil, !groupGone else { return }
+        facts.stopReason = reason
+        facts.resultBeforeStop = facts.result != nil
+        writeStopFile(reason)
+        if group != nil { sendTerm() }
+    }
+
+    private func sendTerm() {
+        signalGroup(SIGTERM)
+        killAt = Posix.monotonicNow() + request.function.gracePeriod
+    }
+
+    /// $GANTRY_CONTROL/stop, written whole (temp file + rename) so the function never reads half of it.
+    private func writeStopFile(_ reason: StopReason) {
+        let dir = (request.directory as NSString).appendingPathComponent(".control")
+        let final = (dir as NSString).appendingPathComponent("stop")
+        let temp = final + ".tmp"
+        let body = Data(#"{"reason":"\#(reason.rawValue)"}"#.utf8 + [UInt8(ascii: "\n")])
+        if FileManager.default.createFile(atPath: temp, contents: body) { _ = rename(temp, final) }
+    }
+
+    private func exceedOutputCap(_ message: String) {
+        guard facts.outputLimit == nil else { return }
+        facts.outputLimit = message
+        closeStdout(flush: false)
+        closeStderr(flush: false)
+        if group != nil { signalGroup(SIGKILL) } else { killPending = true }
+    }
+
+    private func signalGroup(_ signal: Int32) {
+        guard let group, !groupGone else { return }
+        kill(-group, signal)
+    }
+
+    // MARK: pipes
+
+    private func drainWakePipe() {
+        while read(control.wakeRead, buffer.baseAddress, buffer.count) > 0 {}
+        if let reason = control.stopReason { beginStop(reason) }
+    }
+
+    /// Reads what is available now (bounded per wake-up so one busy pipe cannot starve the others).
+    /// Returns false at EOF or on error.
+    private func readAvailable(_ fd: Int32, _ consume: (UnsafeRawBufferPointer) -> Void) -> Bool {
+        for _ in 0..<8 {
+            let n = read(fd, buffer.baseAddress, buffer.count)
+            if n > 0 { consume(UnsafeRawBufferPointer(rebasing: buffer[..<n])); continue }
+            if n < 0 && (errno == EAGAIN || errno == EINTR) { return true }
+            return false
+        }
+        return true
+    }
+
+    private func writeStdin() {
+        let event = request.event
+        if stdinOffset < event.count {
+            let (n, code) = event.withUnsafeBytes { bytes in
+                Posix.writeWithoutSigpipe(process.stdinWrite, bytes.baseAddress! + stdinOffset, bytes.count - stdinOffset)
+            }
+            if n > 0 { stdinOffset += n }
+            if n < 0 && code == EAGAIN { return }
+            if n < 0 { stdinOffset = event.count } // EPIPE: the function stopped reading; that is its business
+        }
+        if stdinOffset >= event.count {
+            close(process.stdinWrite)
+            process.stdinWrite = -1
+        }
+    }
+
+    private func readStatus() {
+        let open = readAvailable(process.statusRead) { bytes in
+            _ = statusLines.feed(bytes) { handleStatusLine(String(decoding: $0, as: UTF8.self)) }
+        }
+        guard !open else { return }
+        statusLines.finish { handleStatusLine(String(decoding: $0, as: UTF8.self)) }
+        close(process.statusRead)
+        process.statusRead = -1
+        // EOF: the supervisor has exited. Without its final report it died: kill the function ourselves.
+        if facts.report == nil { signalGroup(SIGKILL) }
+        groupGone = true
+        killAt = nil
+        reapSupervisor()
+        drainUntil = Posix.monotonicNow() + OutputCaps.drainSeconds
+    }
+
+    private func handleStatusLine(_ line: String) {
+        guard let value = try? JSONValue.decode(line) else { return }
+        if let started = value["started"]?.number {
+            let f = Int32(started)
+            group = f
+            onStarted(f, UInt64(value["startTicks"]?.number ?? 0))
+            if killPending { signalGroup(SIGKILL) } else if facts.stopReason != nil { sendTerm() }
+        } else if let error = value["error"]?.string {
+            facts.supervisorError = error
+        } else if let wall = value["wallMs"]?.number {
+            facts.report = SupervisorReport(
+                wallMs: Int(wall), cpuMs: Int(value["cpuMs"]?.number ?? 0), maxRssKiB: Int(value["maxRssKiB"]?.number ?? 0),
+                exitCode: value["exitCode"]?.number.map { Int32($0) }, signal: value["signal"]?.number.map { Int32($0) })
+            groupGone = true // the supervisor has reaped F and killed its group
+            killAt = nil
+        }
+    }
+
+    private func reapSupervisor() {
+        var status: Int32 = 0
+        while waitpid(process.pid, &status, 0) < 0 && errno == EINTR {}
+    }
+
+    private func readStdout() {
+        var overflow = false
+        let open = readAvailable(process.stdoutRead) { bytes in
+            guard !overflow, facts.outputLimit == nil else { return }
+            stdoutBytes += bytes.count
+            if stdoutBytes > OutputCaps.stdoutTotal {
+                overflow = true
+                exceedOutputCap("stdout exceeded the 16 MiB limit per attempt")
+                return
+            }
+            if !stdoutLines.feed(bytes, line: { handleStdoutLine($0) }) {
+                overflow = true
+                exceedOutputCap("a stdout line exceeded the 1 MiB limit")
+            }
+        }
+        if !open { closeStdout(flush: true) }
+    }
+
+    private func closeStdout(flush: Bool) {
+        guard process.stdoutRead >= 0 else { return }
+        if flush, facts.outputLimit == nil { stdoutLines.finish { handleStdoutLine($0) } }
+        close(process.stdoutRead)
+        process.stdoutRead = -1
+    }
+
+    private func handleStdoutLine(_ bytes: UnsafeRawBufferPointer) {
+        guard facts.outputLimit == nil else { return }
+        let isBlank: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+        guard let first = bytes.first(where: { !isBlank($0) }) else { return } // empty line
+        lastMessageAt = Posix.monotonicNow() // every stdout message is a heartbeat
+        // Cheap check first: a flood of non-JSON lines must not cost a JSON parse (or a String) each.
+        guard first == UInt8(ascii: "{") else {
+            warnMalformed { "malformed protocol line (not a JSON object): \(Self.preview(bytes))" }
+            return
+        }
+        let line = String(decoding: bytes, as: UTF8.self)
+        if facts.result != nil {
+            onLog(["warning: ignored stdout line after the result: \(line.prefix(200))"])
+            return
+        }
+        do {
+            let message = try FunctionMessage.parse(line)
+            if case .result(let r) = message { facts.result = r } else { onMessage(message) }
+        } catch {
+            warnMalformed { String(describing: error) }
+        }
+    }
+
+    /// Malformed lines are logged as warnings, the first `maxMalformedWarnings` of them: a function printing
+    /// garbage must not turn into millions of log lines.
+    private func warnMalformed(_ text: () -> String) {
+        malformedLines += 1
+        if malformedLines <= OutputCaps.maxMalformedWarnings {
+            onLog(["warning: \(text())"])
+        } else if malformedLines == OutputCaps.maxMalformedWarnings + 1 {
+            onLog(["warning: more malformed stdout lines follow; they are not logged"])
+        }
+    }
+
+    private static func preview(_ bytes: UnsafeRawBufferPointer) -> String {
+        String(decoding: bytes.prefix(200), as: UTF8.self)
+    }
+
+    private func readStderr() {
+        var batch: [String] = []
+        var overflow = false
+        let open = readAvailable(process.stderrRead) { bytes in
+            guard !overflow, facts.outputLimit == nil else { return }
+            stderrBytes += bytes.count
+            if stderrBytes > OutputCaps.stderrTotal {
+                overflow = true
+                return
+            }
+            _ = stderrLines.feed(bytes) { batch.append(String(decoding: $0, as: UTF8.self)) }
+        }
+        deliverLog(batch)
+        if overflow { exceedOutputCap("stderr exceeded the 10 MiB limit per attempt") }
+        if !open { closeStderr(flush: true) }
+    }
+
+    private func closeStderr(flush: Bool) {
+        guard process.stderrRead >= 0 else { return }
+        if flush, facts.outputLimit == nil {
+            var last: [String] = []
+            stderrLines.finish { last.append(String(decoding: $0, as: UTF8.self)) }
+            deliverLog(last)
+        }
+        close(process.stderrRead)
+        process.stderrRead = -1
+    }
+
+    private func deliverLog(_ lines: [String]) {
+        guard !lines.isEmpty else { return }
+        for line in lines where !line.isEmpty {
+            facts.stderrTail.append(String(line.prefix(OutputCaps.stderrTailLineLength)))
+        }
+        if facts.stderrTail.count > OutputCaps.stderrTailLines {
+            facts.stderrTail.removeFirst(facts.stderrTail.count - OutputCaps.stderrTailLines)
+        }
+        onLog(lines)
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import FunctionKit
+import Yams
+
+/// Reads one `function.yaml` into a `FunctionSpec`. Every problem names the file and the YAML line, and a
+/// bad value is a problem entry, never a crash. Unknown keys are ignored so later protocol parts stay additive.
+enum FunctionYAML {
+    struct Problems: Error { var messages: [String] }
+
+    static func parse(_ text: String, file: String, folder: String) -> Result<FunctionSpec, Problems> {
+        let root: Node?
+        do { root = try Yams.compose(yaml: text) } catch { return .failure(Problems(messages: [describe(error, file: file)])) }
+        guard let root, let map = root.mapping else {
+            return .failure(Problems(messages: ["\(file):\(root?.mark?.line ?? 1): function.yaml must be a mapping (name, stages, command, ...)"]))
+        }
+        var reader = FieldReader(file: file, map: map, rootLine: root.mark?.line ?? 1)
+        let folderName = URL(fileURLWithPath: folder).lastPathComponent
+        let name = reader.string("name") ?? folderName
+        let stages = reader.strings("stages", required: true) ?? []
+        let command = reader.strings("command", required: true) ?? []
+        if reader.node("command") != nil, command.isEmpty, reader.problems.isEmpty {
+            reader.problems.append("\(file):\(reader.line(of: "command")): command must name a program")
+        }
+        var spec = FunctionSpec(name: name, stages: stages, command: command, folder: folder)
+        spec.timeout = reader.duration("timeout") ?? FunctionSpec.defaultTimeout
+        spec.gracePeriod = reader.duration("gracePeriod") ?? FunctionSpec.defaultGracePeriod
+        spec.heartbeatTimeout = reader.duration("heartbeatTimeout")
+        spec.env = reader.strings("env", required: false) ?? []
+        spec.platform = reader.string("platform")
+        if let limitsNode = reader.node("limits") {
+            if let limits = limitsNode.mapping {
+                var sub = FieldReader(file: file, map: limits, rootLine: limitsNode.mark?.line ?? 1)
+                spec.limits.memoryBytes = sub.size("memory")
+                spec.limits.cpuSeconds = sub.count("cpuSeconds", allowDuration: true)
+                spec.limits.openFiles = sub.count("openFiles", allowDuration: false)
+                reader.problems += sub.problems
+            } else {
+                reader.problems.append("\(file):\(limitsNode.mark?.line ?? 1): limits must be a mapping like {memory: 256Mi, cpuSeconds: 60, openFiles: 256}")
+            }
+        }
+        if spec.timeout <= 0 {
+            reader.problems.append("\(file):\(reader.line(of: "timeout")): timeout must be more than 0")
+        }
+        return reader.problems.isEmpty ? .success(spec) : .failure(Problems(messages: reader.problems))
+    }
+
+    /// "file:LINE: problem" from a Yams error.
+    static func describe(_ error: Error, file: String) -> String {
+        if let y = error as? YamlError {
+            switch y {
+            case let .scanner(_, problem, mark, _), let .parser(_, problem, mark, _), let .composer(_, problem, mark, _):
+                return "\(file):\(mark.line): invalid YAML: \(problem)"
+            case let .duplicatedKeysInMapping(duplicates, context):
+                return "\(file):\(context.mark.line): duplicate key(s) \(duplicates.sorted().joined(separator: ", "))"
+            default:
+                break
+            }
+        }
+        let first = String(describing: error).split(separator: "\n").first.map(String.init) ?? "unreadable"
+        return "\(file): invalid YAML: \(first)"
+    }
+}
+
+/// Typed access to one YAML mapping, collecting problems with line numbers instead of throwing.
+private struct FieldReader {
+    let file: String
+    let map: Node.Mapping
+    let rootLine: Int
+    var problems: [String] = []
+
+    init(file: String, map: Node.Mapping, rootLine: Int) {
+        self.file = file; self.map = map; self.rootLine = rootLine
+    }
+
+    func node(_ key: String) -> Node? {
+        guard let n = map[key] else { return nil }
+        if let s = n.scalar, s.style == .plain, n.null != nil {
+            return nil // `key:` with no value means "not set"
+        }
+        return n
+    }
+
+    func line(of key: String) -> Int { map[key]?.mark?.line ?? rootLine }
+
+    private mutating func problem(_ key: String, _ text: String) {
+        problems.append("\(file):\(line(of: key)): \(key): \(text)")
+    }
+
+    mutating func string(_ key: String) -> String? {
+        guard let n = node(key) else { return nil }
+        guard let s = n.scalar?.string, !s.isEmpty else { problem(key, "must be a text value"); return nil }
+        return s
+    }
+
+    /// A list of strings; a single string is taken as a one-element list.
+    mutating func strings(_ key: String, required: Bool) -> [String]? {
+        guard let n = node(key) else {
+            if required { problems.append("\(file):\(rootLine): \(key) is missing") }
+            return nil
+        }
+        if let s = n.scalar?.string { return [s] }
+        guard let seq = n.sequence else { problem(key, "must be a list of text values"); return nil }
+        var out: [String] = []
+        for item in seq {
+            guard let s = item.scalar?.string else {
+                problems.append("\(file):\(item.mark?.line ?? line(of: key)): \(key): every item must be a text value")
+                return nil
+            }
+            out.append(s)
+        }
+        return out
+    }
+
+    /// Seconds from "5m" / "1h30m" / a bare number.
+    mutating func duration(_ key: String) -> Double? {
+        guard let n = node(key) else { return nil }
+        guard let s = n.scalar?.string else { problem(key, "must be a duration like 30s or 5m"); return nil }
+        do { return try DurationText.seconds(s) } catch { problem(key, String(describing: error)); return nil }
+    }
+
+    mutating func size(_ key: String) -> UInt64? {
+        guard let n = node(key) else { return nil }
+        guard let s = n.scalar?.string else { problem(key, "must be a size like 256Mi"); return nil }
+        do { return try ByteSize.bytes(s) } catch { problem(key, String(describing: error)); return nil }
+    }
+
+    /// A positive whole number; with `allowDuration`, "60s" / "1m" are accepted too (as seconds).
+    mutating func count(_ key: String, allowDuration: Bool) -> UInt64? {
+        guard let n = node(key) else { return nil }
+        let s = n.scalar?.string ?? ""
+        if let v = UInt64(s), v > 0 { return v }
+        if allowDuration, let seconds = try? DurationText.seconds(s), seconds >= 1 { return UInt64(seconds.rounded(.up)) }
+        problem(key, "must be a positive whole number, got \"\(s)\"")
+        return nil
+    }
+}

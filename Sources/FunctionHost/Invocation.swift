@@ -1,0 +1,57 @@
+import Foundation
+import FunctionKit
+
+/// One attempt to run a function: what the engine hands the host.
+public struct InvocationRequest: Sendable {
+    public var id: String
+    public var function: FunctionSpec
+    /// JSON written to the function's stdin, after which stdin is closed.
+    public var event: Data
+    /// The host creates it fresh (fails if it exists and is not empty), with `tmp/` and `.control/` inside.
+    public var directory: String
+    /// GANTRY_* variables from the caller, passed to the function as they are.
+    public var environment: [String: String]
+    /// Absolute deadline of this attempt; the host also caps it at start + `function.timeout`.
+    public var deadline: Date
+
+    public init(id: String, function: FunctionSpec, event: Data, directory: String,
+                environment: [String: String] = [:], deadline: Date) {
+        self.id = id; self.function = function; self.event = event; self.directory = directory
+        self.environment = environment; self.deadline = deadline
+    }
+}
+
+/// Written by the host from the supervisor's wait4 rusage, never taken from the function's stdout.
+public struct AttemptReport: Codable, Sendable, Equatable {
+    public var wallMs: Int
+    public var cpuMs: Int
+    public var maxRssKiB: Int
+    public var exitCode: Int32?
+    public var signal: Int32?
+    /// Which limit ended the attempt: "memory", "cpu", "output", "deadline", "heartbeat"; nil if none.
+    public var limitHit: String?
+
+    public init(wallMs: Int = 0, cpuMs: Int = 0, maxRssKiB: Int = 0, exitCode: Int32? = nil, signal: Int32? = nil,
+                limitHit: String? = nil) {
+        self.wallMs = wallMs; self.cpuMs = cpuMs; self.maxRssKiB = maxRssKiB
+        self.exitCode = exitCode; self.signal = signal; self.limitHit = limitHit
+    }
+}
+
+/// What one attempt came to.
+public struct AttemptOutcome: Sendable {
+    public var result: FunctionResult
+    /// nil on success; else DeadlineExceeded, MemoryLimit, CpuLimit, OutputLimit, LimitExceeded, HeartbeatTimeout,
+    /// Crashed, Cancelled, MissingTool or ProtocolError.
+    public var errorType: String?
+    public var report: AttemptReport
+
+    public init(result: FunctionResult, errorType: String?, report: AttemptReport) {
+        self.result = result; self.errorType = errorType; self.report = report
+    }
+}
+
+/// Why the host stops a running function; written to `$GANTRY_CONTROL/stop` before SIGTERM.
+public enum StopReason: String, Sendable {
+    case cancel, deadline, shutdown, heartbeat
+}

@@ -1,0 +1,81 @@
+import FunctionKit
+
+/// An application config file (`app.gantry.yaml`, `app.pipecd.yaml`, `.pipe.yaml`, `*.pipecd.yaml`) as the
+/// planner uses it. PipeCD's field names; fields the planner has no use for are ignored when parsing.
+struct AppConfig: Sendable, Equatable {
+    var apiVersion: String
+    var kind: AppKind
+    var name: String?
+    var labels: [String: String] = [:]
+    /// spec.platform: the name of a platform from the server config.
+    var platform: String?
+    var stages: [StageConfig] = []
+    var alwaysUsePipeline = false
+    var autoRollback = true
+    var commitMatcher = CommitMatcher()
+    var onCommit = OnCommitTrigger()
+    /// spec.timeout: the whole deployment's deadline.
+    var timeoutSeconds: Double = 6 * 3600
+
+    var hasPipeline: Bool { !stages.isEmpty }
+}
+
+struct StageConfig: Sendable, Equatable {
+    var name: String
+    var id: String?
+    /// The stage's `with:` as a JSON object, passed to its function unchanged.
+    var with: JSONValue = .object([:])
+    var timeoutSeconds: Double?
+}
+
+/// spec.commitMatcher: regular expressions matched against the commit message.
+struct CommitMatcher: Sendable, Equatable {
+    var quickSync: String?
+    var pipeline: String?
+}
+
+/// spec.trigger.onCommit.
+struct OnCommitTrigger: Sendable, Equatable {
+    var disabled = false
+    var paths: [String] = []
+    var ignores: [String] = []
+}
+
+/// The kinds of application, each with the platform kind it deploys to and its quick-sync stage.
+struct AppKind: Sendable, Equatable {
+    var name: String
+    var platformKind: String?
+    var syncStage: String?
+
+    /// `App` (gantry.dev/v1 only): no platform, so no quick sync; the pipeline's stages are the deployment.
+    static let generic = AppKind(name: "App", platformKind: nil, syncStage: nil)
+    static let platformKinds: [AppKind] = [
+        AppKind(name: "KubernetesApp", platformKind: "kubernetes", syncStage: "K8S_SYNC"),
+        AppKind(name: "LambdaApp", platformKind: "lambda", syncStage: "LAMBDA_SYNC"),
+        AppKind(name: "CloudRunApp", platformKind: "cloudrun", syncStage: "CLOUDRUN_SYNC"),
+        AppKind(name: "TerraformApp", platformKind: "terraform", syncStage: "TERRAFORM_SYNC"),
+        AppKind(name: "ECSApp", platformKind: "ecs", syncStage: "ECS_SYNC"),
+    ]
+
+    static func named(_ name: String) -> AppKind? {
+        if name == generic.name { return generic }
+        return platformKinds.first { $0.name == name }
+    }
+}
+
+enum ConfigAPIVersion {
+    static let gantry = "gantry.dev/v1"
+    static let pipecd = "pipecd.dev/v1beta1"
+}
+
+/// Why a config file cannot be used, with the 1-based line it concerns when there is one.
+struct ConfigProblem: Error, Sendable, Equatable {
+    var line: Int?
+    var message: String
+
+    /// "apps/web/app.pipecd.yaml line 7: mapping values are not allowed in this context"
+    func text(file: String) -> String {
+        if let line { return "\(file) line \(line): \(message)" }
+        return "\(file): \(message)"
+    }
+}

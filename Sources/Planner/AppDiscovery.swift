@@ -1,0 +1,99 @@
+import Foundation
+
+/// One application config file found at a commit: either usable (`config`) or not (`problem`).
+struct DiscoveredApp: Sendable {
+    var name: String
+    var path: String              // directory of the config file ("" = repository root)
+    var configFile: String
+    var config: AppConfig?
+    var problem: String?          // the application's configError
+    var platform: String?         // resolved platform name from the server config
+    var kindName: String          // KubernetesApp, ..., App; "" when the file could not be read that far
+}
+
+/// Every application of a repository at one commit.
+struct Discovery: Sendable {
+    var apps: [DiscoveredApp] = []
+    /// Problems that cannot be stored on an application (its name belongs to another one).
+    var problems: [String] = []
+}
+
+enum AppDiscovery {
+    static let exactNames: Set<String> = ["app.gantry.yaml", "app.pipecd.yaml", ".pipe.yaml"]
+
+    /// nil: not a config file; true: must be an application config; false: `*.pipecd.yaml`, which may
+    /// also hold PipeCD's other kinds of config.
+    static func configFileKind(_ file: String) -> Bool? {
+        let base = file.split(separator: "/").last.map(String.init) ?? file
+        if exactNames.contains(base) { return true }
+        if base.hasSuffix(".pipecd.yaml"), base.count > ".pipecd.yaml".count { return false }
+        return nil
+    }
+
+    static func directory(of file: String) -> String {
+        guard let slash = file.lastIndex(of: "/") else { return "" }
+        return String(file[..<slash])
+    }
+
+    static func defaultName(directory: String, repositoryID: String) -> String {
+        directory.isEmpty ? repositoryID : String(directory.split(separator: "/").last ?? "")
+    }
+
+    /// Reads every config file at `commit`. Usable apps claim their names first (in path order), so a broken
+    /// file whose fallback name collides never hides a working application.
+    static func discover(mirror: Mirror, commit: String, repositoryID: String,
+                         platforms: [PlatformConfig]) async throws -> Discovery {
+        var usable: [DiscoveredApp] = []
+        var broken: [DiscoveredApp] = []
+        for file in try await mirror.files(at: commit) {
+            guard let strict = configFileKind(file) else { continue }
+            let dir = directory(of: file)
+            var app = DiscoveredApp(name: defaultName(directory: dir, repositoryID: repositoryID), path: dir,
+                                    configFile: file, kindName: "")
+            let text = String(decoding: try await mirror.show(file, at: commit), as: UTF8.self)
+            do {
+                guard let config = try AppConfigParser.parse(text, strictKind: strict) else { continue }
+                app.kindName = config.kind.name
+                if let name = config.name { app.name = name }
+                app.platform = try resolvePlatform(config, platforms)
+                app.config = config
+                usable.append(app)
+            } catch let problem as ConfigProblem {
+                app.problem = problem.text(file: file)
+                broken.append(app)
+            }
+        }
+
+        var discovery = Discovery()
+        var claimedBy: [String: String] = [:]    // name -> config file
+        for app in usable + broken {
+            if let first = claimedBy[app.name] {
+                discovery.problems.append("\(app.configFile): duplicate application name \(app.name) (also at \(first))")
+                continue
+            }
+            claimedBy[app.name] = app.configFile
+            discovery.apps.append(app)
+        }
+        return discovery
+    }
+
+    /// spec.platform names one platform of the server config; without it, the only platform of the app's
+    /// kind is used; with none or several of that kind, the app has no platform (its sync stage will say so).
+    static func resolvePlatform(_ config: AppConfig, _ platforms: [PlatformConfig]) throws -> String? {
+        guard let kind = config.kind.platformKind else { return config.platform }
+        if let named = config.platform {
+            guard let platform = platforms.first(where: { $0.name == named }) else {
+                let known = platforms.filter { $0.kind == kind }.map(\.name)
+                throw ConfigProblem(line: nil, message: "spec.platform \(named) is not a platform in the server config"
+                                    + (known.isEmpty ? " (it has no \(kind) platform)" : " (\(kind) platforms: \(known.joined(separator: ", ")))"))
+            }
+            guard platform.kind == kind else {
+                throw ConfigProblem(line: nil, message: "spec.platform \(named) is a \(platform.kind) platform, "
+                                    + "but a \(config.kind.name) needs a \(kind) platform")
+            }
+            return named
+        }
+        let ofKind = platforms.filter { $0.kind == kind }
+        return ofKind.count == 1 ? ofKind[0].name : nil
+    }
+}

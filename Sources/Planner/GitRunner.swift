@@ -1,0 +1,126 @@
+import Foundation
+
+/// A git command that failed, with what git said: the planner logs it and leaves the trigger pending.
+public struct GitError: Error, CustomStringConvertible, Sendable {
+    public let command: String
+    public let status: Int32
+    public let stderr: String
+    public let timedOut: Bool
+
+    public var description: String {
+        let said = stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+        if timedOut { return "\(command) timed out" + (said.isEmpty ? "" : ": \(said)") }
+        return "\(command) failed (exit \(status))" + (said.isEmpty ? "" : ": \(said)")
+    }
+}
+
+struct GitResult: Sendable {
+    var status: Int32
+    var stdout: Data
+    var stderr: String
+    var timedOut: Bool
+    var text: String { String(decoding: stdout, as: UTF8.self) }
+}
+
+/// Runs the `git` command line with Foundation's `Process`. Blocking work (spawning, waiting, reading the
+/// output) happens on GCD threads, never on the Swift concurrency executors. Output goes to temporary files
+/// rather than pipes: a pipe can fill up and stall git, and a helper git spawned (ssh, remote-https) can hold
+/// a pipe open after git itself was killed on timeout.
+struct GitRunner: Sendable {
+    let executable: URL
+    let environment: [String: String]
+
+    init() {
+        executable = GitRunner.findGit()
+        var env = ProcessInfo.processInfo.environment
+        env["GIT_TERMINAL_PROMPT"] = "0"          // never wait for a password nobody will type
+        env["GIT_ASKPASS"] = env["GIT_ASKPASS"] ?? "/bin/false"
+        env["LC_ALL"] = "C"                       // stable, English messages in errors
+        env["GIT_OPTIONAL_LOCKS"] = "0"
+        environment = env
+    }
+
+    private static func findGit() -> URL {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for dir in path.split(separator: ":") where !dir.isEmpty {
+            let candidate = "\(dir)/git"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return URL(fileURLWithPath: candidate) }
+        }
+        return URL(fileURLWithPath: "/usr/bin/git")
+    }
+
+    /// Runs git and returns whatever happened; a non-zero exit is not an error here.
+    func run(_ arguments: [String], extraEnvironment: [String: String] = [:], timeout: Double = 60) async throws -> GitResult {
+        let executable = self.executable
+        var environment = self.environment
+        for (k, v) in extraEnvironment { environment[k] = v }
+        let env = environment
+        return try await withCheckedThrowingContinuation { (cont: CheckedContinuation<GitResult, Error>) in
+            DispatchQueue.global(qos: .utility).async {
+                cont.resume(with: GitRunner.runBlocking(executable: executable, arguments: arguments,
+                                                       environment: env, timeout: timeout))
+            }
+        }
+    }
+
+    /// Runs git and throws a `GitError` naming the command and git's stderr unless it exits 0.
+    @discardableResult
+    func check(_ arguments: [String], extraEnvironment: [String: String] = [:], timeout: Double = 60) async throws -> GitResult {
+        let result = try await run(arguments, extraEnvironment: extraEnvironment, timeout: timeout)
+        guard result.status == 0, !result.timedOut else {
+            throw GitError(command: GitRunner.describe(arguments), status: result.status, stderr: result.stderr,
+                           timedOut: result.timedOut)
+        }
+        return result
+    }
+
+    static func describe(_ arguments: [String]) -> String {
+        // Drop `--git-dir=...`: it names our cache, not what the user needs to know.
+        (["git"] + arguments.filter { !$0.hasPrefix("--git-dir=") }).joined(separator: " ")
+    }
+
+    private static func runBlocking(executable: URL, arguments: [String], environment: [String: String],
+                                    timeout: Double) -> Result<GitResult, Error> {
+        let fm = FileManager.default
+        let tmp = fm.temporaryDirectory
+        let outURL = tmp.appendingPathComponent("gantry-git-\(UUID().uuidString).out")
+        let errURL = tmp.appendingPathComponent("gantry-git-\(UUID().uuidString).err")
+        defer { try? fm.removeItem(at: outURL); try? fm.removeItem(at: errURL) }
+        guard fm.createFile(atPath: outURL.path, contents: nil), fm.createFile(atPath: errURL.path, contents: nil),
+              let outHandle = try? FileHandle(forWritingTo: outURL), let errHandle = try? FileHandle(forWritingTo: errURL)
+        else {
+            return .failure(GitError(command: describe(arguments), status: -1,
+                                     stderr: "cannot create temporary files in \(tmp.path)", timedOut: false))
+        }
+        defer { try? outHandle.close(); try? errHandle.close() }
+
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.environment = environment
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = outHandle
+        process.standardError = errHandle
+        let exited = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in exited.signal() }
+        do {
+            try process.run()
+        } catch {
+            return .failure(GitError(command: describe(arguments), status: -1,
+                                     stderr: "cannot start \(executable.path): \(error)", timedOut: false))
+        }
+        var timedOut = false
+        if exited.wait(timeout: .now() + max(0.1, timeout)) == .timedOut {
+            timedOut = true
+            process.terminate()
+            if exited.wait(timeout: .now() + 5) == .timedOut {
+                kill(process.processIdentifier, SIGKILL)
+                exited.wait()
+            }
+        }
+        let stdout = (try? Data(contentsOf: outURL)) ?? Data()
+        let stderr = String(decoding: (try? Data(contentsOf: errURL)) ?? Data(), as: UTF8.self)
+        return .success(GitResult(status: process.terminationStatus, stdout: stdout,
+                                  stderr: timedOut ? "after \(Int(timeout))s. \(stderr)" : stderr, timedOut: timedOut))
+    }
+}

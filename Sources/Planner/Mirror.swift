@@ -1,0 +1,118 @@
+import Foundation
+import Store
+
+/// A bare mirror of one configured repository's branch under `<dataDir>/mirrors/<repo-id>.git`, and the
+/// read-only questions the planner asks it. Every answer comes from git, never from a webhook payload.
+struct Mirror: Sendable {
+    let repository: RepositoryConfig
+    let path: String
+    let git: GitRunner
+
+    static let fetchTimeout: Double = 300
+
+    init(repository: RepositoryConfig, dataDir: String, git: GitRunner) {
+        self.repository = repository
+        self.path = DataLayout.mirror(dataDir, repository: Mirror.fileName(for: repository.id))
+        self.git = git
+    }
+
+    /// Repository ids come from the server config; keep them from escaping the mirrors folder.
+    static func fileName(for id: String) -> String {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+        let cleaned = String(id.map { allowed.contains($0) ? $0 : "_" })
+        return cleaned.hasPrefix(".") ? "_" + cleaned : cleaned
+    }
+
+    private var gitDir: String { "--git-dir=\(path)" }
+    private var branchRef: String { "refs/heads/\(repository.branch)" }
+
+    /// Creates the mirror once, then fetches the configured branch. `init` + `fetch` instead of `clone`:
+    /// both are safe to repeat, so a crash halfway never leaves a mirror that has to be deleted by hand.
+    func sync() async throws {
+        if !FileManager.default.fileExists(atPath: "\(path)/HEAD") {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            try await git.check(["init", "--bare", "--quiet", path])
+        }
+        try await git.check([gitDir, "fetch", "--prune", "--no-tags", "--quiet", repository.remote,
+                             "+\(branchRef):\(branchRef)"], timeout: Mirror.fetchTimeout)
+    }
+
+    /// The branch head after the last fetch.
+    func head() async throws -> String {
+        try await git.check([gitDir, "rev-parse", "--verify", "--end-of-options", "\(branchRef)^{commit}"])
+            .text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The full id of `commit` if the mirror has it as a commit, else nil.
+    func resolveCommit(_ commit: String) async throws -> String? {
+        guard Mirror.looksLikeCommitID(commit) else { return nil }
+        let r = try await git.run([gitDir, "rev-parse", "--verify", "--quiet", "--end-of-options", "\(commit)^{commit}"])
+        guard r.status == 0 else { return nil }
+        return r.text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    static func looksLikeCommitID(_ text: String) -> Bool {
+        (4...64).contains(text.count) && text.allSatisfy { $0.isHexDigit }
+    }
+
+    /// Whether `ancestor` is reachable from `descendant` (equal counts). Nil when git cannot tell, e.g. a
+    /// commit the mirror does not have (history rewritten and pruned).
+    func isAncestor(_ ancestor: String, of descendant: String) async throws -> Bool? {
+        guard Mirror.looksLikeCommitID(ancestor), Mirror.looksLikeCommitID(descendant) else { return nil }
+        let r = try await git.run([gitDir, "merge-base", "--is-ancestor", ancestor, descendant])
+        switch r.status {
+        case 0: return true
+        case 1: return false
+        default: return nil
+        }
+    }
+
+    struct CommitInfo: Sendable { var message: String; var author: String }
+
+    func commitInfo(_ commit: String) async throws -> CommitInfo {
+        let out = try await git.check([gitDir, "log", "-1", "--format=%an%x00%B", commit, "--"]).text
+        let parts = out.split(separator: "\u{0}", maxSplits: 1, omittingEmptySubsequences: false)
+        let author = parts.first.map(String.init) ?? ""
+        let message = parts.count > 1 ? String(parts[1]) : ""
+        return CommitInfo(message: message.trimmingCharacters(in: .whitespacesAndNewlines), author: author)
+    }
+
+    /// Every file path in the commit's tree.
+    func files(at commit: String) async throws -> [String] {
+        let out = try await git.check([gitDir, "ls-tree", "-r", "-z", "--name-only", "--full-tree", commit]).text
+        return out.split(separator: "\u{0}").map(String.init)
+    }
+
+    /// The content of one file at a commit.
+    func show(_ file: String, at commit: String) async throws -> Data {
+        try await git.check([gitDir, "show", "\(commit):\(file)"]).stdout
+    }
+
+    /// Files that differ between two commits; both sides of a rename, so the old directory counts too.
+    func changedFiles(from old: String, to new: String) async throws -> [String] {
+        let out = try await git.check([gitDir, "diff", "--name-only", "-z", "--no-renames", old, new, "--"]).text
+        return out.split(separator: "\u{0}").map(String.init)
+    }
+
+    /// Whether `directory` ("" = root) is a directory in the commit's tree.
+    func hasDirectory(_ directory: String, at commit: String) async throws -> Bool {
+        if directory.isEmpty { return true }
+        let r = try await git.run([gitDir, "cat-file", "-t", "\(commit):\(directory)"])
+        return r.status == 0 && r.text.trimmingCharacters(in: .whitespacesAndNewlines) == "tree"
+    }
+
+    /// Writes the files of `directory` ("" = the whole repository) at `commit` into `destination`, which
+    /// must not exist yet. A private index file keeps this away from the mirror's own state, and
+    /// checkout-index keeps file modes and symlinks as committed.
+    func materialize(_ directory: String, at commit: String, into destination: String) async throws {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: destination, withIntermediateDirectories: true)
+        let index = destination + ".index"
+        defer { try? fm.removeItem(atPath: index) }
+        let tree = directory.isEmpty ? commit : "\(commit):\(directory)"
+        let env = ["GIT_INDEX_FILE": index]
+        let workTree = "--work-tree=\(destination)"
+        try await git.check([gitDir, workTree, "read-tree", tree], extraEnvironment: env)
+        try await git.check([gitDir, workTree, "checkout-index", "--all", "--force"], extraEnvironment: env)
+    }
+}

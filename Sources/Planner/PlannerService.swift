@@ -1,0 +1,188 @@
+import Foundation
+import Logging
+import Store
+
+/// The planner step of the flow: turns pending triggers into planned deployments with their stages.
+/// Per trigger it fetches the repository into a mirror, resolves the commit with git, discovers the
+/// applications, decides which the push touched and how each deploys, writes their sources to disk and
+/// commits one outcome. Git failures leave the trigger pending.
+public final class Planner: Sendable {
+    private let store: any Store
+    private let repositories: [String: RepositoryConfig]
+    private let dataDir: String
+    private let logger: Logger
+    private let git = GitRunner()
+    private let gate = SerialGate()
+    private let triggerPlanner: TriggerPlanner
+
+    /// Triggers read from the store per round trip.
+    static let batchSize = 100
+    /// With nothing to do, a pass still runs this often: a trigger whose wake-up was lost is not stuck.
+    static let idleRecheckSeconds = 30.0
+    static let firstRetryDelay = 1.0
+    static let maxRetryDelay = 60.0
+
+    public init(store: any Store, repositories: [RepositoryConfig], platforms: [PlatformConfig], dataDir: String,
+                logger: Logger) {
+        self.store = store
+        var byID: [String: RepositoryConfig] = [:]
+        for repo in repositories where byID[repo.id] == nil { byID[repo.id] = repo }
+        self.repositories = byID
+        self.dataDir = Planner.absolute(dataDir)
+        self.logger = logger
+        self.triggerPlanner = TriggerPlanner(store: store, dataDir: self.dataDir, platforms: platforms, logger: logger)
+    }
+
+    /// Where the planner put the app's directory at a deployment's commits (the engine passes these to functions).
+    public static func sourcesDirectory(dataDir: String, deploymentID: String) -> (target: String, running: String) {
+        let dir = absolute(dataDir)
+        return (target: DataLayout.targetSources(dir, deploymentID: deploymentID),
+                running: DataLayout.runningSources(dir, deploymentID: deploymentID))
+    }
+
+    /// Plans every pending trigger (oldest first) and commits each outcome with store.commitPlan. Returns the
+    /// number of deployments created. Throws the first failure (a git error names the command and what git
+    /// said); the failed trigger stays pending, and triggers of other repositories are still planned.
+    public func planPending() async throws -> Int {
+        let report = await pass(skipping: [])
+        if let error = report.storeError ?? report.failures.first?.error { throw error }
+        return report.created
+    }
+
+    /// Loop: planPending, then wait on `wakeup` (or a retry delay after a failure); calls onPlanned() after
+    /// deployments were committed. Returns when the task is cancelled. A repository whose git work failed is
+    /// retried after 1 s, doubling to 60 s, while the other repositories keep being planned.
+    public func run(wakeup: Wakeup, onPlanned: @escaping @Sendable () -> Void) async {
+        var backoff: [String: (delay: Double, retryAt: Date)] = [:]
+        var storeDelay = Planner.firstRetryDelay
+        while !Task.isCancelled {
+            let started = Date()
+            let blocked = Set(backoff.filter { $0.value.retryAt > started }.keys)
+            let report = await pass(skipping: blocked)
+            if report.created > 0 { onPlanned() }
+
+            let failed = Set(report.failures.map(\.repository))
+            for repo in backoff.keys where !blocked.contains(repo) && !failed.contains(repo) { backoff[repo] = nil }
+            for (repo, error) in report.failures {
+                let delay = backoff[repo].map { min($0.delay * 2, Planner.maxRetryDelay) } ?? Planner.firstRetryDelay
+                backoff[repo] = (delay, Date().addingTimeInterval(delay))
+                logger.error("planning failed; the trigger stays pending",
+                             metadata: ["repository": "\(repo)", "retryIn": "\(delay)s", "error": "\(error)"])
+            }
+
+            var timeout = Planner.idleRecheckSeconds
+            if let error = report.storeError {
+                logger.error("planner pass failed", metadata: ["retryIn": "\(storeDelay)s", "error": "\(error)"])
+                timeout = storeDelay
+                storeDelay = min(storeDelay * 2, Planner.maxRetryDelay)
+            } else {
+                storeDelay = Planner.firstRetryDelay
+            }
+            if let next = backoff.values.map(\.retryAt).min() {
+                timeout = min(timeout, max(0.01, next.timeIntervalSinceNow))
+            }
+            if Task.isCancelled { break }
+            await withTaskCancellationHandler {
+                await wakeup.wait(timeout: timeout)
+            } onCancel: {
+                wakeup.signal()
+            }
+        }
+    }
+
+    struct PassReport {
+        var created = 0
+        var failures: [(repository: String, error: Error)] = []
+        /// Reading pending triggers or committing an outcome that needs no git failed.
+        var storeError: Error?
+    }
+
+    /// One pass over the pending triggers, oldest first. Passes never overlap: two would plan a trigger twice.
+    private func pass(skipping blocked: Set<String>) async -> PassReport {
+        await gate.enter()
+        let report = await passUnlocked(skipping: blocked)
+        await gate.leave()
+        return report
+    }
+
+    private func passUnlocked(skipping blocked: Set<String>) async -> PassReport {
+        var report = PassReport()
+        var seen = Set<Int64>()
+        var failedRepositories = blocked
+        var fetched = Set<String>()
+        do {
+            while !Task.isCancelled {
+                let batch = try await store.pendingTriggers(limit: Planner.batchSize)
+                    .sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+                let fresh = batch.filter { !seen.contains($0.id) }
+                if fresh.isEmpty { break }
+                for trigger in fresh {
+                    seen.insert(trigger.id)
+                    let repoID = trigger.trigger.repository
+                    // A repository that failed keeps its later triggers pending too: their order matters.
+                    if failedRepositories.contains(repoID) { continue }
+                    guard let repository = repositories[repoID] else {
+                        let note = "unknown repository \(repoID): it is not in the server config"
+                        try await store.commitPlan(PlanOutcome(triggerID: trigger.id, applications: [], deployments: [], note: note))
+                        logger.warning("trigger dropped", metadata: ["trigger": "\(trigger.id)", "note": "\(note)"])
+                        continue
+                    }
+                    do {
+                        let mirror = Mirror(repository: repository, dataDir: dataDir, git: git)
+                        if !fetched.contains(repoID) {
+                            try await mirror.sync()
+                            fetched.insert(repoID)
+                        }
+                        let outcome = try await triggerPlanner.plan(trigger, repository: repository, mirror: mirror)
+                        try await store.commitPlan(outcome)
+                        report.created += outcome.deployments.count
+                        log(outcome, repository: repoID)
+                    } catch {
+                        failedRepositories.insert(repoID)
+                        report.failures.append((repoID, error))
+                    }
+                }
+                if batch.count < Planner.batchSize { break }
+            }
+        } catch {
+            report.storeError = error
+        }
+        return report
+    }
+
+    private func log(_ outcome: PlanOutcome, repository: String) {
+        for detail in outcome.deployments {
+            let d = detail.deployment
+            logger.info("deployment planned", metadata: [
+                "trigger": "\(outcome.triggerID)", "repository": "\(repository)", "application": "\(d.application)",
+                "deployment": "\(d.id)", "commit": "\(short(d.commit))", "strategy": "\(d.strategy.rawValue)",
+                "stages": "\(detail.stages.filter { !$0.rollback }.map(\.name).joined(separator: ","))",
+            ])
+        }
+        if !outcome.note.isEmpty {
+            logger.info("trigger planned", metadata: ["trigger": "\(outcome.triggerID)", "repository": "\(repository)",
+                                                      "note": "\(outcome.note)"])
+        }
+    }
+
+    private static func absolute(_ path: String) -> String {
+        var p = URL(fileURLWithPath: path).standardizedFileURL.path
+        while p.count > 1, p.hasSuffix("/") { p.removeLast() }
+        return p
+    }
+}
+
+/// Lets one async operation in at a time, in arrival order (an actor alone would interleave at awaits).
+actor SerialGate {
+    private var busy = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func enter() async {
+        if !busy { busy = true; return }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    func leave() {
+        if waiters.isEmpty { busy = false } else { waiters.removeFirst().resume() }
+    }
+}

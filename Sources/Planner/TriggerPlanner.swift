@@ -1,0 +1,207 @@
+import Foundation
+import Logging
+import Store
+
+/// Plans one trigger against a freshly fetched mirror and returns the outcome for `Store.commitPlan`.
+/// It writes deployment sources to disk but nothing to the store, so a failure leaves the trigger pending.
+struct TriggerPlanner: Sendable {
+    let store: any Store
+    let dataDir: String
+    let platforms: [PlatformConfig]
+    let logger: Logger
+
+    func plan(_ trigger: Trigger, repository: RepositoryConfig, mirror: Mirror) async throws -> PlanOutcome {
+        let request = trigger.trigger
+        let branchRef = "refs/heads/\(repository.branch)"
+        guard request.ref.isEmpty || request.ref == branchRef || request.ref == repository.branch else {
+            return PlanOutcome(triggerID: trigger.id, applications: [], deployments: [],
+                               note: "ref \(request.ref) is not the configured branch \(branchRef) of repository \(repository.id)")
+        }
+
+        let head = try await mirror.head()
+        let commit = try await resolveCommit(request, head: head, mirror: mirror)
+        let info = try await mirror.commitInfo(commit)
+        let discovery = try await AppDiscovery.discover(mirror: mirror, commit: commit, repositoryID: repository.id,
+                                                        platforms: platforms)
+        var stored: [String: Application] = [:]
+        for app in try await store.applications(repository: repository.id) { stored[app.name] = app }
+
+        var work = Work(commit: commit, info: info, problems: discovery.problems)
+        let manualTarget = request.application
+        var foundManualTarget = false
+        for app in discovery.apps {
+            let existing = stored[app.name]
+            if existing == nil, let other = try await store.application(named: app.name), other.repository != repository.id {
+                work.problems.append("\(app.configFile): application name \(app.name) is already used by repository "
+                                     + "\(other.repository) (\(other.configFile))")
+                continue
+            }
+            if let manualTarget, app.name == manualTarget { foundManualTarget = true }
+
+            var record = existing ?? Application(name: app.name, repository: repository.id, path: app.path,
+                                                 configFile: app.configFile, kind: app.kindName)
+            record.path = app.path
+            record.configFile = app.configFile
+            if !app.kindName.isEmpty { record.kind = app.kindName }
+            if app.config != nil { record.platform = app.platform }
+            record.configError = app.problem
+
+            guard let config = app.config else {
+                if let problem = app.problem {
+                    work.problems.append(app.name == manualTarget ? "cannot sync \(app.name): \(problem)" : problem)
+                }
+                work.upsert(record, existing: existing)
+                continue
+            }
+
+            let touched: Bool
+            if let manualTarget {
+                touched = app.name == manualTarget
+            } else {
+                touched = try await isTouched(app, config: config, existing: existing, commit: commit,
+                                              mirror: mirror, work: &work)
+            }
+            if touched {
+                do {
+                    let detail = try await deployment(for: app, config: config, request: request, existing: existing,
+                                                      work: work, mirror: mirror)
+                    work.deployments.append(detail)
+                    record.lastTriggeredCommit = commit
+                } catch let refused as StrategyDecision.Refused {
+                    work.problems.append("\(app.name): \(refused.reason)")
+                }
+            }
+            work.upsert(record, existing: existing)
+        }
+
+        if let manualTarget, !foundManualTarget {
+            work.problems.insert("no application named \(manualTarget) in repository \(repository.id) at \(short(commit))", at: 0)
+        }
+        return PlanOutcome(triggerID: trigger.id, applications: work.applications, deployments: work.deployments,
+                           note: work.note(discoveredAny: !discovery.apps.isEmpty || !discovery.problems.isEmpty,
+                                           manual: manualTarget != nil))
+    }
+
+    /// What the plan of one trigger collects while it walks the apps.
+    struct Work {
+        var commit: String
+        var info: Mirror.CommitInfo
+        var problems: [String]
+        var applications: [Application] = []
+        var deployments: [DeploymentDetail] = []
+        var replays: [String] = []
+        /// `git diff` from each last triggered commit, computed once per trigger.
+        var changedSince: [String: [String]?] = [:]
+
+        init(commit: String, info: Mirror.CommitInfo, problems: [String]) {
+            self.commit = commit; self.info = info; self.problems = problems
+        }
+
+        /// Records an application for the upsert only when something about it changed.
+        mutating func upsert(_ record: Application, existing: Application?) {
+            var record = record
+            if var old = existing {
+                old.updatedAt = record.updatedAt
+                if old == record { return }
+            }
+            record.updatedAt = Date()
+            applications.append(record)
+        }
+
+        func note(discoveredAny: Bool, manual: Bool) -> String {
+            var parts: [String] = []
+            if deployments.isEmpty {
+                if !replays.isEmpty {
+                    parts.append(contentsOf: replays)
+                } else if !discoveredAny {
+                    parts.append("no application config found at \(short(commit))")
+                } else if !manual {
+                    parts.append("no application touched by \(short(commit))")
+                }
+            }
+            parts.append(contentsOf: problems)
+            return parts.joined(separator: "; ")
+        }
+    }
+
+    /// The branch head, unless a webhook named a commit the mirror has on this branch: then that commit,
+    /// so an old delivery is recognised as old. Manual syncs always use the head.
+    private func resolveCommit(_ request: NewTrigger, head: String, mirror: Mirror) async throws -> String {
+        guard request.kind != .manual, request.application == nil, let hint = request.commit, !hint.isEmpty else {
+            return head
+        }
+        guard let full = try await mirror.resolveCommit(hint) else {
+            logger.info("pushed commit not in the mirror after fetching; planning the branch head",
+                        metadata: ["commit": "\(hint)", "head": "\(head)", "repository": "\(mirror.repository.id)"])
+            return head
+        }
+        if full == head { return head }
+        if try await mirror.isAncestor(full, of: head) == true { return full }
+        logger.info("pushed commit is not on the branch; planning the branch head",
+                    metadata: ["commit": "\(full)", "head": "\(head)", "repository": "\(mirror.repository.id)"])
+        return head
+    }
+
+    /// Webhook and reconcile triggers: forward only, then the changed files decide.
+    private func isTouched(_ app: DiscoveredApp, config: AppConfig, existing: Application?, commit: String,
+                           mirror: Mirror, work: inout Work) async throws -> Bool {
+        if config.onCommit.disabled { return false }
+        guard let last = existing?.lastTriggeredCommit, !last.isEmpty else { return true }
+        if last == commit { return false }
+        if try await mirror.isAncestor(commit, of: last) == true {
+            work.replays.append("old push: \(short(commit)) is an ancestor of the last triggered commit "
+                                + "\(short(last)) of \(app.name)")
+            return false
+        }
+        if work.changedSince[last] == nil {
+            do {
+                work.changedSince[last] = .some(try await mirror.changedFiles(from: last, to: commit))
+            } catch {
+                // The last triggered commit is gone (history rewritten and pruned): treat everything as changed.
+                logger.warning("cannot diff from the last triggered commit; treating the app as touched",
+                               metadata: ["application": "\(app.name)", "error": "\(error)"])
+                work.changedSince[last] = .some(nil)
+            }
+        }
+        guard let changed = work.changedSince[last] ?? nil else { return true }
+        return TouchRule(directory: app.path, onCommit: config.onCommit).isTouched(by: changed)
+    }
+
+    private func deployment(for app: DiscoveredApp, config: AppConfig, request: NewTrigger, existing: Application?,
+                            work: Work, mirror: Mirror) async throws -> DeploymentDetail {
+        let running = existing?.runningCommit
+        let decision = try StrategyDecision.decide(config: config, forced: request.strategy,
+                                                   commitMessage: work.info.message,
+                                                   useCommitMatcher: request.kind != .manual,
+                                                   firstDeployment: running == nil)
+        let id = UUID().uuidString.lowercased()
+        let stages = StagePlan.stages(deploymentID: id, config: config, strategy: decision.strategy)
+        let deployment = Deployment(
+            id: id, application: app.name, repository: mirror.repository.id, appPath: app.path,
+            platform: app.platform, commit: work.commit, runningCommit: running, triggerKind: request.kind,
+            commitMessage: work.info.message, author: work.info.author, strategy: decision.strategy,
+            summary: decision.summary, status: .planned, autoRollback: config.autoRollback,
+            timeoutSeconds: config.timeoutSeconds)
+        try await writeSources(deploymentID: id, appPath: app.path, commit: work.commit, running: running, mirror: mirror)
+        return DeploymentDetail(deployment: deployment, stages: stages)
+    }
+
+    /// The app's directory at the deployment's commit (and at the running commit), written before the
+    /// deployment is committed so a committed deployment always has its files.
+    private func writeSources(deploymentID: String, appPath: String, commit: String, running: String?,
+                              mirror: Mirror) async throws {
+        let dirs = Planner.sourcesDirectory(dataDir: dataDir, deploymentID: deploymentID)
+        try await mirror.materialize(appPath, at: commit, into: dirs.target)
+        guard let running else { return }
+        if let full = try await mirror.resolveCommit(running), try await mirror.hasDirectory(appPath, at: full) {
+            try await mirror.materialize(appPath, at: full, into: dirs.running)
+        } else {
+            // The app did not live there at that commit, or the commit is gone: an empty directory says so.
+            logger.warning("app directory missing at the running commit; running sources left empty",
+                           metadata: ["deployment": "\(deploymentID)", "runningCommit": "\(running)", "path": "\(appPath)"])
+            try FileManager.default.createDirectory(atPath: dirs.running, withIntermediateDirectories: true)
+        }
+    }
+}
+
+func short(_ commit: String) -> String { String(commit.prefix(7)) }

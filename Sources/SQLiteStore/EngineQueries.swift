@@ -1,0 +1,158 @@
+import Foundation
+import GRDB
+import Store
+
+extension SQLiteStore {
+    public func activateNextDeployments(now: Date) async throws -> [Deployment] {
+        try await pool.write { db in
+            var started: [Deployment] = []
+            // Applications with planned work and nothing active: one active deployment per application.
+            let apps = try String.fetchAll(db, sql: """
+                SELECT DISTINCT application FROM deployments WHERE status IN ('PLANNED', 'PENDING')
+                AND application NOT IN (SELECT application FROM deployments WHERE status IN ('RUNNING', 'ROLLING_BACK'))
+                """)
+            for app in apps {
+                let planned = try Row.fetchAll(db, sql: """
+                    SELECT \(Deployment.columns) FROM deployments WHERE application = ? AND status IN ('PLANNED', 'PENDING')
+                    ORDER BY seq DESC
+                    """, arguments: [app]).map(Deployment.init(row:))
+                guard var newest = planned.first else { continue }
+                for older in planned.dropFirst() {
+                    try db.execute(sql: """
+                        UPDATE deployments SET status = 'CANCELLED', status_reason = ?, completed_at = ? WHERE id = ?
+                        """, arguments: ["superseded by deployment \(newest.id)", now.unix, older.id])
+                    try db.execute(sql: "UPDATE stages SET status = 'CANCELLED', completed_at = ? WHERE deployment_id = ?",
+                                   arguments: [now.unix, older.id])
+                }
+                newest.status = .running
+                newest.startedAt = now
+                newest.deadline = now.addingTimeInterval(newest.timeoutSeconds)
+                // The deployment's running commit is what is live now, not what was live when it was planned.
+                let running = try String.fetchOne(db, sql: "SELECT running_commit FROM applications WHERE name = ?",
+                                                  arguments: [app])
+                newest.runningCommit = running ?? newest.runningCommit
+                try db.execute(sql: """
+                    UPDATE deployments SET status = 'RUNNING', started_at = ?, deadline = ?, running_commit = ? WHERE id = ?
+                    """, arguments: [now.unix, newest.deadline!.unix, newest.runningCommit, newest.id])
+                started.append(newest)
+            }
+            return started
+        }
+    }
+
+    public func activeDeployments() async throws -> [DeploymentDetail] {
+        try await pool.read { db in
+            try self.details(db, sql: """
+                SELECT \(Deployment.columns) FROM deployments WHERE status IN ('RUNNING', 'ROLLING_BACK') ORDER BY seq
+                """, arguments: [])
+        }
+    }
+
+    public func updateDeployment(id: String, status: DeploymentStatus, reason: String, now: Date) async throws {
+        try await pool.write { db in
+            let completed: Double? = status.isFinal ? now.unix : nil
+            try db.execute(sql: """
+                UPDATE deployments SET status = ?, status_reason = ?, completed_at = COALESCE(?, completed_at) WHERE id = ?
+                """, arguments: [status.rawValue, reason, completed, id])
+            if status == .success {
+                try db.execute(sql: """
+                    UPDATE applications SET running_commit = (SELECT commit_hash FROM deployments WHERE id = ?),
+                        updated_at = ? WHERE name = (SELECT application FROM deployments WHERE id = ?)
+                    """, arguments: [id, now.unix, id])
+            }
+        }
+    }
+
+    public func leaseStage(deploymentID: String, index: Int, expectedAttempt: Int, owner: String, leaseExpiry: Date,
+                           now: Date) async throws -> Stage? {
+        try await pool.write { db in
+            // started_at and deadline are fixed by the first attempt only: a restart never moves a timeout.
+            try db.execute(sql: """
+                UPDATE stages SET status = 'RUNNING', attempt = attempt + 1, lease_owner = ?, lease_expiry = ?,
+                    started_at = COALESCE(started_at, ?),
+                    deadline = COALESCE(deadline, CASE WHEN timeout_seconds IS NULL THEN NULL ELSE ? + timeout_seconds END),
+                    process_group = NULL, process_start = NULL
+                WHERE deployment_id = ? AND idx = ? AND attempt = ?
+                """, arguments: [owner, leaseExpiry.unix, now.unix, now.unix, deploymentID, index, expectedAttempt])
+            guard db.changesCount == 1 else { return nil }
+            return try Row.fetchOne(db, sql: "SELECT * FROM stages WHERE deployment_id = ? AND idx = ?",
+                                    arguments: [deploymentID, index]).map(Stage.init(row:))
+        }
+    }
+
+    public func recordProcess(deploymentID: String, index: Int, attempt: Int, group: Int32, start: UInt64) async throws {
+        try await pool.write { db in
+            try db.execute(sql: """
+                UPDATE stages SET process_group = ?, process_start = ? WHERE deployment_id = ? AND idx = ? AND attempt = ?
+                """, arguments: [group, Int64(start), deploymentID, index, attempt])
+        }
+    }
+
+    public func saveCheckpoint(deploymentID: String, index: Int, attempt: Int, checkpoint: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: """
+                UPDATE stages SET checkpoint = ? WHERE deployment_id = ? AND idx = ? AND attempt = ? AND status = 'RUNNING'
+                """, arguments: [checkpoint, deploymentID, index, attempt])
+            return db.changesCount == 1
+        }
+    }
+
+    public func mergeOutputs(deploymentID: String, index: Int, attempt: Int, outputs: [String: String]) async throws -> Bool {
+        try await pool.write { db in
+            guard let current = try String.fetchOne(db, sql: """
+                SELECT outputs FROM stages WHERE deployment_id = ? AND idx = ? AND attempt = ? AND status = 'RUNNING'
+                """, arguments: [deploymentID, index, attempt]) else { return false }
+            var merged = (try? JSONDecoder().decode([String: String].self, from: Data(current.utf8))) ?? [:]
+            merged.merge(outputs) { _, new in new }
+            let text = String(decoding: try JSONEncoder().encode(merged), as: UTF8.self)
+            try db.execute(sql: "UPDATE stages SET outputs = ? WHERE deployment_id = ? AND idx = ?",
+                           arguments: [text, deploymentID, index])
+            return true
+        }
+    }
+
+    public func appendLogs(_ lines: [StageLogLine]) async throws {
+        guard !lines.isEmpty else { return }
+        try await pool.write { db in
+            let stmt = try db.cachedStatement(sql: """
+                INSERT INTO stage_logs (deployment_id, stage_idx, attempt, at, line) VALUES (?, ?, ?, ?, ?)
+                """)
+            for l in lines {
+                try stmt.execute(arguments: [l.deploymentID, l.stageIndex, l.attempt, l.at.unix, l.line])
+            }
+        }
+    }
+
+    public func finishAttempt(deploymentID: String, index: Int, attempt: Int, status: StageStatus, message: String,
+                              resumeAt: Date?, waitingFor: String?, now: Date) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: """
+                UPDATE stages SET status = ?, message = ?, resume_at = ?, waiting_for = ?, lease_owner = NULL,
+                    lease_expiry = NULL, process_group = NULL, process_start = NULL,
+                    completed_at = CASE WHEN ? THEN ? ELSE NULL END
+                WHERE deployment_id = ? AND idx = ? AND attempt = ? AND status = 'RUNNING'
+                """, arguments: [status.rawValue, message, resumeAt?.unix, waitingFor, status.isFinal, now.unix,
+                                 deploymentID, index, attempt])
+            return db.changesCount == 1
+        }
+    }
+
+    public func setStageStatus(deploymentID: String, index: Int, status: StageStatus, message: String, now: Date) async throws {
+        try await pool.write { db in
+            try db.execute(sql: """
+                UPDATE stages SET status = ?, message = ?, lease_owner = NULL, lease_expiry = NULL,
+                    started_at = COALESCE(started_at, ?), completed_at = CASE WHEN ? THEN ? ELSE NULL END
+                WHERE deployment_id = ? AND idx = ?
+                """, arguments: [status.rawValue, message, now.unix, status.isFinal, now.unix, deploymentID, index])
+        }
+    }
+
+    public func orphanedStages(liveOwner: String, now: Date) async throws -> [Stage] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM stages WHERE status = 'RUNNING'
+                AND (lease_owner IS NULL OR lease_owner != ? OR lease_expiry < ?)
+                """, arguments: [liveOwner, now.unix]).map(Stage.init(row:))
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import GRDB
+import Store
+
+/// Times are stored as Unix seconds (REAL): comparable in SQL, exact to the microsecond.
+extension Date {
+    var unix: Double { timeIntervalSince1970 }
+}
+
+func date(_ v: Double?) -> Date? { v.map { Date(timeIntervalSince1970: $0) } }
+
+extension Deployment {
+    static let columns = """
+        id, application, repository, app_path, platform, commit_hash, running_commit, trigger_kind, commit_message,
+        author, strategy, summary, status, status_reason, auto_rollback, created_at, started_at, completed_at,
+        deadline, timeout_seconds, cancel_requested, cancel_rollback
+        """
+
+    init(row: Row) {
+        self.init(
+            id: row["id"], application: row["application"], repository: row["repository"], appPath: row["app_path"],
+            platform: row["platform"], commit: row["commit_hash"], runningCommit: row["running_commit"],
+            triggerKind: TriggerKind(rawValue: row["trigger_kind"]) ?? .webhook,
+            commitMessage: row["commit_message"], author: row["author"],
+            strategy: SyncStrategy(rawValue: row["strategy"]) ?? .pipeline, summary: row["summary"],
+            status: DeploymentStatus(rawValue: row["status"]) ?? .failure, statusReason: row["status_reason"],
+            autoRollback: row["auto_rollback"], createdAt: date(row["created_at"])!,
+            startedAt: date(row["started_at"]), completedAt: date(row["completed_at"]), deadline: date(row["deadline"]),
+            timeoutSeconds: row["timeout_seconds"], cancelRequested: row["cancel_requested"],
+            cancelRollback: row["cancel_rollback"])
+    }
+
+    func insert(_ db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO deployments (\(Deployment.columns), seq)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+                    (SELECT COALESCE(MAX(seq), 0) + 1 FROM deployments))
+            """, arguments: [id, application, repository, appPath, platform, commit, runningCommit, triggerKind.rawValue,
+                             commitMessage, author, strategy.rawValue, summary, status.rawValue, statusReason,
+                             autoRollback, createdAt.unix, startedAt?.unix, completedAt?.unix, deadline?.unix,
+                             timeoutSeconds, cancelRequested, cancelRollback])
+    }
+}
+
+extension Stage {
+    init(row: Row) {
+        self.init(deploymentID: row["deployment_id"], index: row["idx"], name: row["name"], withJSON: row["with_json"],
+                  rollback: row["rollback"], rollbackOf: row["rollback_of"],
+                  status: StageStatus(rawValue: row["status"]) ?? .failure, attempt: row["attempt"],
+                  timeoutSeconds: row["timeout_seconds"])
+        leaseOwner = row["lease_owner"]
+        leaseExpiry = date(row["lease_expiry"])
+        resumeAt = date(row["resume_at"])
+        waitingFor = row["waiting_for"]
+        deadline = date(row["deadline"])
+        startedAt = date(row["started_at"])
+        completedAt = date(row["completed_at"])
+        checkpoint = row["checkpoint"]
+        outputs = row["outputs"]
+        message = row["message"]
+        processGroup = row["process_group"]
+        processStart = (row["process_start"] as Int64?).map { UInt64($0) }
+    }
+
+    func insert(_ db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO stages (deployment_id, idx, name, with_json, rollback, rollback_of, status, attempt,
+                                timeout_seconds, outputs, message)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [deploymentID, index, name, withJSON, rollback, rollbackOf, status.rawValue, attempt,
+                             timeoutSeconds, outputs, message])
+    }
+}
+
+extension Application {
+    init(row: Row) {
+        self.init(name: row["name"], repository: row["repository"], path: row["path"], configFile: row["config_file"],
+                  kind: row["kind"], platform: row["platform"], lastTriggeredCommit: row["last_triggered_commit"],
+                  runningCommit: row["running_commit"], configError: row["config_error"],
+                  updatedAt: date(row["updated_at"])!)
+    }
+}
+
+extension Trigger {
+    init(row: Row) {
+        self.init(id: row["id"], trigger: NewTrigger(
+            repository: row["repository"], ref: row["ref"], commit: row["commit_hash"],
+            kind: TriggerKind(rawValue: row["kind"]) ?? .webhook, application: row["application"],
+            strategy: SyncStrategy(rawValue: row["strategy"]) ?? .auto,
+            commitMessage: row["commit_message"], author: row["author"]), createdAt: date(row["created_at"])!)
+    }
+}
+
+func insertTrigger(_ db: Database, _ t: NewTrigger, now: Date) throws -> Int64 {
+    try db.execute(sql: """
+        INSERT INTO triggers (repository, ref, commit_hash, kind, application, strategy, commit_message, author, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """, arguments: [t.repository, t.ref, t.commit, t.kind.rawValue, t.application, t.strategy.rawValue,
+                         t.commitMessage, t.author, now.unix])
+    return db.lastInsertedRowID
+}

@@ -1,0 +1,119 @@
+import GRDB
+
+/// Versioned migrations. A migration, once shipped, is never edited: add a new one.
+enum Schema {
+    static func migrator() -> DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1-core") { db in
+            try db.execute(sql: """
+            CREATE TABLE deliveries (
+                id INTEGER PRIMARY KEY,
+                binding TEXT NOT NULL,
+                delivery_id TEXT NOT NULL,
+                event TEXT NOT NULL,
+                verdict TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                trigger_id INTEGER,
+                received_at REAL NOT NULL,
+                UNIQUE (binding, delivery_id)
+            );
+            CREATE TABLE triggers (
+                id INTEGER PRIMARY KEY,
+                repository TEXT NOT NULL,
+                ref TEXT NOT NULL,
+                commit_hash TEXT,
+                kind TEXT NOT NULL,
+                application TEXT,
+                strategy TEXT NOT NULL,
+                commit_message TEXT NOT NULL,
+                author TEXT NOT NULL,
+                created_at REAL NOT NULL,
+                planned_at REAL,
+                note TEXT
+            );
+            CREATE INDEX triggers_pending ON triggers (id) WHERE planned_at IS NULL;
+            CREATE TABLE applications (
+                name TEXT PRIMARY KEY,
+                repository TEXT NOT NULL,
+                path TEXT NOT NULL,
+                config_file TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                platform TEXT,
+                last_triggered_commit TEXT,
+                running_commit TEXT,
+                config_error TEXT,
+                updated_at REAL NOT NULL
+            );
+            CREATE TABLE deployments (
+                id TEXT PRIMARY KEY,
+                seq INTEGER NOT NULL UNIQUE,
+                application TEXT NOT NULL,
+                repository TEXT NOT NULL,
+                app_path TEXT NOT NULL,
+                platform TEXT,
+                commit_hash TEXT NOT NULL,
+                running_commit TEXT,
+                trigger_kind TEXT NOT NULL,
+                commit_message TEXT NOT NULL,
+                author TEXT NOT NULL,
+                strategy TEXT NOT NULL,
+                summary TEXT NOT NULL,
+                status TEXT NOT NULL,
+                status_reason TEXT NOT NULL,
+                auto_rollback INTEGER NOT NULL,
+                created_at REAL NOT NULL,
+                started_at REAL,
+                completed_at REAL,
+                deadline REAL,
+                timeout_seconds REAL NOT NULL,
+                cancel_requested INTEGER NOT NULL DEFAULT 0,
+                cancel_rollback INTEGER NOT NULL DEFAULT 1
+            );
+            CREATE INDEX deployments_app ON deployments (application, seq);
+            CREATE INDEX deployments_open ON deployments (status) WHERE status IN ('PLANNED', 'PENDING', 'RUNNING', 'ROLLING_BACK');
+            CREATE TABLE stages (
+                deployment_id TEXT NOT NULL REFERENCES deployments(id),
+                idx INTEGER NOT NULL,
+                name TEXT NOT NULL,
+                with_json TEXT NOT NULL,
+                rollback INTEGER NOT NULL,
+                rollback_of INTEGER,
+                status TEXT NOT NULL,
+                attempt INTEGER NOT NULL,
+                lease_owner TEXT,
+                lease_expiry REAL,
+                resume_at REAL,
+                waiting_for TEXT,
+                timeout_seconds REAL,
+                deadline REAL,
+                started_at REAL,
+                completed_at REAL,
+                checkpoint TEXT,
+                outputs TEXT NOT NULL,
+                message TEXT NOT NULL,
+                process_group INTEGER,
+                process_start INTEGER,
+                PRIMARY KEY (deployment_id, idx)
+            );
+            CREATE INDEX stages_running ON stages (status) WHERE status = 'RUNNING';
+            CREATE TABLE stage_logs (
+                id INTEGER PRIMARY KEY,
+                deployment_id TEXT NOT NULL,
+                stage_idx INTEGER NOT NULL,
+                attempt INTEGER NOT NULL,
+                at REAL NOT NULL,
+                line TEXT NOT NULL
+            );
+            CREATE INDEX stage_logs_deployment ON stage_logs (deployment_id, id);
+            CREATE TABLE approvals (
+                deployment_id TEXT NOT NULL,
+                stage_idx INTEGER NOT NULL,
+                approver TEXT NOT NULL,
+                at REAL NOT NULL,
+                PRIMARY KEY (deployment_id, stage_idx, approver)
+            );
+            """)
+        }
+        return m
+    }
+}

@@ -1,0 +1,126 @@
+import COpenSSL
+import Foundation
+
+/// `gantry demo`: a bare repository with a sample app, a signed post-receive hook, a config, and the server.
+/// Everything lives under one directory, so `rm -rf` of it undoes the demo.
+public struct Demo {
+    public let directory: String
+    public let listen: String
+
+    public init(directory: String, listen: String) {
+        self.directory = URL(fileURLWithPath: directory).standardizedFileURL.path
+        self.listen = listen
+    }
+
+    var bare: String { directory + "/demo.git" }
+    var configPath: String { directory + "/gantry.yaml" }
+
+    /// Creates what is missing and returns the config path. Safe to run again: existing files are kept.
+    public func prepare() throws -> String {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let secretFile = directory + "/hook-secret", tokenFile = directory + "/api-token"
+        for file in [secretFile, tokenFile] where !fm.fileExists(atPath: file) {
+            try randomHex(32).write(toFile: file, atomically: true, encoding: .utf8)
+            try fm.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+        }
+        if !fm.fileExists(atPath: bare) { try createRepository() }
+        let hook = bare + "/hooks/post-receive"
+        try PostReceiveHook.script(url: "http://\(listen)/hooks/demo", secretFile: secretFile).write(toFile: hook, atomically: true, encoding: .utf8)
+        try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: hook)
+        if !fm.fileExists(atPath: configPath) {
+            try """
+            # Written by `gantry demo`. Secrets are referenced, never inline.
+            server:
+              listen: \(listen)
+              dataDir: ./data
+              tokens:
+                - {name: demo, secret: file:\(tokenFile)}
+            repositories:
+              - id: demo
+                remote: \(bare)
+                branch: main
+                webhook:
+                  binding: demo
+                  provider: github
+                  secrets: [file:\(secretFile)]
+            """.write(toFile: configPath, atomically: true, encoding: .utf8)
+        }
+        return configPath
+    }
+
+    public func instructions() -> String {
+        let token = (try? String(contentsOfFile: directory + "/api-token", encoding: .utf8)) ?? "?"
+        return """
+
+        Gantry demo is starting on http://\(listen)
+          repository: \(bare)   (its post-receive hook sends a signed GitHub push webhook)
+          config:     \(configPath)
+
+        In another terminal:
+          export GANTRY_SERVER=http://\(listen) GANTRY_TOKEN=\(token)
+          git clone \(bare) /tmp/gantry-demo-work && cd /tmp/gantry-demo-work
+          echo "change $(date)" >> apps/hello/index.txt && git commit -am "my change" && git push
+          gantry deployments                 # SCRIPT_RUN → WAIT 20s → WAIT_APPROVAL → SCRIPT_RUN
+          gantry logs <deployment-id> --follow
+          gantry approve <deployment-id>     # once WAIT_APPROVAL is SUSPENDED
+
+        """
+    }
+
+    private func createRepository() throws {
+        let work = directory + "/.seed-work"
+        try? FileManager.default.removeItem(atPath: work)
+        try git(["init", "--bare", "--initial-branch=main", bare])
+        try git(["init", "--initial-branch=main", work])
+        let app = work + "/apps/hello"
+        try FileManager.default.createDirectory(atPath: app, withIntermediateDirectories: true)
+        try """
+        apiVersion: gantry.dev/v1
+        kind: App
+        spec:
+          name: hello
+          pipeline:
+            stages:
+              - name: SCRIPT_RUN
+                with:
+                  run: |
+                    echo "building $SR_APPLICATION_NAME at $SR_TRIGGERED_COMMIT_HASH"
+                    cat index.txt
+                  onRollback: echo "rolling back $SR_APPLICATION_NAME"
+              - name: WAIT
+                with:
+                  duration: 20s
+              - name: WAIT_APPROVAL
+                with:
+                  minApproverNum: 1
+              - name: SCRIPT_RUN
+                with:
+                  run: echo "promoted $SR_TRIGGERED_COMMIT_HASH"
+
+        """.write(toFile: app + "/app.gantry.yaml", atomically: true, encoding: .utf8)
+        try "hello from the Gantry demo\n".write(toFile: app + "/index.txt", atomically: true, encoding: .utf8)
+        try git(["-C", work, "add", "."])
+        try git(["-C", work, "-c", "user.name=Gantry Demo", "-c", "user.email=demo@gantry.invalid",
+                 "commit", "-q", "-m", "Sample application"])
+        try git(["-C", work, "push", "-q", bare, "main"])
+        try FileManager.default.removeItem(atPath: work)
+    }
+
+    private func git(_ args: [String]) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["git"] + args
+        try p.run()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else {
+            throw ServerConfig.Invalid(description: "git \(args.joined(separator: " ")) failed with status \(p.terminationStatus)")
+        }
+    }
+}
+
+func randomHex(_ bytes: Int) -> String {
+    var buffer = [UInt8](repeating: 0, count: bytes)
+    precondition(RAND_bytes(&buffer, Int32(bytes)) == 1, "OpenSSL RAND_bytes failed")
+    return buffer.map { String(format: "%02x", $0) }.joined()
+}

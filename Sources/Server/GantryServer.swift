@@ -1,0 +1,104 @@
+import Engine
+import Foundation
+import FunctionHost
+import FunctionKit
+import Hummingbird
+import Ingress
+import Logging
+import Planner
+import SQLiteStore
+import Store
+
+/// Puts the flow together: ingress → planner → engine → function host, all on one SQLite store.
+public struct GantryServer: Sendable {
+    public let config: ServerConfig
+    let rawPlatforms: [JSONValue]
+
+    public init(configPath: String?) throws {
+        if let configPath {
+            (config, rawPlatforms) = try ServerConfig.load(path: configPath)
+        } else {
+            var c = ServerConfig()
+            c.server.dataDir = ServerConfig.absolute(c.server.dataDir, base: "")
+            config = c; rawPlatforms = []
+        }
+    }
+
+    public func run() async throws {
+        var logger = Logger(label: "gantry")
+        logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let c = config
+        let dataDir = c.server.dataDir
+        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        guard let listen = HostPort(c.server.listen) else { throw ServerConfig.Invalid(description: "bad listen address") }
+
+        let tokens = try (c.server.tokens ?? []).map { (name: $0.name, secret: try SecretReference.resolve($0.secret)) }
+        let auth = TokenAuth(tokens: tokens)
+        if auth.open && !["127.0.0.1", "localhost", "::1"].contains(listen.host) {
+            throw ServerConfig.Invalid(description: "no API tokens configured: refusing to serve the API on \(listen.host) (add server.tokens, or listen on 127.0.0.1)")
+        }
+        if auth.open { logger.warning("no API tokens configured: the API is open to local users on \(c.server.listen)") }
+
+        let store = try SQLiteStore(path: DataLayout.database(dataDir))
+        var functionPaths = c.functions?.paths ?? []
+        if let builtin = Locations.builtinFunctions() { functionPaths.insert(builtin, at: 0) } else {
+            logger.warning("built-in functions not found (set GANTRY_BUILTIN_FUNCTIONS)")
+        }
+        let registry = FunctionRegistry(paths: functionPaths, executableSearchPaths: [Locations.executableDirectory])
+        for problem in registry.problems { logger.error("function: \(problem)") }
+        let host = FunctionHost(supervisorPath: Locations.supervisor, registry: registry)
+
+        var platforms: [String: PlatformInfo] = [:]
+        for (p, raw) in zip(c.platforms ?? [], rawPlatforms) {
+            platforms[p.name] = PlatformInfo(kind: p.kind, settings: raw)
+        }
+        let engine = Engine(store: store, host: host, registry: registry,
+                            config: EngineConfig(dataDir: dataDir, platforms: platforms,
+                                                 environment: ["GANTRY_API_URL": "http://\(c.server.listen)"]),
+                            logger: logger)
+        let interrupted = try await engine.recover()
+        if interrupted > 0 { logger.notice("recovery: \(interrupted) interrupted stage(s) will be re-invoked") }
+
+        let repos = c.repositories ?? []
+        let planner = Planner(store: store,
+                              repositories: repos.map { RepositoryConfig(id: $0.id, remote: $0.remote, branch: $0.branch ?? "main") },
+                              platforms: (c.platforms ?? []).map { PlatformConfig(name: $0.name, kind: $0.kind) },
+                              dataDir: dataDir, logger: logger)
+        let plannerWakeup = Wakeup()
+        let bindings = try repos.compactMap { repo -> WebhookBinding? in
+            guard let hook = repo.webhook else { return nil }
+            guard let provider = WebhookProvider(rawValue: hook.provider ?? "github") else {
+                throw ServerConfig.Invalid(description: "binding \(hook.binding): unknown provider \(hook.provider ?? "")")
+            }
+            let secrets = try (hook.secrets ?? []).map { Array(try SecretReference.resolve($0).utf8) }
+            return WebhookBinding(id: hook.binding, provider: provider, repository: repo.id,
+                                  branch: repo.branch ?? "main", secrets: secrets)
+        }
+        let ingress = try Ingress(bindings: bindings, store: store, onTrigger: { plannerWakeup.signal() })
+
+        let router = Router(context: BasicRequestContext.self)
+        addHookRoutes(to: router, ingress: ingress, bodyLimit: c.server.maxBodyBytes ?? Ingress.defaultBodyLimit)
+        addAPIRoutes(to: router, api: APIContext(store: store, auth: auth, repositories: repos,
+                                                  wakeEngine: { engine.wakeup.signal() },
+                                                  wakePlanner: { plannerWakeup.signal() }))
+        let addressFile = dataDir + "/listen-address"
+        let app = Application(router: router,
+                              configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "gantry"),
+                              onServerRunning: { channel in
+                                  let port = channel.localAddress?.port ?? listen.port
+                                  let address = "\(listen.host):\(port)"
+                                  try? address.write(toFile: addressFile, atomically: true, encoding: .utf8)
+                                  logger.notice("gantry listening on http://\(address)")
+                              },
+                              logger: logger)
+
+        let engineTask = Task { await engine.run() }
+        let plannerTask = Task { await planner.run(wakeup: plannerWakeup, onPlanned: { engine.wakeup.signal() }) }
+        defer { plannerTask.cancel() }
+        try await app.runService()
+        logger.notice("shutting down: running functions get `shutdown` and resume after restart")
+        await engine.shutdown()
+        engineTask.cancel()
+    }
+}
+

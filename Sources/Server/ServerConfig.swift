@@ -1,0 +1,149 @@
+import Foundation
+import FunctionKit
+import Yams
+
+/// `gantry.yaml` (SPEC "Server config"). Field names are the contract; unknown fields are ignored so a config
+/// written for a later version still starts.
+public struct ServerConfig: Codable, Sendable {
+    public struct Server: Codable, Sendable {
+        public var listen: String = "127.0.0.1:8080"
+        public var dataDir: String = "./.gantry"
+        public var database: String? = "sqlite"
+        public var tokens: [Token]? = []
+        /// Largest webhook body read, in bytes (checked before reading).
+        public var maxBodyBytes: Int? = nil
+        public init() {}
+    }
+    public struct Token: Codable, Sendable { public var name: String; public var secret: String }
+    public struct Webhook: Codable, Sendable {
+        public var binding: String
+        public var provider: String? = "github"
+        public var secrets: [String]? = []
+    }
+    public struct Repository: Codable, Sendable {
+        public var id: String
+        public var remote: String
+        public var branch: String? = "main"
+        public var webhook: Webhook?
+    }
+    public struct Functions: Codable, Sendable { public var paths: [String]? = [] }
+    public struct Platform: Codable, Sendable {
+        public var name: String
+        public var kind: String
+    }
+
+    public var server: Server = Server()
+    public var repositories: [Repository]? = []
+    public var functions: Functions? = nil
+    /// Kept as raw values too: every key of a platform entry goes to its functions as `platform`.
+    public var platforms: [Platform]? = []
+
+    public init() {}
+
+    public struct Invalid: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Reads and checks a config file; relative paths in it are relative to the file's directory.
+    public static func load(path: String) throws -> (ServerConfig, rawPlatforms: [JSONValue]) {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw Invalid(description: "cannot read config file \(path)")
+        }
+        var config: ServerConfig
+        do {
+            config = try YAMLDecoder().decode(ServerConfig.self, from: text)
+        } catch let error as YamlError {
+            throw Invalid(description: "\(path): \(error)")
+        } catch let DecodingError.keyNotFound(key, ctx) {
+            throw Invalid(description: "\(path): missing \(ctx.codingPath.map(\.stringValue).joined(separator: ".")).\(key.stringValue)")
+        } catch let DecodingError.typeMismatch(_, ctx) {
+            throw Invalid(description: "\(path): wrong type at \(ctx.codingPath.map(\.stringValue).joined(separator: "."))")
+        } catch {
+            throw Invalid(description: "\(path): \(error)")
+        }
+        let base = (path as NSString).deletingLastPathComponent
+        config.server.dataDir = absolute(config.server.dataDir, base: base)
+        config.functions?.paths = config.functions?.paths?.map { absolute($0, base: base) }
+        let raw = (((try? Yams.load(yaml: text)) as? [String: Any])?["platforms"] as? [Any] ?? []).map(JSONValue.init(any:))
+        try config.validate()
+        return (config, raw)
+    }
+
+    func validate() throws {
+        var bindings = Set<String>(), ids = Set<String>()
+        for repo in repositories ?? [] {
+            guard ids.insert(repo.id).inserted else { throw Invalid(description: "repository id \(repo.id) appears twice") }
+            if let hook = repo.webhook {
+                guard bindings.insert(hook.binding).inserted else {
+                    throw Invalid(description: "webhook binding \(hook.binding) appears twice")
+                }
+                if (hook.secrets ?? []).isEmpty {
+                    throw Invalid(description: "webhook binding \(hook.binding) has no secret: refusing to start (an unsigned hook would accept anyone's push)")
+                }
+            }
+        }
+        guard HostPort(server.listen) != nil else { throw Invalid(description: "server.listen \(server.listen) is not host:port") }
+        if let db = server.database, db != "sqlite" {
+            throw Invalid(description: "server.database \(db): only sqlite is supported in this version")
+        }
+    }
+
+    static func absolute(_ path: String, base: String) -> String {
+        if path.hasPrefix("/") { return path }
+        let joined = (base.isEmpty ? FileManager.default.currentDirectoryPath : base) + "/" + path
+        return URL(fileURLWithPath: joined).standardizedFileURL.path
+    }
+}
+
+public struct HostPort: Sendable {
+    public var host: String
+    public var port: Int
+    public init?(_ text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+              (0...65535).contains(port) else { return nil }
+        host = String(text[..<colon]); self.port = port
+        if host.isEmpty { host = "0.0.0.0" }
+    }
+}
+
+/// `env:NAME`, `file:PATH` or (for local trials only) the value itself.
+public enum SecretReference {
+    public struct Unresolved: Error, CustomStringConvertible { public let description: String }
+
+    public static func resolve(_ reference: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
+        if reference.hasPrefix("env:") {
+            let name = String(reference.dropFirst(4))
+            guard let v = environment[name], !v.isEmpty else {
+                throw Unresolved(description: "environment variable \(name) is not set")
+            }
+            return v
+        }
+        if reference.hasPrefix("file:") {
+            let path = String(reference.dropFirst(5))
+            guard let v = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw Unresolved(description: "cannot read secret file \(path)")
+            }
+            // A trailing newline from `echo secret > file` is not part of the secret.
+            let trimmed = v.hasSuffix("\n") ? String(v.dropLast()) : v
+            guard !trimmed.isEmpty else { throw Unresolved(description: "secret file \(path) is empty") }
+            return trimmed
+        }
+        return reference
+    }
+}
+
+extension JSONValue {
+    /// From what Yams' untyped loader returns.
+    init(any value: Any?) {
+        switch value {
+        case nil: self = .null
+        case let b as Bool: self = .bool(b)
+        case let i as Int: self = .number(Double(i))
+        case let d as Double: self = .number(d)
+        case let s as String: self = .string(s)
+        case let a as [Any]: self = .array(a.map { JSONValue(any: $0) })
+        case let o as [String: Any]: self = .object(o.mapValues { JSONValue(any: $0) })
+        default: self = .string(String(describing: value!))
+        }
+    }
+}

@@ -1,0 +1,19 @@
+/// Where things live under the server's data directory. One place, because the planner writes sources that the
+/// engine hands to functions, and recovery must find both after a crash.
+public enum DataLayout {
+    public static func database(_ dataDir: String) -> String { dataDir + "/gantry.sqlite" }
+    public static func mirror(_ dataDir: String, repository: String) -> String { dataDir + "/mirrors/\(repository).git" }
+    public static func deploymentDir(_ dataDir: String, deploymentID: String) -> String { dataDir + "/deployments/\(deploymentID)" }
+    /// The application's directory at the deployment's commit.
+    public static func targetSources(_ dataDir: String, deploymentID: String) -> String {
+        deploymentDir(dataDir, deploymentID: deploymentID) + "/target"
+    }
+    /// The application's directory at the commit that was running when the deployment was planned.
+    public static func runningSources(_ dataDir: String, deploymentID: String) -> String {
+        deploymentDir(dataDir, deploymentID: deploymentID) + "/running"
+    }
+    /// A fresh working directory per attempt.
+    public static func invocationDir(_ dataDir: String, deploymentID: String, stage: Int, attempt: Int) -> String {
+        dataDir + "/invocations/\(deploymentID)/\(stage)-\(attempt)"
+    }
+}

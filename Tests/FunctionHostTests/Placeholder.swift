@@ -1,2 +1,0 @@
-import XCTest
-final class FunctionHostTestsPlaceholder: XCTestCase { func testPlaceholder() {} }

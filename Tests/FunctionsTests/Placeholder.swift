@@ -1,2 +1,0 @@
-import XCTest
-final class FunctionsTestsPlaceholder: XCTestCase { func testPlaceholder() {} }

@@ -1,0 +1,96 @@
+import Foundation
+import XCTest
+
+final class AppConfigTests: XCTestCase {
+    func testBrokenYAMLInOneAppDoesNotStopAnother() async throws {
+        let root = try makeTempDir()
+        let git = try GitFixture(root: root)
+        let server = try ServerProcess(root: root, git: git)
+        try git.installHook(url: server.url + "/hooks/demo")
+        try await server.start()
+        try git.write("good/app.gantry.yaml", """
+            apiVersion: gantry.dev/v1
+            spec:
+              name: good
+              pipeline:
+                stages:
+                  - name: SCRIPT_RUN
+                    with: {run: echo fine}
+            """)
+        try git.write("bad/app.gantry.yaml", """
+            apiVersion: gantry.dev/v1
+            spec:
+              name: bad
+              pipeline:
+                stages:
+                  - name: SCRIPT_RUN
+                    with: {run: echo fine
+                  - name: WAIT
+            """)
+        let commit = try git.commitAndPush("one good, one broken").commit
+        let id = try await eventually("the good app's deployment") {
+            try await server.deployments().first { $0["application"] as? String == "good" }?["id"] as? String
+        }
+        let done = try await server.waitForDeployment(id)
+        XCTAssertEqual(done["status"] as? String, "SUCCESS")
+        XCTAssertEqual(done["commit"] as? String, commit)
+        let apps = try await server.request("GET", "/api/v1/applications").json["applications"] as? [[String: Any]] ?? []
+        let bad = try XCTUnwrap(apps.first { ($0["configError"] as? String) != nil }, "\(apps)")
+        let error = bad["configError"] as? String ?? ""
+        XCTAssertTrue(error.contains("line "), error)
+        XCTAssertFalse(try await server.deployments().contains { $0["application"] as? String == "bad" })
+        server.stop()
+    }
+
+    /// SPEC's `.pipe.yaml` from a PipeCD user, unchanged: it parses, and with no Kubernetes function yet its stages
+    /// fail with a clear reason instead of crashing anything.
+    func testSeedPipeYAMLParsesAndK8sStagesFailClearly() async throws {
+        let root = try makeTempDir()
+        let git = try GitFixture(root: root)
+        let server = try ServerProcess(root: root, git: git, extraYAML: """
+            platforms:
+              - name: dev-cluster
+                kind: kubernetes
+            """)
+        try git.installHook(url: server.url + "/hooks/demo")
+        try await server.start()
+        try git.write("k8s/.pipe.yaml", """
+            apiVersion: pipecd.dev/v1beta1
+            kind: KubernetesApp
+            spec:
+              pipeline:
+                stages:
+                  - name: K8S_CANARY_ROLLOUT
+                    with:
+                      replicas: 60%
+                  - name: WAIT
+                    with:
+                      duration: 10s
+                  - name: K8S_PRIMARY_ROLLOUT
+                  - name: K8S_CANARY_CLEAN
+            """)
+        try git.commitAndPush("k8s app")
+        let first = try await eventually("the first (quick sync) deployment") {
+            try await server.deployments().first?["id"] as? String
+        }
+        let quick = try await server.waitForDeployment(first)
+        XCTAssertEqual(quick["status"] as? String, "FAILURE")
+        XCTAssertEqual(stage(quick, 0)["name"] as? String, "K8S_SYNC")
+        XCTAssertEqual(stage(quick, 0)["message"] as? String, "no function for stage K8S_SYNC")
+
+        let app = quick["application"] as? String ?? ""
+        _ = try server.cli(["sync", app, "--strategy", "pipeline"])
+        let second = try await eventually("the pipeline deployment") {
+            try await server.deployments().first { $0["id"] as? String != first }?["id"] as? String
+        }
+        let pipeline = try await server.waitForDeployment(second)
+        XCTAssertEqual(pipeline["status"] as? String, "FAILURE")
+        XCTAssertEqual(stages(pipeline).filter { !($0["rollback"] as? Bool ?? false) }.map { $0["name"] as? String },
+                       ["K8S_CANARY_ROLLOUT", "WAIT", "K8S_PRIMARY_ROLLOUT", "K8S_CANARY_CLEAN"])
+        XCTAssertEqual(stage(pipeline, 0)["message"] as? String, "no function for stage K8S_CANARY_ROLLOUT")
+        XCTAssertEqual(stage(pipeline, 1)["status"] as? String, "CANCELLED")
+        let health = try await server.request("GET", "/healthz", auth: false)
+        XCTAssertEqual(health.status, 200)
+        server.stop()
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import XCTest
+
+/// Functions that hang, eat memory or flood their output fail their own stage with a clear reason, the
+/// deployment rolls back, and the server keeps serving.
+final class FunctionFailureTests: XCTestCase {
+    /// Test-only functions, written as bash scripts with their own function.yaml, like a user's would be.
+    func makeFunctions(in root: String) throws -> String {
+        let dir = root + "/functions"
+        let functions: [(String, String, String)] = [
+            ("hang", "stages: [HANG]\ntimeout: 2s\ngracePeriod: 1s", "sleep 1000"),
+            ("hog", "stages: [HOG]\nlimits: {memory: 64Mi}",
+             "x=$(head -c 300000000 /dev/zero | tr '\\\\0' a); echo ${#x}"),
+            ("flood", "stages: [FLOOD]", "head -c 100000000 /dev/zero | tr '\\\\0' a; echo"),
+        ]
+        for (name, yaml, script) in functions {
+            try FileManager.default.createDirectory(atPath: "\(dir)/\(name)", withIntermediateDirectories: true)
+            try "name: \(name)\n\(yaml)\ncommand: [./run.sh]\n".write(toFile: "\(dir)/\(name)/function.yaml",
+                                                                      atomically: true, encoding: .utf8)
+            try "#!/bin/bash\ncat > /dev/null\n\(script)\n".write(toFile: "\(dir)/\(name)/run.sh", atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: "\(dir)/\(name)/run.sh")
+        }
+        return dir
+    }
+
+    func testDeadlineMemoryAndFloodEachFailTheirStageAndRollBack() async throws {
+        let root = try makeTempDir()
+        let git = try GitFixture(root: root)
+        let marks = root + "/marks"
+        try FileManager.default.createDirectory(atPath: marks, withIntermediateDirectories: true)
+        let server = try ServerProcess(root: root, git: git, functionsDir: try makeFunctions(in: root))
+        try await server.start()
+        for (name, stageName) in [("hang", "HANG"), ("hog", "HOG"), ("flood", "FLOOD")] {
+            try git.write("\(name)/app.gantry.yaml", """
+                apiVersion: gantry.dev/v1
+                spec:
+                  name: \(name)
+                  pipeline:
+                    stages:
+                      - name: SCRIPT_RUN
+                        with:
+                          run: "true"
+                          onRollback: touch \(marks)/\(name)-rolled-back
+                      - name: \(stageName)
+                """)
+        }
+        let commit = try git.commitAndPush("three misbehaving functions").commit
+        let signer = WebhookSigner(secret: git.secret, url: server.url + "/hooks/demo")
+        _ = try await signer.send(signer.push(after: commit, before: String(repeating: "0", count: 40)))
+        let expected = ["hang": "DeadlineExceeded", "hog": "MemoryLimit", "flood": "OutputLimit"]
+        for (app, reason) in expected {
+            let id = try await eventually("deployment of \(app)") {
+                try await server.deployments().first { $0["application"] as? String == app }?["id"] as? String
+            }
+            let done = try await server.waitForDeployment(id, timeout: 90)
+            XCTAssertEqual(done["status"] as? String, "FAILURE", "\(app): \(server.logText())")
+            let failed = stage(done, 1)
+            XCTAssertEqual(failed["status"] as? String, "FAILURE", app)
+            XCTAssertTrue((failed["message"] as? String ?? "").contains(reason), "\(app): \(failed["message"] ?? "")")
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(marks)/\(app)-rolled-back"), "\(app) did not roll back")
+            let rollback = stages(done).first { $0["name"] as? String == "SCRIPT_RUN_ROLLBACK" }
+            XCTAssertEqual(rollback?["status"] as? String, "SUCCESS", app)
+        }
+        let health = try await server.request("GET", "/healthz", auth: false)
+        XCTAssertEqual(health.status, 200)
+        server.stop()
+    }
+}

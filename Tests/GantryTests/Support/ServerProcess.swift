@@ -1,0 +1,132 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import XCTest
+
+/// A real `gantry serve` child process on a loopback port, with its own data directory. It can be killed
+/// with SIGKILL and started again on the same data, as a crash would leave it.
+final class ServerProcess: @unchecked Sendable {
+    let root: String
+    let port: Int
+    let token = "test-token-\(UUID().uuidString.prefix(8))"
+    var configPath: String { root + "/gantry.yaml" }
+    var dataDir: String { root + "/data" }
+    var url: String { "http://127.0.0.1:\(port)" }
+    private(set) var process: Process?
+    private var starts = 0
+
+    init(root: String, git: GitFixture?, functionsDir: String? = nil, extraYAML: String = "") throws {
+        self.root = root
+        port = freePort()
+        try token.write(toFile: root + "/api-token", atomically: true, encoding: .utf8)
+        var yaml = """
+        server:
+          listen: 127.0.0.1:\(port)
+          dataDir: ./data
+          tokens:
+            - {name: tester, secret: file:\(root)/api-token}
+        """
+        if let git {
+            yaml += """
+
+            repositories:
+              - id: demo
+                remote: \(git.bare)
+                branch: main
+                webhook:
+                  binding: demo
+                  provider: github
+                  secrets: [file:\(git.secretFile)]
+            """
+        }
+        if let functionsDir { yaml += "\nfunctions:\n  paths: [\(functionsDir)]" }
+        yaml += "\n" + extraYAML
+        try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    /// Starts the server and waits until /healthz answers.
+    func start() async throws {
+        starts += 1
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: productsDirectory + "/gantry")
+        p.arguments = ["serve", "--config", configPath]
+        let log = root + "/server-\(starts).log"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        p.standardOutput = handle; p.standardError = handle
+        try p.run()
+        process = p
+        _ = try await eventually("server on \(url) to answer /healthz", timeout: 30) {
+            guard p.isRunning else { throw NSError(domain: "server exited: " + self.logText(), code: 1) }
+            return try? await self.request("GET", "/healthz", auth: false).status == 200 ? true : nil
+        }
+    }
+
+    /// SIGKILL, as power loss or an OOM kill would do it: no shutdown code runs.
+    func kill9() {
+        guard let p = process else { return }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        process = nil
+    }
+
+    func stop() {
+        guard let p = process, p.isRunning else { return }
+        kill(p.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(20)
+        while p.isRunning && Date() < deadline { usleep(20_000) }
+        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        p.waitUntilExit()
+        process = nil
+    }
+
+    func logText() -> String {
+        (1...max(starts, 1)).map { (try? String(contentsOfFile: root + "/server-\($0).log", encoding: .utf8)) ?? "" }
+            .joined(separator: "\n--- restart ---\n")
+    }
+
+    struct Answer { let status: Int; let json: [String: Any]; let data: Data }
+
+    func request(_ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:],
+                 auth: Bool = true) async throws -> Answer {
+        var r = URLRequest(url: URL(string: url + path)!)
+        r.httpMethod = method
+        r.timeoutInterval = 10
+        if auth { r.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        for (k, v) in headers { r.setValue(v, forHTTPHeaderField: k) }
+        r.httpBody = body
+        let (data, response) = try await URLSession.shared.data(for: r)
+        let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        return Answer(status: (response as! HTTPURLResponse).statusCode, json: json, data: data)
+    }
+
+    func deployments() async throws -> [[String: Any]] {
+        try await request("GET", "/api/v1/deployments").json["deployments"] as? [[String: Any]] ?? []
+    }
+
+    func deployment(_ id: String) async throws -> [String: Any] {
+        try await request("GET", "/api/v1/deployments/\(id)").json
+    }
+
+    /// Waits for a deployment in a final state (or the given one) and returns it.
+    func waitForDeployment(_ id: String, status wanted: Set<String> = ["SUCCESS", "FAILURE", "CANCELLED"],
+                           timeout: Double = 60) async throws -> [String: Any] {
+        try await eventually("deployment \(id) to reach \(wanted)", timeout: timeout) {
+            let d = try await self.deployment(id)
+            return wanted.contains(d["status"] as? String ?? "") ? d : nil
+        }
+    }
+
+    /// Runs the real `gantry` CLI against this server.
+    func cli(_ args: [String]) throws -> String {
+        try sh([productsDirectory + "/gantry"] + args, env: ["GANTRY_SERVER": url, "GANTRY_TOKEN": token])
+    }
+
+    deinit { stop() }
+}
+
+func stages(_ deployment: [String: Any]) -> [[String: Any]] { deployment["stages"] as? [[String: Any]] ?? [] }
+func stage(_ deployment: [String: Any], _ index: Int) -> [String: Any] {
+    stages(deployment).first { $0["index"] as? Int == index } ?? [:]
+}

@@ -1,2 +1,0 @@
-import XCTest
-final class IngressTestsPlaceholder: XCTestCase { func testPlaceholder() {} }

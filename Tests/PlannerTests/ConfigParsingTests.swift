@@ -1,0 +1,123 @@
+import FunctionKit
+@testable import Planner
+import XCTest
+
+/// The pieces below the planner: config parsing, path globs and the stage plan.
+final class ConfigParsingTests: XCTestCase {
+    func testPipeCDConfigWithManyUnknownFieldsIsRead() throws {
+        let config = try XCTUnwrap(AppConfigParser.parse("""
+            apiVersion: pipecd.dev/v1beta1
+            kind: CloudRunApp
+            spec:
+              name: api
+              labels:
+                env: prod
+              input:
+                serviceManifestFile: service.yaml
+                autoRollback: false
+              encryption:
+                encryptedSecrets: {password: AQB...}
+              notification: {mentions: [{event: DEPLOYMENT_TRIGGERED, slack: [foo]}]}
+              trigger:
+                onCommit:
+                  paths: [config/]
+                  ignores: ["*.md"]
+                onOutOfSync:
+                  disabled: false
+              pipeline:
+                stages:
+                  - id: canary
+                    name: CLOUDRUN_PROMOTE
+                    with:
+                      percent: 10
+                      nested: {list: [1, true, null, 2.5, "x"]}
+                    timeout: 1h30m
+            """))
+        XCTAssertEqual(config.kind.name, "CloudRunApp")
+        XCTAssertEqual(config.kind.platformKind, "cloudrun")
+        XCTAssertEqual(config.name, "api")
+        XCTAssertEqual(config.labels, ["env": "prod"])
+        XCTAssertFalse(config.autoRollback)
+        XCTAssertEqual(config.onCommit.paths, ["config/"])
+        XCTAssertEqual(config.onCommit.ignores, ["*.md"])
+        XCTAssertEqual(config.stages.count, 1)
+        XCTAssertEqual(config.stages[0].id, "canary")
+        XCTAssertEqual(config.stages[0].timeoutSeconds, 5400)
+        XCTAssertEqual(config.stages[0].with, .object([
+            "percent": .number(10),
+            "nested": .object(["list": .array([.number(1), .bool(true), .null, .number(2.5), .string("x")])]),
+        ]))
+    }
+
+    func testGantryAppMayOmitKindAndSpec() throws {
+        let config = try XCTUnwrap(AppConfigParser.parse("apiVersion: gantry.dev/v1\n"))
+        XCTAssertEqual(config.kind, .generic)
+        XCTAssertNil(config.name)
+        XCTAssertTrue(config.autoRollback)
+        XCTAssertEqual(config.timeoutSeconds, 6 * 3600)
+    }
+
+    func testProblemsNameTheFieldAndLine() {
+        func problem(_ yaml: String, strict: Bool = true) -> String? {
+            do { _ = try AppConfigParser.parse(yaml, strictKind: strict); return nil } catch {
+                return (error as? ConfigProblem)?.text(file: "f.yaml") ?? "\(error)"
+            }
+        }
+        XCTAssertEqual(problem("apiVersion: pipecd.dev/v1beta1\nkind: Piped\n"),
+                       "f.yaml line 2: kind Piped is not supported (expected KubernetesApp, LambdaApp, CloudRunApp, TerraformApp, ECSApp)")
+        XCTAssertEqual(problem("kind: App\n"),
+                       "f.yaml line 1: apiVersion is missing (expected gantry.dev/v1 or pipecd.dev/v1beta1)")
+        XCTAssertEqual(problem("apiVersion: gantry.dev/v1\nspec:\n  timeout: soon\n"),
+                       "f.yaml line 3: spec.timeout: invalid duration \"soon\" (expected e.g. 10s, 5m, 1h30m)")
+        XCTAssertEqual(problem("apiVersion: gantry.dev/v1\nspec:\n  planner:\n    alwaysUsePipeline: sometimes\n"),
+                       "f.yaml line 4: spec.planner.alwaysUsePipeline must be true or false, not \"sometimes\"")
+        XCTAssertEqual(problem("apiVersion: gantry.dev/v1\nspec:\n  pipeline:\n    stages:\n      - with: {a: 1}\n"),
+                       "f.yaml line 5: spec.pipeline.stages[0].name is missing")
+        XCTAssertEqual(problem("apiVersion: gantry.dev/v1\nspec:\n  commitMatcher:\n    quickSync: \"(\"\n"),
+                       "f.yaml line 4: spec.commitMatcher.quickSync is not a valid regular expression: (")
+        XCTAssertEqual(problem("apiVersion: gantry.dev/v1\nspec: [1]\n"), "f.yaml line 2: spec must be a mapping, not a list")
+        XCTAssertEqual(problem(""), "f.yaml: the file is empty")
+        XCTAssertEqual(problem("apiVersion: gantry.dev/v1\nspec:\n  name: a\n  name: b\n")?.hasPrefix("f.yaml line 3: duplicate key"), true)
+        // *.pipecd.yaml may hold other PipeCD configs: not an error, just not an app.
+        XCTAssertNil(problem("apiVersion: pipecd.dev/v1beta1\nkind: AnalysisTemplate\n", strict: false))
+    }
+
+    func testGlobs() {
+        XCTAssertTrue(PathGlob("*.md").matches("README.md"))
+        XCTAssertTrue(PathGlob("*.md").matches("apps/web/docs/guide.md"), "a pattern without / matches at any depth")
+        XCTAssertFalse(PathGlob("*.md").matches("apps/web/main.go"))
+        XCTAssertTrue(PathGlob("config/").matches("config/app.yaml"))
+        XCTAssertTrue(PathGlob("config").matches("deep/config/app.yaml"))
+        XCTAssertTrue(PathGlob("shared/**").matches("shared/a/b/c.txt"))
+        XCTAssertTrue(PathGlob("/shared/lib").matches("shared/lib/x.go"))
+        XCTAssertFalse(PathGlob("shared/lib").matches("other/shared/lib/x.go"), "a pattern with / is anchored")
+        XCTAssertTrue(PathGlob("**/values.yaml").matches("a/b/values.yaml"))
+        XCTAssertTrue(PathGlob("a/**/z.txt").matches("a/z.txt"))
+        XCTAssertTrue(PathGlob("a/*/z.txt").matches("a/b/z.txt"))
+        XCTAssertFalse(PathGlob("a/*/z.txt").matches("a/b/c/z.txt"))
+        XCTAssertTrue(PathGlob("v?.txt").matches("v1.txt"))
+        XCTAssertTrue(PathGlob("docs/**").matches("apps/web/docs/x.md", appDirectory: "apps/web"), "relative to the app too")
+        XCTAssertFalse(PathGlob("").matches("anything"))
+    }
+
+    func testTouchRule() {
+        let rule = TouchRule(directory: "apps/web", onCommit: OnCommitTrigger(paths: ["lib/"], ignores: ["*.md"]))
+        XCTAssertTrue(rule.isTouched(by: ["apps/web/main.go"]))
+        XCTAssertTrue(rule.isTouched(by: ["lib/util.go"]))
+        XCTAssertFalse(rule.isTouched(by: ["apps/web/README.md", "lib/NOTES.md", "other/x.go"]))
+        XCTAssertFalse(rule.isTouched(by: ["apps/webapp/main.go"]), "a sibling with a longer name is not under the app")
+        XCTAssertTrue(TouchRule(directory: "", onCommit: OnCommitTrigger()).isTouched(by: ["anything"]))
+    }
+
+    func testScriptRunWithoutOnRollbackGetsNoRollbackStage() {
+        var config = AppConfig(apiVersion: "gantry.dev/v1", kind: AppKind.named("ECSApp")!)
+        config.stages = [StageConfig(name: "SCRIPT_RUN", with: .object(["run": .string("true")])),
+                         StageConfig(name: "SCRIPT_RUN", with: .object(["run": .string("a"), "onRollback": .string("b")]))]
+        let stages = StagePlan.stages(deploymentID: "d", config: config, strategy: .pipeline)
+        XCTAssertEqual(stages.map(\.name), ["SCRIPT_RUN", "SCRIPT_RUN", "ROLLBACK", "SCRIPT_RUN_ROLLBACK"])
+        XCTAssertEqual(stages.map(\.index), [0, 1, 2, 3])
+        XCTAssertEqual(stages[3].rollbackOf, 1)
+        let quick = StagePlan.stages(deploymentID: "d", config: config, strategy: .quickSync)
+        XCTAssertEqual(quick.map(\.name), ["ECS_SYNC", "ROLLBACK"], "no script ran, so none is rolled back")
+    }
+}

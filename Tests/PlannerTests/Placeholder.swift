@@ -1,2 +1,0 @@
-import XCTest
-final class PlannerTestsPlaceholder: XCTestCase { func testPlaceholder() {} }
