@@ -65,6 +65,7 @@ final class AttemptRunner {
     private var stdinOffset = 0
     private var stdoutBytes = 0, stderrBytes = 0
     private var malformedLines = 0
+    private var sawStdoutLine = false
     private var stdoutLines = LineSplitter(maxLine: OutputCaps.stdoutLine, overflow: .failLine)
     private var stderrLines = LineSplitter(maxLine: OutputCaps.stderrLine, overflow: .splitLine)
     private var statusLines = LineSplitter(maxLine: 64 << 10, overflow: .splitLine)
@@ -266,6 +267,10 @@ final class AttemptRunner {
                 exceedOutputCap("a stdout line exceeded the 1 MiB limit")
             }
         }
+        if sawStdoutLine {
+            sawStdoutLine = false
+            lastMessageAt = Posix.monotonicNow()
+        }
         if !open { closeStdout(flush: true) }
     }
 
@@ -278,9 +283,11 @@ final class AttemptRunner {
 
     private func handleStdoutLine(_ bytes: UnsafeRawBufferPointer) {
         guard facts.outputLimit == nil else { return }
-        let isBlank: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
-        guard let first = bytes.first(where: { !isBlank($0) }) else { return } // empty line
-        lastMessageAt = Posix.monotonicNow() // every stdout message is a heartbeat
+        var i = 0
+        while i < bytes.count && (bytes[i] == 0x20 || bytes[i] == 0x09) { i += 1 }
+        guard i < bytes.count else { return } // empty line
+        let first = bytes[i]
+        sawStdoutLine = true // every stdout message is a heartbeat
         // Cheap check first: a flood of non-JSON lines must not cost a JSON parse (or a String) each.
         guard first == UInt8(ascii: "{") else {
             warnMalformed { "malformed protocol line (not a JSON object): \(Self.preview(bytes))" }

@@ -91,13 +91,14 @@ public final class FunctionHost: Sendable {
     /// still ours). Returns true if something was signalled.
     public static func killLeftoverGroup(_ group: Int32, leaderStart: UInt64) -> Bool {
         guard group > 1 else { return false }
-        let leader = ProcStat.read(group)
-        if let leader, leader.startTicks != leaderStart {
-            return false // the pid now belongs to another process: not our group
+        if let leader = ProcStat.read(group) {
+            guard leader.startTicks == leaderStart else { return false } // the pid is someone else's now
+            if kill(-group, SIGKILL) == 0 { return true }
+            return kill(group, SIGKILL) == 0 // our leader left its group (setpgid): still ours to kill
         }
-        if kill(-group, SIGKILL) == 0 { return true }
-        // Our leader still runs but left its group (setpgid): it is still ours to kill.
-        return leader != nil && kill(group, SIGKILL) == 0
+        // Zombies (not yet reaped by init) do not count: only a live member is a leftover.
+        guard !ProcStat.livingMembers(ofGroup: group).isEmpty else { return false }
+        return kill(-group, SIGKILL) == 0
     }
 
     /// PATH, HOME (= the invocation dir), LANG, TMPDIR, GANTRY_CONTROL, the caller's GANTRY_* variables and the

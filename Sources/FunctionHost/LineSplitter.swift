@@ -1,4 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Cuts a byte stream into lines with a bounded buffer: memory stays bounded whatever a function writes.
+/// Lines that arrive whole in one chunk are handed over without copying (a flood of short lines stays cheap).
 struct LineSplitter {
     enum Overflow { case failLine, splitLine }
 
@@ -15,19 +20,21 @@ struct LineSplitter {
     /// bytes are only valid during the call, so a consumer that only looks at them never allocates.
     /// Returns false when a line grew beyond `maxLine` in `.failLine` mode; the splitter is then unusable.
     mutating func feed(_ bytes: UnsafeRawBufferPointer, line: (UnsafeRawBufferPointer) -> Void) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
         var start = 0
-        let count = bytes.count
-        while start < count {
-            let rest = UnsafeRawBufferPointer(rebasing: bytes[start...])
-            if let nl = rest.firstIndex(of: UInt8(ascii: "\n")) {
-                let piece = UnsafeRawBufferPointer(rebasing: rest[..<nl])
+        while start < bytes.count {
+            guard let hit = memchr(base + start, 0x0A, bytes.count - start) else {
+                return append(UnsafeRawBufferPointer(start: base + start, count: bytes.count - start), line: line)
+            }
+            let end = base.distance(to: UnsafeRawPointer(hit))
+            let piece = UnsafeRawBufferPointer(start: base + start, count: end - start)
+            if pending.isEmpty && piece.count <= maxLine {
+                line(Self.withoutCR(piece))
+            } else {
                 if !append(piece, line: line) { return false }
                 emit(line)
-                start += nl + 1
-            } else {
-                if !append(rest, line: line) { return false }
-                start = count
             }
+            start = end + 1
         }
         return true
     }
@@ -51,8 +58,12 @@ struct LineSplitter {
     }
 
     private mutating func emit(_ line: (UnsafeRawBufferPointer) -> Void) {
-        if pending.last == UInt8(ascii: "\r") { pending.removeLast() }
-        pending.withUnsafeBytes { line($0) }
+        pending.withUnsafeBytes { line(Self.withoutCR($0)) }
         pending.removeAll(keepingCapacity: pending.count <= 64 * 1024)
+    }
+
+    private static func withoutCR(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        guard let last = bytes.last, last == 0x0D else { return bytes }
+        return UnsafeRawBufferPointer(rebasing: bytes.dropLast())
     }
 }

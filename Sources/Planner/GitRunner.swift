@@ -8,7 +8,9 @@ public struct GitError: Error, CustomStringConvertible, Sendable {
     public let timedOut: Bool
 
     public var description: String {
-        let said = stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+        // One line, so it reads well in a log line or a trigger note.
+        let said = stderr.split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
         if timedOut { return "\(command) timed out" + (said.isEmpty ? "" : ": \(said)") }
         return "\(command) failed (exit \(status))" + (said.isEmpty ? "" : ": \(said)")
     }
@@ -79,6 +81,12 @@ struct GitRunner: Sendable {
         (["git"] + arguments.filter { !$0.hasPrefix("--git-dir=") }).joined(separator: " ")
     }
 
+    /// Foundation on Linux starts the child in a process group of its own; then the whole group is
+    /// signalled, else git alone.
+    private static func signalGroup(of pid: pid_t, _ signal: Int32) {
+        if getpgid(pid) == pid { kill(-pid, signal) } else { kill(pid, signal) }
+    }
+
     private static func runBlocking(executable: URL, arguments: [String], environment: [String: String],
                                     timeout: Double) -> Result<GitResult, Error> {
         let fm = FileManager.default
@@ -104,6 +112,13 @@ struct GitRunner: Sendable {
         let exited = DispatchSemaphore(value: 0)
         process.terminationHandler = { _ in exited.signal() }
         do {
+            // GCD threads block most signals and a spawned child inherits that mask: without this, git
+            // would ignore the SIGTERM of a timeout and never clean up its lock files.
+            var unblock = sigset_t(), previous = sigset_t()
+            sigemptyset(&unblock)
+            sigaddset(&unblock, SIGTERM)
+            pthread_sigmask(SIG_UNBLOCK, &unblock, &previous)
+            defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
             try process.run()
         } catch {
             return .failure(GitError(command: describe(arguments), status: -1,
@@ -112,9 +127,10 @@ struct GitRunner: Sendable {
         var timedOut = false
         if exited.wait(timeout: .now() + max(0.1, timeout)) == .timedOut {
             timedOut = true
-            process.terminate()
-            if exited.wait(timeout: .now() + 5) == .timedOut {
-                kill(process.processIdentifier, SIGKILL)
+            // git waits for its transport (ssh, remote-https, ...) before dying: signal them all.
+            signalGroup(of: process.processIdentifier, SIGTERM)
+            if exited.wait(timeout: .now() + 2) == .timedOut {
+                signalGroup(of: process.processIdentifier, SIGKILL)
                 exited.wait()
             }
         }

@@ -33,8 +33,17 @@ struct Mirror: Sendable {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
             try await git.check(["init", "--bare", "--quiet", path])
         }
+        removeStaleLocks()
         try await git.check([gitDir, "fetch", "--prune", "--no-tags", "--quiet", repository.remote,
                              "+\(branchRef):\(branchRef)"], timeout: Mirror.fetchTimeout)
+    }
+
+    /// A git killed at its timeout can leave lock files behind, and every later fetch would then fail.
+    /// The planner is the only user of its mirrors and runs one pass at a time, so a lock here is stale.
+    private func removeStaleLocks() {
+        for lock in ["\(branchRef).lock", "packed-refs.lock", "shallow.lock", "config.lock", "HEAD.lock", "FETCH_HEAD.lock"] {
+            try? FileManager.default.removeItem(atPath: "\(path)/\(lock)")
+        }
     }
 
     /// The branch head after the last fetch.

@@ -117,6 +117,7 @@ public final class Planner: Sendable {
                 let fresh = batch.filter { !seen.contains($0.id) }
                 if fresh.isEmpty { break }
                 for trigger in fresh {
+                    if Task.isCancelled { break }
                     seen.insert(trigger.id)
                     let repoID = trigger.trigger.repository
                     // A repository that failed keeps its later triggers pending too: their order matters.

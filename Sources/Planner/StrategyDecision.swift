@@ -14,8 +14,9 @@ struct StrategyDecision: Sendable, Equatable {
     /// - Parameters:
     ///   - forced: the trigger's strategy; `.auto` lets the rules decide.
     ///   - useCommitMatcher: false for manual syncs, whose intent is not in the commit message (as in PipeCD).
-    static func decide(config: AppConfig, forced: SyncStrategy, commitMessage: String, useCommitMatcher: Bool,
-                       firstDeployment: Bool) throws -> StrategyDecision {
+    ///   - forcedBy: who forced it, for the summary ("a manual sync").
+    static func decide(config: AppConfig, forced: SyncStrategy, forcedBy: String = "the trigger", commitMessage: String,
+                       useCommitMatcher: Bool, firstDeployment: Bool) throws -> StrategyDecision {
         // An app without a platform has no *_SYNC stage: whatever the rules say, its pipeline is the deployment.
         if config.kind.syncStage == nil {
             let requested = forced == .quickSync ? " (quick sync was requested)" : ""
@@ -29,12 +30,12 @@ struct StrategyDecision: Sendable, Equatable {
 
         switch forced {
         case .quickSync:
-            return StrategyDecision(strategy: .quickSync, summary: "Quick sync (forced by the trigger)")
+            return StrategyDecision(strategy: .quickSync, summary: "Quick sync (forced by \(forcedBy))")
         case .pipeline:
             guard config.hasPipeline else {
                 throw Refused(reason: "cannot sync with a pipeline: the config has no spec.pipeline.stages")
             }
-            return StrategyDecision(strategy: .pipeline, summary: "Sync with the specified pipeline (forced by the trigger)")
+            return StrategyDecision(strategy: .pipeline, summary: "Sync with the specified pipeline (forced by \(forcedBy))")
         case .auto:
             break
         }

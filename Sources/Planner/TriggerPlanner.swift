@@ -29,14 +29,28 @@ struct TriggerPlanner: Sendable {
         var work = Work(commit: commit, info: info, problems: discovery.problems)
         let manualTarget = request.application
         var foundManualTarget = false
-        for app in discovery.apps {
+        var planned = Set<String>()
+        for app in keepingKnownNames(discovery.apps, stored: stored) {
+            if !planned.insert(app.name).inserted {
+                work.problems.append("\(app.configFile): duplicate application name \(app.name)")
+                continue
+            }
             let existing = stored[app.name]
             if existing == nil, let other = try await store.application(named: app.name), other.repository != repository.id {
                 work.problems.append("\(app.configFile): application name \(app.name) is already used by repository "
                                      + "\(other.repository) (\(other.configFile))")
                 continue
             }
-            if let manualTarget, app.name == manualTarget { foundManualTarget = true }
+            let isManualTarget = manualTarget != nil && app.name == manualTarget
+            if isManualTarget { foundManualTarget = true }
+            // Forward only: a commit older than the one last planned for this app changes nothing about it,
+            // not even its recorded config. A manual sync deploys the head whatever happened before.
+            if !isManualTarget, let last = existing?.lastTriggeredCommit,
+               try await work.isStrictAncestor(commit, of: last, mirror: mirror) {
+                work.replays.append("old push: \(short(commit)) is an ancestor of the last triggered commit "
+                                    + "\(short(last)) of \(app.name)")
+                continue
+            }
 
             var record = existing ?? Application(name: app.name, repository: repository.id, path: app.path,
                                                  configFile: app.configFile, kind: app.kindName)
@@ -92,6 +106,16 @@ struct TriggerPlanner: Sendable {
         var replays: [String] = []
         /// `git diff` from each last triggered commit, computed once per trigger.
         var changedSince: [String: [String]?] = [:]
+        /// Whether the planned commit is older than each last triggered commit, asked once per trigger.
+        var olderThan: [String: Bool] = [:]
+
+        mutating func isStrictAncestor(_ commit: String, of last: String, mirror: Mirror) async throws -> Bool {
+            if last.isEmpty || last == commit { return false }
+            if let known = olderThan[last] { return known }
+            let older = try await mirror.isAncestor(commit, of: last) == true
+            olderThan[last] = older
+            return older
+        }
 
         init(commit: String, info: Mirror.CommitInfo, problems: [String]) {
             self.commit = commit; self.info = info; self.problems = problems
@@ -124,6 +148,19 @@ struct TriggerPlanner: Sendable {
         }
     }
 
+    /// A config file that cannot be read has no spec.name to go by: when the store knows an application at
+    /// that file, the error belongs to that application rather than to a new one named after the directory.
+    private func keepingKnownNames(_ apps: [DiscoveredApp], stored: [String: Application]) -> [DiscoveredApp] {
+        var nameOfFile: [String: String] = [:]
+        for app in stored.values where nameOfFile[app.configFile] == nil { nameOfFile[app.configFile] = app.name }
+        let usableNames = Set(apps.filter { $0.config != nil }.map(\.name))
+        return apps.map { app in
+            var app = app
+            if app.config == nil, let known = nameOfFile[app.configFile], !usableNames.contains(known) { app.name = known }
+            return app
+        }
+    }
+
     /// The branch head, unless a webhook named a commit the mirror has on this branch: then that commit,
     /// so an old delivery is recognised as old. Manual syncs always use the head.
     private func resolveCommit(_ request: NewTrigger, head: String, mirror: Mirror) async throws -> String {
@@ -142,17 +179,12 @@ struct TriggerPlanner: Sendable {
         return head
     }
 
-    /// Webhook and reconcile triggers: forward only, then the changed files decide.
+    /// Webhook and reconcile triggers (older commits were set aside already): the changed files decide.
     private func isTouched(_ app: DiscoveredApp, config: AppConfig, existing: Application?, commit: String,
                            mirror: Mirror, work: inout Work) async throws -> Bool {
         if config.onCommit.disabled { return false }
         guard let last = existing?.lastTriggeredCommit, !last.isEmpty else { return true }
         if last == commit { return false }
-        if try await mirror.isAncestor(commit, of: last) == true {
-            work.replays.append("old push: \(short(commit)) is an ancestor of the last triggered commit "
-                                + "\(short(last)) of \(app.name)")
-            return false
-        }
         if work.changedSince[last] == nil {
             do {
                 work.changedSince[last] = .some(try await mirror.changedFiles(from: last, to: commit))
@@ -171,6 +203,7 @@ struct TriggerPlanner: Sendable {
                             work: Work, mirror: Mirror) async throws -> DeploymentDetail {
         let running = existing?.runningCommit
         let decision = try StrategyDecision.decide(config: config, forced: request.strategy,
+                                                   forcedBy: request.kind == .manual ? "a manual sync" : "the trigger",
                                                    commitMessage: work.info.message,
                                                    useCommitMatcher: request.kind != .manual,
                                                    firstDeployment: running == nil)

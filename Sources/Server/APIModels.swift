@@ -49,7 +49,7 @@ struct DeploymentView: Codable, Sendable {
         trigger = Trigger(kind: x.triggerKind.rawValue, commitMessage: x.commitMessage, author: x.author)
         createdAt = RFC3339.format(x.createdAt); startedAt = x.startedAt.map(RFC3339.format)
         completedAt = x.completedAt.map(RFC3339.format)
-        stages = d.stages.map { StageView($0, logs: logs.map { l in l[$0.index] ?? [] }) }
+        stages = d.stages.map { stage in StageView(stage, logs: logs.map { byStage in byStage[stage.index] ?? [] }) }
     }
 }
 

@@ -82,13 +82,14 @@ public struct GantryServer: Sendable {
                                                   wakeEngine: { engine.wakeup.signal() },
                                                   wakePlanner: { plannerWakeup.signal() }))
         let addressFile = dataDir + "/listen-address"
+        let startupLogger = logger
         let app = Application(router: router,
                               configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "gantry"),
                               onServerRunning: { channel in
                                   let port = channel.localAddress?.port ?? listen.port
                                   let address = "\(listen.host):\(port)"
                                   try? address.write(toFile: addressFile, atomically: true, encoding: .utf8)
-                                  logger.notice("gantry listening on http://\(address)")
+                                  startupLogger.notice("gantry listening on http://\(address)")
                               },
                               logger: logger)
 

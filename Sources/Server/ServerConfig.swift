@@ -63,7 +63,7 @@ public struct ServerConfig: Codable, Sendable {
         }
         let base = (path as NSString).deletingLastPathComponent
         config.server.dataDir = absolute(config.server.dataDir, base: base)
-        config.functions?.paths = config.functions?.paths?.map { absolute($0, base: base) }
+        if let paths = config.functions?.paths { config.functions?.paths = paths.map { absolute($0, base: base) } }
         let raw = (((try? Yams.load(yaml: text)) as? [String: Any])?["platforms"] as? [Any] ?? []).map(JSONValue.init(any:))
         try config.validate()
         return (config, raw)

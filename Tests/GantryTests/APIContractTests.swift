@@ -13,18 +13,21 @@ final class APIContractTests: XCTestCase {
         try yaml.write(toFile: server.configPath, atomically: true, encoding: .utf8)
         try await server.start()
 
-        XCTAssertEqual(try await server.request("GET", "/healthz", auth: false).status, 200)
-        XCTAssertEqual(try await server.request("GET", "/api/v1/deployments", auth: false).status, 401)
-        XCTAssertEqual(try await server.request("GET", "/api/v1/deployments", headers: ["Authorization": "Bearer wrong"],
-                                                auth: false).status, 401)
+        let health = try await server.request("GET", "/healthz", auth: false)
+        XCTAssertEqual(health.status, 200)
+        let anonymous = try await server.request("GET", "/api/v1/deployments", auth: false)
+        XCTAssertEqual(anonymous.status, 401)
+        let wrong = try await server.request("GET", "/api/v1/deployments", headers: ["Authorization": "Bearer wrong"], auth: false)
+        XCTAssertEqual(wrong.status, 401)
         let list = try await server.request("GET", "/api/v1/deployments")
         XCTAssertEqual(list.status, 200)
         XCTAssertNotNil(list.json["deployments"] as? [Any])
-        XCTAssertEqual(try await server.request("GET", "/api/v1/deployments/nope").status, 404)
+        let missing = try await server.request("GET", "/api/v1/deployments/nope")
+        XCTAssertEqual(missing.status, 404)
 
         let signer = WebhookSigner(secret: git.secret, url: server.url + "/hooks/demo")
         let delivery = signer.push(after: String(repeating: "a", count: 40), before: String(repeating: "0", count: 40))
-        var sig = Array(signer.signature(delivery.body))
+        var sig = Array(signer.signature(delivery.body).utf8)
         sig[sig.count - 1] = sig[sig.count - 1] == UInt8(ascii: "0") ? UInt8(ascii: "1") : UInt8(ascii: "0")
         let bad = try await signer.send(delivery, signature: String(decoding: sig, as: UTF8.self))
         XCTAssertEqual(bad.status, 401)
@@ -37,7 +40,8 @@ final class APIContractTests: XCTestCase {
         let big = WebhookSigner.Delivery(id: "big", event: "push", body: Data(repeating: 0x20, count: 200_000))
         let tooBig = try await signer.send(big)
         XCTAssertEqual(tooBig.status, 413)
-        XCTAssertEqual(try await server.request("GET", "/healthz", auth: false).status, 200)
+        let stillHealthy = try await server.request("GET", "/healthz", auth: false)
+        XCTAssertEqual(stillHealthy.status, 200)
         server.stop()
     }
 

@@ -38,7 +38,8 @@ final class AppConfigTests: XCTestCase {
         let bad = try XCTUnwrap(apps.first { ($0["configError"] as? String) != nil }, "\(apps)")
         let error = bad["configError"] as? String ?? ""
         XCTAssertTrue(error.contains("line "), error)
-        XCTAssertFalse(try await server.deployments().contains { $0["application"] as? String == "bad" })
+        let all = try await server.deployments()
+        XCTAssertFalse(all.contains { $0["application"] as? String == "bad" })
         server.stop()
     }
 

@@ -121,3 +121,27 @@ final class ConfigParsingTests: XCTestCase {
         XCTAssertEqual(quick.map(\.name), ["ECS_SYNC", "ROLLBACK"], "no script ran, so none is rolled back")
     }
 }
+
+/// The git helper itself: failures name the command and what git said; a hung git is stopped.
+final class GitRunnerTests: XCTestCase {
+    func testFailureNamesTheCommandAndStderr() async throws {
+        do {
+            try await GitRunner().check(["rev-parse", "--verify", "no-such-ref"])
+            XCTFail("expected a GitError")
+        } catch let error as GitError {
+            XCTAssertEqual(error.command, "git rev-parse --verify no-such-ref")
+            XCTAssertTrue(error.description.hasPrefix("git rev-parse --verify no-such-ref failed (exit 128): fatal:"),
+                          error.description)
+        }
+    }
+
+    func testHungGitIsStoppedAtItsTimeout() async throws {
+        // The ext transport runs `sleep` as the remote: git waits on it like on a server that never answers.
+        let started = Date()
+        let result = try await GitRunner().run(["-c", "protocol.ext.allow=always", "ls-remote", "ext::sleep 3"],
+                                               timeout: 0.3)
+        XCTAssertTrue(result.timedOut)
+        // Well before the 2 s escalation to SIGKILL: git honoured the SIGTERM (it is not blocked in the child).
+        XCTAssertLessThan(Date().timeIntervalSince(started), 1.5)
+    }
+}

@@ -209,6 +209,33 @@ final class PlannerFlowTests: XCTestCase {
         XCTAssertEqual(againNote, "no application touched by \(b.prefix(7))")
     }
 
+    func testReplayedOldPushDoesNotBringBackAnOldConfigError() async throws {
+        let repo = try GitFixture()
+        try repo.write("web/.pipe.yaml", "apiVersion: pipecd.dev/v1beta1\nkind: [\n")
+        let brokenCommit = try repo.commitAndPush("broken config")
+        let store = InMemoryStore()
+        let planner = repo.planner(store: store)
+        _ = try await store.addTrigger(pushTrigger(brokenCommit))
+        _ = try await planner.planPending()
+        let broken = await store.apps["web"]?.configError
+        XCTAssertNotNil(broken)
+
+        try repo.write("web/.pipe.yaml", Self.pipeYAML)
+        let fixed = try repo.commitAndPush("fixed config")
+        _ = try await store.addTrigger(pushTrigger(fixed))
+        _ = try await planner.planPending()
+        let cleared = await store.apps["web"]
+        XCTAssertNil(cleared?.configError)
+        XCTAssertEqual(cleared?.lastTriggeredCommit, fixed)
+
+        let replay = try await store.addTrigger(pushTrigger(brokenCommit))
+        _ = try await planner.planPending()
+        let after = await store.apps["web"]
+        XCTAssertNil(after?.configError, "an old commit's config must not overwrite the current one")
+        let note = await store.outcome(trigger: replay)?.note ?? ""
+        XCTAssertTrue(note.hasPrefix("old push: \(brokenCommit.prefix(7))"), note)
+    }
+
     func testPayloadCommitUnknownToTheMirrorFallsBackToTheBranchHead() async throws {
         let repo = try GitFixture()
         try repo.write("web/.pipe.yaml", Self.pipeYAML)
@@ -261,6 +288,32 @@ final class PlannerFlowTests: XCTestCase {
         XCTAssertEqual(pending, [])
         let note = await store.outcome(trigger: id)?.note ?? ""
         XCTAssertTrue(note.contains("unknown repository nobody"), note)
+    }
+
+    func testRunKeepsPlanningOtherRepositoriesWhileOneCannotBeFetched() async throws {
+        let repo = try GitFixture()
+        try repo.write("web/.pipe.yaml", Self.pipeYAML)
+        let commit = try repo.commitAndPush("A")
+        let store = InMemoryStore()
+        let broken = RepositoryConfig(id: "gone", remote: repo.root + "/no-such-repo.git", branch: "main")
+        let planner = repo.planner(store: store, extraRepositories: [broken])
+        let stuck = try await store.addTrigger(pushTrigger("1234567", repository: "gone"))
+        let wakeup = Wakeup()
+        let planned = expectation(description: "onPlanned called")
+        planned.assertForOverFulfill = false
+
+        let loop = Task { await planner.run(wakeup: wakeup) { planned.fulfill() } }
+        _ = try await store.addTrigger(pushTrigger(commit))
+        wakeup.signal()
+        await fulfillment(of: [planned], timeout: 20)
+        let pending = await store.pendingIDs
+        XCTAssertEqual(pending, [stuck], "the unreachable repository's trigger waits for a retry")
+
+        // Cancelling returns promptly even while the loop waits out a retry delay.
+        loop.cancel()
+        let stopped = expectation(description: "run returned")
+        Task { await loop.value; stopped.fulfill() }
+        await fulfillment(of: [stopped], timeout: 10)
     }
 
     func testRunPlansOnWakeupCallsOnPlannedAndStopsWhenCancelled() async throws {

@@ -40,7 +40,7 @@ final class StrategyTests: XCTestCase {
         XCTAssertEqual(p.deployment.triggerKind, .manual)
         XCTAssertEqual(p.deployment.commit, head)
         XCTAssertEqual(p.forwardStageNames, ["K8S_CANARY_ROLLOUT", "K8S_PRIMARY_ROLLOUT"])
-        XCTAssertTrue(p.deployment.summary.contains("forced"), p.deployment.summary)
+        XCTAssertEqual(p.deployment.summary, "Sync with the specified pipeline (forced by a manual sync)")
 
         // Nothing changed since, and the app has run: a manual quick sync still deploys the head.
         await store.setRunningCommit("web", head)

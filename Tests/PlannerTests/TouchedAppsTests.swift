@@ -138,6 +138,23 @@ final class TouchedAppsTests: XCTestCase {
         XCTAssertNil(cleared?.configError)
     }
 
+    func testBrokenConfigOfAKnownAppIsReportedOnThatApp() async throws {
+        let repo = try GitFixture()
+        try repo.write("svc/app.gantry.yaml", Self.app("web"))
+        let store = InMemoryStore()
+        let planner = repo.planner(store: store)
+        _ = try await push(repo, store, planner, "web")
+
+        try repo.write("svc/app.gantry.yaml", "apiVersion: gantry.dev/v1\nspec: [\n")
+        let broken = try await push(repo, store, planner, "break web")
+
+        XCTAssertEqual(broken.deployed, [])
+        let names = await store.apps.keys.sorted()
+        XCTAssertEqual(names, ["web"], "no new application named after the directory")
+        let error = await store.apps["web"]?.configError ?? ""
+        XCTAssertTrue(error.hasPrefix("svc/app.gantry.yaml line 3: "), error)
+    }
+
     func testSecondAppWithTheSameNameIsReportedAndTheFirstDeploys() async throws {
         let repo = try GitFixture()
         try repo.write("one/app.gantry.yaml", Self.app("same"))

@@ -54,7 +54,7 @@ func addAPIRoutes(to router: Router<BasicRequestContext>, api: APIContext) {
         let id = context.parameters.get("id") ?? ""
         let body = try? await request.decodeJSONBody(Body.self)
         guard try await api.store.deployment(id: id) != nil else { return problem(.notFound, "no deployment \(id)") }
-        guard try await api.store.requestCancel(deploymentID: id, rollback: body??.rollback ?? true) else {
+        guard try await api.store.requestCancel(deploymentID: id, rollback: body?.rollback ?? true) else {
             return problem(.conflict, "deployment \(id) has already finished")
         }
         api.wakeEngine()
@@ -70,7 +70,7 @@ func addAPIRoutes(to router: Router<BasicRequestContext>, api: APIContext) {
         let name = context.parameters.get("name") ?? ""
         guard let app = try await api.store.application(named: name) else { return problem(.notFound, "no application \(name)") }
         let body = try? await request.decodeJSONBody(Body.self)
-        guard let strategy = SyncStrategy(rawValue: body??.strategy ?? "auto") else {
+        guard let strategy = SyncStrategy(rawValue: body?.strategy ?? "auto") else {
             return problem(.badRequest, "strategy must be auto, quick-sync or pipeline")
         }
         let branch = api.repositories.first { $0.id == app.repository }?.branch ?? "main"
@@ -95,14 +95,15 @@ private func approve(api: APIContext, id: String, approver: String, request: Req
     guard let detail = try await api.store.deployment(id: id) else { return problem(.notFound, "no deployment \(id)") }
     let body = try? await request.decodeJSONBody(Body.self)
     let waiting = detail.stages.first { s in
-        s.name == "WAIT_APPROVAL" && (body??.stage.map { $0 == s.index } ?? true)
+        s.name == "WAIT_APPROVAL" && (body?.stage.map { $0 == s.index } ?? true)
             && (s.status == .suspended || s.status == .running || s.status == .notStarted)
     }
     guard let stage = waiting, detail.deployment.status == .running else {
         return problem(.conflict, "deployment \(id) has no stage waiting for approval")
     }
-    let with = (try? JSONValue.decode(stage.withJSON)) ?? .object([:])
-    let allowed = (with["approvers"]?.array ?? []).compactMap(\.string)
+    let with: JSONValue = (try? JSONValue.decode(stage.withJSON)) ?? .object([:])
+    let listed: [JSONValue] = with["approvers"]?.array ?? []
+    let allowed: [String] = listed.compactMap { $0.string }
     if !allowed.isEmpty && !allowed.contains(approver) {
         return problem(.forbidden, "\(approver) is not among the approvers of stage \(stage.index): \(allowed.joined(separator: ", "))")
     }
