@@ -23,9 +23,10 @@ final class ProcessGroupTests: XCTestCase {
         let outcome = try box.host().run(request, recorder: recorder)
         XCTAssertEqual(outcome.result.status, .succeeded, "\(recorder.logs)")
         let group = try XCTUnwrap(recorder.started?.group)
-        XCTAssertTrue(waitUntil(5) { groupMembers(group).isEmpty }, "left behind in group \(group): \(groupMembers(group))")
         let escaped = try XCTUnwrap(Int32(String(contentsOfFile: request.directory + "/escaped.pid", encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)))
+        defer { kill(-group, SIGKILL); kill(escaped, SIGKILL) } // never leave processes behind
+        XCTAssertTrue(waitUntil(5) { groupMembers(group).isEmpty }, "left behind in group \(group): \(groupMembers(group))")
         XCTAssertTrue(waitUntil(5) { !isAlive(escaped) }, "the setsid child \(escaped) survived")
     }
 
@@ -38,8 +39,14 @@ final class ProcessGroupTests: XCTestCase {
         let process = try SupervisorProcess.spawn(SupervisorLaunch(
             supervisorPath: try SupervisorBinary.require(), argv: ["/bin/bash", "-c", "sleep 1000 & sleep 1000"],
             directory: dir, limits: FunctionLimits(), environment: ["PATH=/usr/bin:/bin"]))
-        defer { process.closeAll(); reap(process.pid) }
-        let group = try startedGroup(process.statusRead)
+        var group: Int32 = 0
+        defer { // never leave processes behind, even when the test fails
+            if group > 1 { kill(-group, SIGKILL) }
+            kill(process.pid, SIGKILL)
+            process.closeAll()
+            reap(process.pid)
+        }
+        group = try startedGroup(process.statusRead)
         XCTAssertTrue(waitUntil(5) { groupMembers(group).count >= 2 })
 
         close(process.lifelineWrite)
@@ -63,7 +70,9 @@ final class ProcessGroupTests: XCTestCase {
                                        supervisor, dir], fds: [3: lifeline.read, 4: status.write])
         close(lifeline.read)
         close(status.write)
-        let group = try startedGroup(status.read)
+        var group: Int32 = 0
+        defer { if group > 1 { kill(-group, SIGKILL) } } // the supervisor then exits too
+        group = try startedGroup(status.read)
         XCTAssertTrue(waitUntil(5) { groupMembers(group).count >= 2 })
 
         kill(parent, SIGKILL)

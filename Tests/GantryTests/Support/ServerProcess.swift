@@ -10,6 +10,8 @@ final class ServerProcess: @unchecked Sendable {
     let root: String
     let port: Int
     let token = "test-token-\(UUID().uuidString.prefix(8))"
+    /// A second identity, for approver checks.
+    let outsiderToken = "outsider-token-\(UUID().uuidString.prefix(8))"
     var configPath: String { root + "/gantry.yaml" }
     var dataDir: String { root + "/data" }
     var url: String { "http://127.0.0.1:\(port)" }
@@ -20,12 +22,14 @@ final class ServerProcess: @unchecked Sendable {
         self.root = root
         port = freePort()
         try token.write(toFile: root + "/api-token", atomically: true, encoding: .utf8)
+        try outsiderToken.write(toFile: root + "/outsider-token", atomically: true, encoding: .utf8)
         var yaml = """
         server:
           listen: 127.0.0.1:\(port)
           dataDir: ./data
           tokens:
             - {name: tester, secret: file:\(root)/api-token}
+            - {name: outsider, secret: file:\(root)/outsider-token}
         """
         if let git {
             yaml += """
