@@ -24,7 +24,28 @@ public struct GantryServer: Sendable {
         }
     }
 
+    /// The parts `run()` drives; tests drive the application in-process with HummingbirdTesting.
+    public struct Assembled: Sendable {
+        public let app: Hummingbird.Application<RouterResponder<BasicRequestContext>>
+        public let engine: Engine
+        public let planner: Planner
+        public let plannerWakeup: Wakeup
+    }
+
     public func run() async throws {
+        let parts = try await assemble()
+        let engine = parts.engine
+        let engineTask = Task { await engine.run() }
+        let plannerTask = Task { await parts.planner.run(wakeup: parts.plannerWakeup, onPlanned: { engine.wakeup.signal() }) }
+        defer { plannerTask.cancel() }
+        try await parts.app.runService()
+        parts.app.logger.notice("shutting down: running functions get `shutdown` and resume after restart")
+        await engine.shutdown()
+        engineTask.cancel()
+    }
+
+    /// Opens the store, recovers interrupted work (before anything is served), and wires the routes.
+    public func assemble() async throws -> Assembled {
         var logger = Logger(label: "gantry")
         logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         let c = config
@@ -83,7 +104,7 @@ public struct GantryServer: Sendable {
                                                   wakePlanner: { plannerWakeup.signal() }))
         let addressFile = dataDir + "/listen-address"
         let startupLogger = logger
-        let app = Application(router: router,
+        let app = Hummingbird.Application(router: router,
                               configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "gantry"),
                               onServerRunning: { channel in
                                   let port = channel.localAddress?.port ?? listen.port
@@ -93,13 +114,7 @@ public struct GantryServer: Sendable {
                               },
                               logger: logger)
 
-        let engineTask = Task { await engine.run() }
-        let plannerTask = Task { await planner.run(wakeup: plannerWakeup, onPlanned: { engine.wakeup.signal() }) }
-        defer { plannerTask.cancel() }
-        try await app.runService()
-        logger.notice("shutting down: running functions get `shutdown` and resume after restart")
-        await engine.shutdown()
-        engineTask.cancel()
+        return Assembled(app: app, engine: engine, planner: planner, plannerWakeup: plannerWakeup)
     }
 }
 

@@ -163,6 +163,36 @@ final class FunctionHostRunTests: XCTestCase {
         XCTAssertTrue(outcome.result.message?.contains("no-such-program-xyz") == true)
     }
 
+    func testAnEventLargerThanAPipeBufferIsDeliveredWhole() throws {
+        let box = try FunctionSandbox()
+        let spec = try box.scriptFunction("reader", script: "wc -c >&2")
+        let event = #"{"protocol":1,"pad":""# + String(repeating: "x", count: 300_000) + #""}"#
+        let recorder = Recorder()
+        let outcome = try box.host().run(box.request(spec, event: event), recorder: recorder)
+        XCTAssertEqual(outcome.result.status, .succeeded)
+        XCTAssertEqual(recorder.logs, ["\(event.utf8.count)"])
+    }
+
+    func testAFunctionThatNeverReadsStdinDoesNotHurtTheHost() throws {
+        let box = try FunctionSandbox()
+        let spec = try box.scriptFunction("deaf", script: "exec 0<&-\necho bye >&2")
+        let event = #"{"pad":""# + String(repeating: "x", count: 500_000) + #""}"#
+        let recorder = Recorder()
+        let outcome = try box.host().run(box.request(spec, event: event), recorder: recorder)
+        XCTAssertEqual(outcome.result.status, .succeeded) // and no SIGPIPE took this process down
+        XCTAssertEqual(recorder.logs, ["bye"])
+    }
+
+    func testAMissingSupervisorIsAClearFailure() throws {
+        let box = try FunctionSandbox()
+        let spec = try box.scriptFunction("any", script: "exit 0")
+        let host = FunctionHost(supervisorPath: box.root + "/no-such-supervisor",
+                                registry: FunctionRegistry(paths: [box.functionsDir], executableSearchPaths: []))
+        let outcome = host.run(box.request(spec), recorder: Recorder())
+        XCTAssertEqual(outcome.result.status, .failed)
+        XCTAssertTrue(outcome.result.message?.contains("no-such-supervisor") == true, outcome.result.message ?? "")
+    }
+
     func testInvokeRunsOnItsOwnThread() async throws {
         let box = try FunctionSandbox()
         let spec = try box.scriptFunction("async", script: #"echo '{"output": {"k": "v"}}'"#)
