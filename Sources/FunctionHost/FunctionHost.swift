@@ -32,9 +32,11 @@ public final class FunctionHost: Sendable {
             AttemptOutcome(result: FunctionResult(status: .failed, message: message), errorType: type,
                            report: AttemptReport(limitHit: limit))
         }
-        if let reason = control.stopReason {
-            return refuse(reason == .deadline ? "DeadlineExceeded" : reason == .heartbeat ? "HeartbeatTimeout" : "Cancelled",
-                          "stopped (\(reason.rawValue)) before it started")
+        if let reason = control.stopReason { // nothing to stop yet: the same outcome, without a process
+            var stopped = OutcomeClassifier.classify(AttemptFacts(stopReason: reason), spec: spec,
+                                                     allowedSeconds: max(0, allowed))
+            stopped.report = AttemptReport(limitHit: stopped.report.limitHit)
+            return stopped
         }
         guard allowed > 0 else {
             return refuse("DeadlineExceeded", "its deadline \(RFC3339.format(request.deadline)) passed before it started",

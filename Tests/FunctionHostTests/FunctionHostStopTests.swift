@@ -100,6 +100,7 @@ final class FunctionHostStopTests: XCTestCase {
         let request = box.request(spec)
         let outcome = try box.host().run(request, control: control, recorder: Recorder())
         XCTAssertEqual(outcome.errorType, "Cancelled")
+        XCTAssertEqual(outcome.result.message, "cancelled")
         XCTAssertFalse(FileManager.default.fileExists(atPath: request.directory + "/ran"))
     }
 }

@@ -47,6 +47,7 @@ final class FunctionRegistryTests: XCTestCase {
         XCTAssertEqual(registry.functions.map(\.name), ["good"])
         func problem(_ folder: String) -> String? { registry.problems.first { $0.contains("/\(folder)/function.yaml") } }
         let syntax = try XCTUnwrap(problem("bad-syntax"))
+        print("problems:", registry.problems.joined(separator: "\n"))
         XCTAssertTrue(syntax.contains("function.yaml:3:") || syntax.contains("function.yaml:2:"), syntax)
         let size = try XCTUnwrap(problem("bad-size"))
         XCTAssertTrue(size.contains("function.yaml:5:") && size.contains("256MB"), size)
