@@ -16,7 +16,10 @@ struct Deployments: AsyncParsableCommand {
         let list = try await client.call("GET", path)["deployments"] as? [[String: Any]] ?? []
         if list.isEmpty { print("no deployments"); return }
         for d in list {
-            let stages = (d["stages"] as? [[String: Any]] ?? []).filter { !($0["rollback"] as? Bool ?? false) || $0["status"] as? String != "SKIPPED" }
+            // Hidden rollback stages are shown only once they did something.
+            let stages = (d["stages"] as? [[String: Any]] ?? []).filter {
+                !($0["rollback"] as? Bool ?? false) || !["NOT_STARTED", "SKIPPED"].contains($0["status"] as? String ?? "")
+            }
             let line = stages.map { "\($0["name"] ?? "?"):\($0["status"] ?? "?")" }.joined(separator: " ")
             print("\(d["id"] ?? "")  \(d["application"] ?? "")  \((d["commit"] as? String ?? "").prefix(8))  \(d["status"] ?? "")  \(line)")
         }

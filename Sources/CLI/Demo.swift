@@ -11,7 +11,8 @@ struct Demo: AsyncParsableCommand {
     func run() async throws {
         let demo = Server.Demo(directory: dir, listen: listen)
         let config = try demo.prepare()
-        print(demo.instructions())
+        // Written straight to fd 1 so it shows at once even when stdout is a file or a pipe.
+        FileHandle.standardOutput.write(Data(demo.instructions().utf8))
         try await GantryServer(configPath: config).run()
     }
 }

@@ -4,6 +4,7 @@ import Server
 
 @main
 struct Gantry: AsyncParsableCommand {
+
     static let configuration = CommandConfiguration(
         commandName: "gantry",
         abstract: "GitOps continuous delivery: push webhooks in, pipelines of isolated stage functions out.",

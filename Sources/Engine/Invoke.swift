@@ -14,8 +14,11 @@ extension Engine {
             return
         }
         let leaseEnd = now.addingTimeInterval(function.timeout + function.gracePeriod + 60)
+        // Waking a suspended stage continues its attempt; anything else (first run, crash recovery) is a new one.
+        let newAttempt = stage.status != .suspended
         guard let leased = try await store.leaseStage(deploymentID: d.id, index: stage.index, expectedAttempt: stage.attempt,
-                                                      owner: config.owner, leaseExpiry: leaseEnd, now: now) else {
+                                                      newAttempt: newAttempt, owner: config.owner, leaseExpiry: leaseEnd,
+                                                      now: now) else {
             return   // someone else moved the stage meanwhile; the next tick sees its new state
         }
         let key = StageKey(deployment: d.id, index: stage.index)
@@ -46,7 +49,9 @@ extension Engine {
                              approvals: [Approval], resume: FunctionEvent.ResumeInfo?, deadline: Date) throws -> InvocationRequest {
         let running = DataLayout.runningSources(config.dataDir, deploymentID: d.id)
         let event = FunctionEvent(
-            invocation: .init(id: "\(d.id)-\(stage.index)-\(stage.attempt)", key: "\(d.id)-\(stage.index)",
+            // The id is unique per invocation (a resumed stage is invoked again within the same attempt).
+            invocation: .init(id: "\(d.id)-\(stage.index)-\(stage.attempt)-\(UUID().uuidString.prefix(8).lowercased())",
+                              key: "\(d.id)-\(stage.index)",
                               attempt: stage.attempt, deadline: RFC3339.format(deadline)),
             deployment: .init(id: d.id, application: d.application, commit: d.commit, runningCommit: d.runningCommit,
                               trigger: .init(kind: d.triggerKind.rawValue, commitMessage: d.commitMessage, author: d.author)),

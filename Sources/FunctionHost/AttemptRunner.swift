@@ -94,7 +94,13 @@ final class AttemptRunner {
             watch(process.stdinWrite, POLLOUT)
             if process.statusRead < 0 && process.stdoutRead < 0 && process.stderrRead < 0 { break }
             let n = poll(&fds, nfds_t(fds.count), pollTimeout(now: Posix.monotonicNow()))
-            if n < 0 && errno != EINTR { break }
+            if n < 0 && errno != EINTR {
+                // Cannot watch the attempt any more: end it rather than leave it running unobserved.
+                facts.supervisorError = facts.supervisorError ?? "the host could not poll its pipes: \(Posix.errorText())"
+                signalGroup(SIGKILL)
+                kill(process.pid, SIGKILL)
+                break
+            }
             if n <= 0 { continue }
             let ready = Set(fds.filter { $0.revents != 0 }.map(\.fd))
             // Status first: it names group F, which every kill below needs.
@@ -105,6 +111,7 @@ final class AttemptRunner {
             if process.stderrRead >= 0, ready.contains(process.stderrRead) { readStderr() }
         }
         if process.stdinWrite >= 0 { close(process.stdinWrite); process.stdinWrite = -1 }
+        if process.statusRead >= 0 { reapSupervisor() }
         facts.ownWallMs = Int((Posix.monotonicNow() - startedAt) * 1000)
         return facts
     }
@@ -158,8 +165,7 @@ final class AttemptRunner {
 
     /// $GANTRY_CONTROL/stop, written whole (temp file + rename) so the function never reads half of it.
     private func writeStopFile(_ reason: StopReason) {
-        let dir = (request.directory as NSString).appendingPathComponent(".control")
-        let final = (dir as NSString).appendingPathComponent("stop")
+        let final = (InvocationDirectory.control(request.directory) as NSString).appendingPathComponent("stop")
         let temp = final + ".tmp"
         let body = Data(#"{"reason":"\#(reason.rawValue)"}"#.utf8 + [UInt8(ascii: "\n")])
         if FileManager.default.createFile(atPath: temp, contents: body) { _ = rename(temp, final) }

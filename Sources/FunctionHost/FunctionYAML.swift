@@ -29,7 +29,7 @@ enum FunctionYAML {
         spec.platform = reader.string("platform")
         if let limitsNode = reader.node("limits") {
             if let limits = limitsNode.mapping {
-                var sub = FieldReader(file: file, map: limits, rootLine: limitsNode.mark?.line ?? 1)
+                var sub = FieldReader(file: file, map: limits, rootLine: limitsNode.mark?.line ?? 1, keyPrefix: "limits.")
                 spec.limits.memoryBytes = sub.size("memory")
                 spec.limits.cpuSeconds = sub.count("cpuSeconds", allowDuration: true)
                 spec.limits.openFiles = sub.count("openFiles", allowDuration: false)
@@ -66,10 +66,12 @@ private struct FieldReader {
     let file: String
     let map: Node.Mapping
     let rootLine: Int
+    /// Names a nested key in messages, e.g. "limits.".
+    let keyPrefix: String
     var problems: [String] = []
 
-    init(file: String, map: Node.Mapping, rootLine: Int) {
-        self.file = file; self.map = map; self.rootLine = rootLine
+    init(file: String, map: Node.Mapping, rootLine: Int, keyPrefix: String = "") {
+        self.file = file; self.map = map; self.rootLine = rootLine; self.keyPrefix = keyPrefix
     }
 
     func node(_ key: String) -> Node? {
@@ -83,7 +85,7 @@ private struct FieldReader {
     func line(of key: String) -> Int { map[key]?.mark?.line ?? rootLine }
 
     private mutating func problem(_ key: String, _ text: String) {
-        problems.append("\(file):\(line(of: key)): \(key): \(text)")
+        problems.append("\(file):\(line(of: key)): \(keyPrefix)\(key): \(text)")
     }
 
     mutating func string(_ key: String) -> String? {

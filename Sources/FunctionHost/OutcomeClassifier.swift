@@ -22,7 +22,7 @@ enum OutcomeClassifier {
         let lastLine = facts.stderrTail.last.map { ": \($0)" } ?? ""
 
         if let error = facts.supervisorError {
-            return failed("Crashed", "the supervisor could not start the function: \(error)")
+            return failed("Crashed", "could not run the function: \(error)")
         }
         if let cap = facts.outputLimit {
             return failed("OutputLimit", "\(cap); the function was killed", limit: "output")

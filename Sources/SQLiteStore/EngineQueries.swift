@@ -63,17 +63,18 @@ extension SQLiteStore {
         }
     }
 
-    public func leaseStage(deploymentID: String, index: Int, expectedAttempt: Int, owner: String, leaseExpiry: Date,
-                           now: Date) async throws -> Stage? {
+    public func leaseStage(deploymentID: String, index: Int, expectedAttempt: Int, newAttempt: Bool, owner: String,
+                           leaseExpiry: Date, now: Date) async throws -> Stage? {
         try await pool.write { db in
             // started_at and deadline are fixed by the first attempt only: a restart never moves a timeout.
             try db.execute(sql: """
-                UPDATE stages SET status = 'RUNNING', attempt = attempt + 1, lease_owner = ?, lease_expiry = ?,
+                UPDATE stages SET status = 'RUNNING', attempt = attempt + ?, lease_owner = ?, lease_expiry = ?,
                     started_at = COALESCE(started_at, ?),
                     deadline = COALESCE(deadline, CASE WHEN timeout_seconds IS NULL THEN NULL ELSE ? + timeout_seconds END),
                     process_group = NULL, process_start = NULL
                 WHERE deployment_id = ? AND idx = ? AND attempt = ?
-                """, arguments: [owner, leaseExpiry.unix, now.unix, now.unix, deploymentID, index, expectedAttempt])
+                """, arguments: [newAttempt ? 1 : 0, owner, leaseExpiry.unix, now.unix, now.unix, deploymentID, index,
+                                 expectedAttempt])
             guard db.changesCount == 1 else { return nil }
             return try Row.fetchOne(db, sql: "SELECT * FROM stages WHERE deployment_id = ? AND idx = ?",
                                     arguments: [deploymentID, index]).map(Stage.init(row:))

@@ -71,8 +71,8 @@ public struct Demo {
     private func createRepository() throws {
         let work = directory + "/.seed-work"
         try? FileManager.default.removeItem(atPath: work)
-        try git(["init", "--bare", "--initial-branch=main", bare])
-        try git(["init", "--initial-branch=main", work])
+        try git(["init", "-q", "--bare", "--initial-branch=main", bare])
+        try git(["init", "-q", "--initial-branch=main", work])
         let app = work + "/apps/hello"
         try FileManager.default.createDirectory(atPath: app, withIntermediateDirectories: true)
         try """

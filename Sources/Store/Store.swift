@@ -23,10 +23,11 @@ public protocol Store: Sendable {
     func activateNextDeployments(now: Date) async throws -> [Deployment]
     func activeDeployments() async throws -> [DeploymentDetail]
     func updateDeployment(id: String, status: DeploymentStatus, reason: String, now: Date) async throws
-    /// Leases a stage for `owner`: attempt + 1, status RUNNING, first-start time and deadline fixed once.
-    /// Returns nil when the stage is not in `expectedAttempt` any more (someone else moved it).
-    func leaseStage(deploymentID: String, index: Int, expectedAttempt: Int, owner: String, leaseExpiry: Date,
-                    now: Date) async throws -> Stage?
+    /// Leases a stage for `owner`: status RUNNING, first-start time and deadline fixed once. A new attempt
+    /// (first run, retry, re-invocation after a crash) increments `attempt`; resuming a suspended stage continues
+    /// the same attempt. Returns nil when the stage is not at `expectedAttempt` any more (someone else moved it).
+    func leaseStage(deploymentID: String, index: Int, expectedAttempt: Int, newAttempt: Bool, owner: String,
+                    leaseExpiry: Date, now: Date) async throws -> Stage?
     func recordProcess(deploymentID: String, index: Int, attempt: Int, group: Int32, start: UInt64) async throws
     /// Fenced by attempt: false (nothing written) when `attempt` is not the stage's current running attempt.
     func saveCheckpoint(deploymentID: String, index: Int, attempt: Int, checkpoint: String) async throws -> Bool

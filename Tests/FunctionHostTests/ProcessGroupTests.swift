@@ -15,7 +15,14 @@ final class ProcessGroupTests: XCTestCase {
             bash -c 'sleep 1000 & wait' &
             setsid sleep 1000 &            # leaves the group; the supervisor adopts and kills it
             echo $! > "$HOME/escaped.pid"
-            while [ $(pgrep -g $$ sleep | wc -l) -lt 3 ]; do sleep 0.05; done
+            sleeps_in_group() { # without pgrep: walk /proc for "sleep" processes of group $$
+              n=0
+              for f in /proc/[0-9]*/stat; do
+                read -r _ comm _ _ pg _ < "$f" 2>/dev/null && [ "$comm" = "(sleep)" ] && [ "$pg" = "$$" ] && n=$((n+1))
+              done
+            }
+            sleeps_in_group
+            while [ $n -lt 3 ]; do sleep 0.05; sleeps_in_group; done
             exit 0
             """)
         let recorder = Recorder()

@@ -47,7 +47,7 @@ final class PushToDeployTests: XCTestCase {
         let visible = stages(done).filter { !($0["rollback"] as? Bool ?? false) }
         XCTAssertEqual(visible.map { $0["name"] as? String }, ["SCRIPT_RUN", "WAIT", "WAIT_APPROVAL", "SCRIPT_RUN"])
         XCTAssertEqual(visible.map { $0["status"] as? String }, ["SUCCESS", "SUCCESS", "SUCCESS", "SUCCESS"])
-        XCTAssertEqual(visible.map { $0["attempts"] as? Int }.first, 1)
+        XCTAssertEqual(visible.map { $0["attempts"] as? Int }, [1, 1, 1, 1], "a resumed stage continues its attempt")
         let firstLogs = (stage(done, 0)["logs"] as? [String] ?? []).joined(separator: "\n")
         XCTAssertTrue(firstLogs.contains("building hello"), firstLogs)
         XCTAssertTrue(firstLogs.contains("hello v1"), firstLogs)

@@ -54,7 +54,7 @@ actor InMemoryStore: Store {
     func updateDeployment(id: String, status: DeploymentStatus, reason: String, now: Date) async throws {
         fatalError("not used by the planner")
     }
-    func leaseStage(deploymentID: String, index: Int, expectedAttempt: Int, owner: String, leaseExpiry: Date,
+    func leaseStage(deploymentID: String, index: Int, expectedAttempt: Int, newAttempt: Bool, owner: String, leaseExpiry: Date,
                     now: Date) async throws -> Stage? { fatalError("not used by the planner") }
     func recordProcess(deploymentID: String, index: Int, attempt: Int, group: Int32, start: UInt64) async throws {
         fatalError("not used by the planner")
