@@ -3,11 +3,7 @@ import XCTest
 
 final class AppConfigTests: XCTestCase {
     func testBrokenYAMLInOneAppDoesNotStopAnother() async throws {
-        let root = try makeTempDir()
-        let git = try GitFixture(root: root)
-        let server = try ServerProcess(root: root, git: git)
-        try git.installHook(url: server.url + "/hooks/demo")
-        try await server.start()
+        let (git, server, _) = try await launchServer()
         try git.write("good/app.gantry.yaml", """
             apiVersion: gantry.dev/v1
             spec:
@@ -28,9 +24,7 @@ final class AppConfigTests: XCTestCase {
                   - name: WAIT
             """)
         let commit = try git.commitAndPush("one good, one broken").commit
-        let id = try await eventually("the good app's deployment") {
-            try await server.deployments().first { $0["application"] as? String == "good" }?["id"] as? String
-        }
+        let id = try await server.deploymentID(commit: commit)
         let done = try await server.waitForDeployment(id)
         XCTAssertEqual(done["status"] as? String, "SUCCESS")
         XCTAssertEqual(done["commit"] as? String, commit)
@@ -46,15 +40,11 @@ final class AppConfigTests: XCTestCase {
     /// SPEC's `.pipe.yaml` from a PipeCD user, unchanged: it parses, and with no Kubernetes function yet its stages
     /// fail with a clear reason instead of crashing anything.
     func testSeedPipeYAMLParsesAndK8sStagesFailClearly() async throws {
-        let root = try makeTempDir()
-        let git = try GitFixture(root: root)
-        let server = try ServerProcess(root: root, git: git, extraYAML: """
+        let (git, server, _) = try await launchServer(extraYAML: """
             platforms:
               - name: dev-cluster
                 kind: kubernetes
             """)
-        try git.installHook(url: server.url + "/hooks/demo")
-        try await server.start()
         try git.write("k8s/.pipe.yaml", """
             apiVersion: pipecd.dev/v1beta1
             kind: KubernetesApp

@@ -4,13 +4,7 @@ import XCTest
 final class CancelAndSupersedeTests: XCTestCase {
     /// Cancel kills the running function's whole process group and runs the rollback; `--no-rollback` does not.
     func testCancelStopsRunningStageAndRollsBack() async throws {
-        let root = try makeTempDir()
-        let git = try GitFixture(root: root)
-        let marks = root + "/marks"
-        try FileManager.default.createDirectory(atPath: marks, withIntermediateDirectories: true)
-        let server = try ServerProcess(root: root, git: git)
-        try git.installHook(url: server.url + "/hooks/demo")
-        try await server.start()
+        let (git, server, marks) = try await launchServer()
         try git.write("app/app.gantry.yaml", """
             apiVersion: gantry.dev/v1
             spec:
@@ -26,9 +20,7 @@ final class CancelAndSupersedeTests: XCTestCase {
                       run: sleep 1000 & echo $! > \(marks)/sleep-pid; wait
             """)
         let commit = try git.commitAndPush("long stage").commit
-        let id = try await eventually("the deployment") {
-            try await server.deployments().first { $0["commit"] as? String == commit }?["id"] as? String
-        }
+        let id = try await server.deploymentID(commit: commit)
         let pid = try await eventually("the long stage's child") {
             (try? String(contentsOfFile: marks + "/sleep-pid", encoding: .utf8)).flatMap {
                 Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
@@ -46,11 +38,7 @@ final class CancelAndSupersedeTests: XCTestCase {
 
     /// While one deployment of an app runs, newer pushes queue; only the newest queued one runs next.
     func testNewerPendingDeploymentSupersedesOlderPendingOnes() async throws {
-        let root = try makeTempDir()
-        let git = try GitFixture(root: root)
-        let server = try ServerProcess(root: root, git: git)
-        try git.installHook(url: server.url + "/hooks/demo")
-        try await server.start()
+        let (git, server, _) = try await launchServer()
         try git.write("app/app.gantry.yaml", """
             apiVersion: gantry.dev/v1
             spec:

@@ -5,13 +5,7 @@ import XCTest
 /// timers keep their original start, and no function process outlives the server.
 final class CrashRecoveryTests: XCTestCase {
     func testKillDuringSuspendedWaitAndDuringRunningScript() async throws {
-        let root = try makeTempDir()
-        let git = try GitFixture(root: root)
-        let marks = root + "/marks"
-        try FileManager.default.createDirectory(atPath: marks, withIntermediateDirectories: true)
-        let server = try ServerProcess(root: root, git: git)
-        try git.installHook(url: server.url + "/hooks/demo")
-        try await server.start()
+        let (git, server, marks) = try await launchServer()
         // Stage 0 counts its runs. Stage 1 waits 6 s. Stage 2 hangs on its first attempt (recording its pid)
         // and succeeds on the next one.
         try git.write("svc/app.gantry.yaml", """
@@ -39,9 +33,7 @@ final class CrashRecoveryTests: XCTestCase {
                         echo "finished on a later attempt"
             """)
         let commit = try git.commitAndPush("crash me").commit
-        let id = try await eventually("the deployment") {
-            try await server.deployments().first { $0["commit"] as? String == commit }?["id"] as? String
-        }
+        let id = try await server.deploymentID(commit: commit)
         // 1. Kill while WAIT is suspended (no process is running for it).
         _ = try await eventually("WAIT to suspend") {
             stage(try await server.deployment(id), 1)["status"] as? String == "SUSPENDED" ? true : nil
@@ -81,10 +73,7 @@ final class CrashRecoveryTests: XCTestCase {
     }
 
     func testKillRightAfter202StillDeploys() async throws {
-        let root = try makeTempDir()
-        let git = try GitFixture(root: root)
-        let server = try ServerProcess(root: root, git: git)
-        try await server.start()
+        let (git, server, _) = try await launchServer(hook: false)
         try git.write("app/app.gantry.yaml", """
             apiVersion: gantry.dev/v1
             spec:
@@ -100,9 +89,7 @@ final class CrashRecoveryTests: XCTestCase {
         XCTAssertEqual(answer.status, 202)
         server.kill9()   // the 202 promised the trigger is durable
         try await server.start()
-        let id = try await eventually("the acknowledged push to be deployed after restart") {
-            try await server.deployments().first { $0["commit"] as? String == commit }?["id"] as? String
-        }
+        let id = try await server.deploymentID(commit: commit)
         let done = try await server.waitForDeployment(id)
         XCTAssertEqual(done["status"] as? String, "SUCCESS", server.logText())
         server.stop()

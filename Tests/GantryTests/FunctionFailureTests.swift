@@ -24,12 +24,7 @@ final class FunctionFailureTests: XCTestCase {
     }
 
     func testDeadlineMemoryAndFloodEachFailTheirStageAndRollBack() async throws {
-        let root = try makeTempDir()
-        let git = try GitFixture(root: root)
-        let marks = root + "/marks"
-        try FileManager.default.createDirectory(atPath: marks, withIntermediateDirectories: true)
-        let server = try ServerProcess(root: root, git: git, functionsDir: try makeFunctions(in: root))
-        try await server.start()
+        let (git, server, marks) = try await launchServer(hook: false, functionsDir: makeFunctions(in:))
         for (name, stageName) in [("hang", "HANG"), ("hog", "HOG"), ("flood", "FLOOD")] {
             try git.write("\(name)/app.gantry.yaml", """
                 apiVersion: gantry.dev/v1

@@ -5,11 +5,7 @@ import XCTest
 /// sends a signed GitHub delivery, and the deployment's stage functions run as real processes.
 final class PushToDeployTests: XCTestCase {
     func testPushRunsPipelineToSuccessVisibleInAPIAndCLI() async throws {
-        let root = try makeTempDir()
-        let git = try GitFixture(root: root)
-        let server = try ServerProcess(root: root, git: git)
-        try git.installHook(url: server.url + "/hooks/demo")
-        try await server.start()
+        let (git, server, _) = try await launchServer()
 
         try git.write("apps/hello/app.gantry.yaml", """
             apiVersion: gantry.dev/v1
@@ -31,9 +27,7 @@ final class PushToDeployTests: XCTestCase {
         let (commit, hookOutput) = try git.commitAndPush("first version")
         XCTAssertTrue(hookOutput.contains("answered 202"), "hook output: \(hookOutput)")
 
-        let id = try await eventually("a deployment of \(commit.prefix(8))") {
-            try await server.deployments().first { $0["commit"] as? String == commit }?["id"] as? String
-        }
+        let id = try await server.deploymentID(commit: commit)
         // WAIT_APPROVAL suspends until someone approves; approve through the real CLI.
         _ = try await eventually("WAIT_APPROVAL to suspend") {
             stage(try await server.deployment(id), 2)["status"] as? String == "SUSPENDED" ? true : nil
@@ -63,10 +57,7 @@ final class PushToDeployTests: XCTestCase {
     }
 
     func testSameDeliveryTwiceAndReplayedOldPushDeployNothing() async throws {
-        let root = try makeTempDir()
-        let git = try GitFixture(root: root)
-        let server = try ServerProcess(root: root, git: git)
-        try await server.start()
+        let (git, server, _) = try await launchServer(hook: false)
         try git.write("app/app.gantry.yaml", """
             apiVersion: gantry.dev/v1
             spec:

@@ -134,3 +134,26 @@ func stages(_ deployment: [String: Any]) -> [[String: Any]] { deployment["stages
 func stage(_ deployment: [String: Any], _ index: Int) -> [String: Any] {
     stages(deployment).first { $0["index"] as? Int == index } ?? [:]
 }
+
+/// The usual test setup: a bare repository (with the signed post-receive hook unless `hook` is false), a
+/// running server bound to it, and an empty `marks` directory scripts can leave evidence in.
+func launchServer(hook: Bool = true, functionsDir: ((String) throws -> String)? = nil,
+                  extraYAML: String = "") async throws -> (git: GitFixture, server: ServerProcess, marks: String) {
+    let root = try makeTempDir()
+    let git = try GitFixture(root: root)
+    let marks = root + "/marks"
+    try FileManager.default.createDirectory(atPath: marks, withIntermediateDirectories: true)
+    let server = try ServerProcess(root: root, git: git, functionsDir: try functionsDir?(root), extraYAML: extraYAML)
+    if hook { try git.installHook(url: server.url + "/hooks/demo") }
+    try await server.start()
+    return (git, server, marks)
+}
+
+extension ServerProcess {
+    /// Waits for the deployment of `commit` to exist and returns its id.
+    func deploymentID(commit: String, timeout: Double = 30) async throws -> String {
+        try await eventually("a deployment of \(commit.prefix(8))", timeout: timeout) {
+            try await self.deployments().first { $0["commit"] as? String == commit }?["id"] as? String
+        }
+    }
+}
