@@ -71,7 +71,9 @@ extension Engine {
             try await start(stage, of: d, resume: FunctionEvent.ResumeInfo(reason: "recovery"), now: now)
         case .suspended:
             if let at = stage.resumeAt, at <= now {
-                try await start(stage, of: d, resume: FunctionEvent.ResumeInfo(reason: "timer"), now: now)
+                // After a retry backoff the stage starts afresh (new attempt, last checkpoint): nothing to resume.
+                let resume = stage.waitingFor == "retry" ? nil : FunctionEvent.ResumeInfo(reason: "timer")
+                try await start(stage, of: d, resume: resume, now: now)
             } else if stage.waitingFor == "approval" {
                 let approvals = try await store.approvals(deploymentID: d.id, stageIndex: stage.index)
                 if approvals.count > (approvalsSeen[key] ?? 0) {
@@ -120,6 +122,9 @@ extension Engine {
         }
         try await store.updateDeployment(id: d.id, status: status, reason: reason, now: now)
         for stage in detail.stages { approvalsSeen[StageKey(deployment: d.id, index: stage.index)] = nil }
+        // Its sources and any invocation directory a crash left behind are no longer needed (logs are in the store).
+        try? FileManager.default.removeItem(atPath: DataLayout.deploymentDir(config.dataDir, deploymentID: d.id))
+        try? FileManager.default.removeItem(atPath: DataLayout.invocationsDir(config.dataDir, deploymentID: d.id))
         logger.info("deployment \(d.id) of \(d.application) finished: \(status.rawValue) \(reason)")
         // Another planned deployment of this application may be waiting for this one.
         wakeup.signal()

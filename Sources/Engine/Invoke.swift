@@ -15,7 +15,7 @@ extension Engine {
         }
         let leaseEnd = now.addingTimeInterval(function.timeout + function.gracePeriod + 60)
         // Waking a suspended stage continues its attempt; anything else (first run, crash recovery) is a new one.
-        let newAttempt = stage.status != .suspended
+        let newAttempt = stage.status != .suspended || stage.waitingFor == "retry"
         guard let leased = try await store.leaseStage(deploymentID: d.id, index: stage.index, expectedAttempt: stage.attempt,
                                                       newAttempt: newAttempt, owner: config.owner, leaseExpiry: leaseEnd,
                                                       now: now) else {
@@ -132,6 +132,15 @@ extension Engine {
             message = "ProtocolError: suspended without resumeAt or waitFor"
         }
         if status != .suspended { resumeAt = nil }
+        var waitingFor = status == .suspended ? r.waitFor : nil
+        // A retryable failure with attempts left waits out its backoff, then runs as a new attempt.
+        if status == .failure, r.retryable == true, let policy = stage.retry, stage.attempt < policy.maxAttempts {
+            let delay = policy.backoff(afterAttempt: stage.attempt)
+            status = .suspended
+            resumeAt = Date().addingTimeInterval(delay)
+            waitingFor = "retry"
+            message = "attempt \(stage.attempt) of \(policy.maxAttempts) failed, retrying in \(DurationText.format(delay)): \(message)"
+        }
         let rep = outcome.report
         let summary = "gantry: attempt \(stage.attempt) \(status.rawValue)\(message.isEmpty ? "" : ": " + message)"
             + " (wall \(rep.wallMs) ms, cpu \(rep.cpuMs) ms, max rss \(rep.maxRssKiB) KiB)"
@@ -140,8 +149,7 @@ extension Engine {
                                                      attempt: stage.attempt, line: summary)])
             let applied = try await store.finishAttempt(deploymentID: stage.deploymentID, index: stage.index,
                                                         attempt: stage.attempt, status: status, message: message,
-                                                        resumeAt: resumeAt, waitingFor: status == .suspended ? r.waitFor : nil,
-                                                        now: Date())
+                                                        resumeAt: resumeAt, waitingFor: waitingFor, now: Date())
             if !applied { logger.warning("discarded the result of a stale attempt \(stage.attempt) of \(key)") }
         } catch {
             logger.error("could not store the result of \(key): \(error)")

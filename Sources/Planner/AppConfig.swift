@@ -1,4 +1,5 @@
 import FunctionKit
+import Store
 
 /// An application config file (`app.gantry.yaml`, `app.pipecd.yaml`, `.pipe.yaml`, `*.pipecd.yaml`) as the
 /// planner uses it. PipeCD's field names; fields the planner has no use for are ignored when parsing.
@@ -26,6 +27,7 @@ struct StageConfig: Sendable, Equatable {
     /// The stage's `with:` as a JSON object, passed to its function unchanged.
     var with: JSONValue = .object([:])
     var timeoutSeconds: Double?
+    var retry: RetryPolicy?
 }
 
 /// spec.commitMatcher: regular expressions matched against the commit message.

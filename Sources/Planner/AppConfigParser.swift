@@ -1,5 +1,6 @@
 import Foundation
 import FunctionKit
+import Store
 import Yams
 
 /// Reads one application config file into an `AppConfig`. Syntax errors keep Yams' line; type errors name
@@ -103,7 +104,28 @@ enum AppConfigParser {
             stage.with = YAMLFields.json(with)
         }
         stage.timeoutSeconds = try YAMLFields.duration(YAMLFields.child(m, "timeout"), "\(path).timeout")
+        stage.retry = try readRetry(YAMLFields.child(m, "retry"), path: "\(path).retry")
         return stage
+    }
+
+    /// `retry: {maxAttempts: 3, initialInterval: 1s, maxInterval: 1m, backoffCoefficient: 2}`.
+    private static func readRetry(_ node: Node?, path: String) throws -> RetryPolicy? {
+        guard let node else { return nil }
+        guard let m = node.mapping else { throw YAMLFields.wrongType(node, path, "a mapping") }
+        guard let text = try YAMLFields.string(YAMLFields.child(m, "maxAttempts"), "\(path).maxAttempts"),
+              let maxAttempts = Int(text), maxAttempts >= 1 else {
+            throw ConfigProblem(line: node.mark?.line, message: "\(path).maxAttempts must be a whole number of at least 1")
+        }
+        var policy = RetryPolicy(maxAttempts: maxAttempts)
+        if let v = try YAMLFields.duration(YAMLFields.child(m, "initialInterval"), "\(path).initialInterval") { policy.initialInterval = v }
+        if let v = try YAMLFields.duration(YAMLFields.child(m, "maxInterval"), "\(path).maxInterval") { policy.maxInterval = v }
+        if let text = try YAMLFields.string(YAMLFields.child(m, "backoffCoefficient"), "\(path).backoffCoefficient") {
+            guard let v = Double(text), v >= 1 else {
+                throw ConfigProblem(line: node.mark?.line, message: "\(path).backoffCoefficient must be a number of at least 1")
+            }
+            policy.backoffCoefficient = v
+        }
+        return policy
     }
 
     private static func regex(_ node: Node?, _ path: String) throws -> String? {

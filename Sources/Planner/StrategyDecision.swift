@@ -76,7 +76,7 @@ enum StagePlan {
         } else {
             for (i, s) in config.stages.enumerated() {
                 out.append(Stage(deploymentID: deploymentID, index: i, name: s.name, withJSON: s.with.encoded(),
-                                 timeoutSeconds: s.timeoutSeconds))
+                                 timeoutSeconds: s.timeoutSeconds, retry: s.retry))
             }
         }
         let forward = out

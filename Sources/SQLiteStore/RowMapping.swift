@@ -47,7 +47,8 @@ extension Stage {
         self.init(deploymentID: row["deployment_id"], index: row["idx"], name: row["name"], withJSON: row["with_json"],
                   rollback: row["rollback"], rollbackOf: row["rollback_of"],
                   status: StageStatus(rawValue: row["status"]) ?? .failure, attempt: row["attempt"],
-                  timeoutSeconds: row["timeout_seconds"])
+                  timeoutSeconds: row["timeout_seconds"],
+                  retry: (row["retry_json"] as String?).flatMap { try? JSONDecoder().decode(RetryPolicy.self, from: Data($0.utf8)) })
         leaseOwner = row["lease_owner"]
         leaseExpiry = date(row["lease_expiry"])
         resumeAt = date(row["resume_at"])
@@ -65,10 +66,11 @@ extension Stage {
     func insert(_ db: Database) throws {
         try db.execute(sql: """
             INSERT INTO stages (deployment_id, idx, name, with_json, rollback, rollback_of, status, attempt,
-                                timeout_seconds, outputs, message)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                timeout_seconds, retry_json, outputs, message)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [deploymentID, index, name, withJSON, rollback, rollbackOf, status.rawValue, attempt,
-                             timeoutSeconds, outputs, message])
+                             timeoutSeconds, retry.flatMap { try? String(decoding: JSONEncoder().encode($0), as: UTF8.self) },
+                             outputs, message])
     }
 }
 

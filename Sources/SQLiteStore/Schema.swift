@@ -85,6 +85,7 @@ enum Schema {
                 resume_at REAL,
                 waiting_for TEXT,
                 timeout_seconds REAL,
+                retry_json TEXT,
                 deadline REAL,
                 started_at REAL,
                 completed_at REAL,

@@ -12,8 +12,11 @@ public enum DataLayout {
     public static func runningSources(_ dataDir: String, deploymentID: String) -> String {
         deploymentDir(dataDir, deploymentID: deploymentID) + "/running"
     }
+    public static func invocationsDir(_ dataDir: String, deploymentID: String) -> String {
+        dataDir + "/invocations/\(deploymentID)"
+    }
     /// A fresh working directory per attempt.
     public static func invocationDir(_ dataDir: String, deploymentID: String, stage: Int, attempt: Int) -> String {
-        dataDir + "/invocations/\(deploymentID)/\(stage)-\(attempt)"
+        invocationsDir(dataDir, deploymentID: deploymentID) + "/\(stage)-\(attempt)"
     }
 }

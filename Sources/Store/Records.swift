@@ -146,6 +146,24 @@ public struct Deployment: Codable, Sendable, Equatable {
     }
 }
 
+/// A stage's `retry:` (SPEC protocol v1): a failed result that says `retryable: true` is re-invoked as a new
+/// attempt after a backoff, until `maxAttempts` attempts were made. None by default.
+public struct RetryPolicy: Codable, Sendable, Equatable {
+    public var maxAttempts: Int
+    public var initialInterval: Double
+    public var maxInterval: Double
+    public var backoffCoefficient: Double
+    public init(maxAttempts: Int, initialInterval: Double = 1, maxInterval: Double = 60, backoffCoefficient: Double = 2) {
+        self.maxAttempts = maxAttempts; self.initialInterval = initialInterval; self.maxInterval = maxInterval
+        self.backoffCoefficient = backoffCoefficient
+    }
+
+    /// The wait before attempt `attempt + 1`, after `attempt` attempts failed.
+    public func backoff(afterAttempt attempt: Int) -> Double {
+        min(maxInterval, initialInterval * pow(backoffCoefficient, Double(max(0, attempt - 1))))
+    }
+}
+
 public struct Stage: Codable, Sendable, Equatable {
     public var deploymentID: String
     public var index: Int
@@ -160,6 +178,7 @@ public struct Stage: Codable, Sendable, Equatable {
     public var resumeAt: Date?
     public var waitingFor: String?
     public var timeoutSeconds: Double?     // stage `timeout`
+    public var retry: RetryPolicy?         // stage `retry`
     public var deadline: Date?             // absolute, from the first start; never moves on restart
     public var startedAt: Date?
     public var completedAt: Date?
@@ -171,10 +190,10 @@ public struct Stage: Codable, Sendable, Equatable {
 
     public init(deploymentID: String, index: Int, name: String, withJSON: String = "{}", rollback: Bool = false,
                 rollbackOf: Int? = nil, status: StageStatus = .notStarted, attempt: Int = 0,
-                timeoutSeconds: Double? = nil) {
+                timeoutSeconds: Double? = nil, retry: RetryPolicy? = nil) {
         self.deploymentID = deploymentID; self.index = index; self.name = name; self.withJSON = withJSON
         self.rollback = rollback; self.rollbackOf = rollbackOf; self.status = status; self.attempt = attempt
-        self.timeoutSeconds = timeoutSeconds; self.outputs = "{}"; self.message = ""
+        self.timeoutSeconds = timeoutSeconds; self.retry = retry; self.outputs = "{}"; self.message = ""
     }
 }
 

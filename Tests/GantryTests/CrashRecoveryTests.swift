@@ -108,3 +108,36 @@ func isZombie(_ pid: Int32) -> Bool {
           let close = stat.lastIndex(of: ")") else { return true }
     return stat[stat.index(close, offsetBy: 2)] == "Z"
 }
+
+final class GracefulStopTests: XCTestCase {
+    /// SIGTERM to the server stops its running function (reason `shutdown`) without failing the stage; after a
+    /// restart the stage runs again as a new attempt and the deployment finishes.
+    func testSigtermLeavesRunningStageToResumeAfterRestart() async throws {
+        let (git, server, marks) = try await launchServer()
+        try git.write("app/app.gantry.yaml", """
+            apiVersion: gantry.dev/v1
+            spec:
+              name: graceful
+              pipeline:
+                stages:
+                  - name: SCRIPT_RUN
+                    with:
+                      run: |
+                        if [ ! -f \(marks)/started ]; then touch \(marks)/started; sleep 1000; fi
+                        echo done
+            """)
+        let commit = try git.commitAndPush("stop me").commit
+        let id = try await server.deploymentID(commit: commit)
+        _ = try await eventually("the script to start") {
+            FileManager.default.fileExists(atPath: marks + "/started") ? true : nil
+        }
+        let stopStarted = Date()
+        server.stop()
+        XCTAssertLessThan(Date().timeIntervalSince(stopStarted), 15, "graceful stop took too long")
+        try await server.start()
+        let done = try await server.waitForDeployment(id)
+        XCTAssertEqual(done["status"] as? String, "SUCCESS", server.logText())
+        XCTAssertEqual(stage(done, 0)["attempts"] as? Int, 2)
+        server.stop()
+    }
+}
