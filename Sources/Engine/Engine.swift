@@ -9,7 +9,7 @@ import Store
 /// cancel) or the earliest stored timer is due: no polling loop.
 public actor Engine {
     public nonisolated let wakeup = Wakeup()
-    let store: any Store
+    let store: any EngineStore
     let host: FunctionHost
     let registry: FunctionRegistry
     let config: EngineConfig
@@ -23,7 +23,7 @@ public actor Engine {
     var stopping = false
     var runningTasks: [StageKey: Task<Void, Never>] = [:]
 
-    public init(store: any Store, host: FunctionHost, registry: FunctionRegistry, config: EngineConfig, logger: Logger) {
+    public init(store: any EngineStore, host: FunctionHost, registry: FunctionRegistry, config: EngineConfig, logger: Logger) {
         self.store = store; self.host = host; self.registry = registry; self.config = config; self.logger = logger
     }
 

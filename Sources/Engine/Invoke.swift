@@ -79,7 +79,7 @@ extension Engine {
 
     /// Runs one attempt on the host's thread. Checkpoints and log lines are committed from that thread before it
     /// reads further, so what the store holds is never behind what the function believes it saved.
-    private static func invoke(host: FunctionHost, store: any Store, request: InvocationRequest, stage: Stage,
+    private static func invoke(host: FunctionHost, store: any EngineStore, request: InvocationRequest, stage: Stage,
                                control: InvocationControl) async -> AttemptOutcome {
         let id = stage.deploymentID, index = stage.index, attempt = stage.attempt
         return await host.invoke(request, control: control,

@@ -10,11 +10,11 @@ public final class Ingress: Sendable {
     static var supportedProviders: [WebhookProvider] { Array(receivers.keys) }
 
     private let bindings: [String: WebhookBinding]
-    private let store: any Store
+    private let store: any IngressStore
     private let onTrigger: @Sendable () -> Void
 
     /// Refuses to start a binding without a secret (throws), per SPEC "no secret means refusing to start".
-    public init(bindings: [WebhookBinding], store: any Store, onTrigger: @escaping @Sendable () -> Void) throws {
+    public init(bindings: [WebhookBinding], store: any IngressStore, onTrigger: @escaping @Sendable () -> Void) throws {
         var byID: [String: WebhookBinding] = [:]
         for binding in bindings {
             guard byID[binding.id] == nil else { throw IngressError.duplicateBinding(binding.id) }

@@ -7,7 +7,7 @@ import Store
 /// applications, decides which the push touched and how each deploys, writes their sources to disk and
 /// commits one outcome. Git failures leave the trigger pending.
 public final class Planner: Sendable {
-    private let store: any Store
+    private let store: any PlannerStore
     private let repositories: [String: RepositoryConfig]
     private let dataDir: String
     private let logger: Logger
@@ -22,7 +22,7 @@ public final class Planner: Sendable {
     static let firstRetryDelay = 1.0
     static let maxRetryDelay = 60.0
 
-    public init(store: any Store, repositories: [RepositoryConfig], platforms: [PlatformConfig], dataDir: String,
+    public init(store: any PlannerStore, repositories: [RepositoryConfig], platforms: [PlatformConfig], dataDir: String,
                 logger: Logger) {
         self.store = store
         var byID: [String: RepositoryConfig] = [:]

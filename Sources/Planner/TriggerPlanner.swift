@@ -5,7 +5,7 @@ import Store
 /// Plans one trigger against a freshly fetched mirror and returns the outcome for `Store.commitPlan`.
 /// It writes deployment sources to disk but nothing to the store, so a failure leaves the trigger pending.
 struct TriggerPlanner: Sendable {
-    let store: any Store
+    let store: any PlannerStore
     let dataDir: String
     let platforms: [PlatformConfig]
     let logger: Logger

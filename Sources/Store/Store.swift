@@ -1,23 +1,26 @@
 import Foundation
 
-/// Everything Gantry knows lives behind this protocol. The SQLite store is the embedded default; a
-/// PostgreSQL store (issue 9) implements the same calls so several replicas can share the work.
-/// Every method that changes state commits before it returns.
-public protocol Store: Sendable {
-    // MARK: ingress
+/// Everything Gantry knows lives behind `Store`. The SQLite store is the embedded default; a PostgreSQL store
+/// (issue 9) implements the same calls so several replicas can share the work. Every method that changes state
+/// commits before it returns. Each step of the flow sees only its own part, so its tests need fake only that.
+public typealias Store = IngressStore & PlannerStore & EngineStore & ServerStore
+
+public protocol IngressStore: Sendable {
     /// Records a delivery (and its trigger, if any) in one transaction. Same binding + delivery id again: `.duplicate`.
     func ingest(_ delivery: NewDelivery) async throws -> IngestResult
     /// A trigger that did not come from a webhook (manual sync, reconcile).
     func addTrigger(_ trigger: NewTrigger) async throws -> Int64
+}
 
-    // MARK: planner
+public protocol PlannerStore: Sendable {
     func pendingTriggers(limit: Int) async throws -> [Trigger]
     func applications(repository: String?) async throws -> [Application]
     func application(named name: String) async throws -> Application?
     /// Upserts applications, inserts planned deployments with their stages, marks the trigger done.
     func commitPlan(_ outcome: PlanOutcome) async throws
+}
 
-    // MARK: engine
+public protocol EngineStore: Sendable {
     /// For every application without an active deployment, starts its newest planned one and cancels older
     /// planned ones as superseded. Returns the deployments that became RUNNING.
     func activateNextDeployments(now: Date) async throws -> [Deployment]
@@ -40,12 +43,16 @@ public protocol Store: Sendable {
     func setStageStatus(deploymentID: String, index: Int, status: StageStatus, message: String, now: Date) async throws
     /// Stages RUNNING under a lease whose owner is not `liveOwner` or whose lease has expired.
     func orphanedStages(liveOwner: String, now: Date) async throws -> [Stage]
+    func approvals(deploymentID: String, stageIndex: Int) async throws -> [Approval]
+}
 
-    // MARK: server
+public protocol ServerStore: Sendable {
+    func addTrigger(_ trigger: NewTrigger) async throws -> Int64
+    func applications(repository: String?) async throws -> [Application]
+    func application(named name: String) async throws -> Application?
     func deployments(application: String?, limit: Int) async throws -> [DeploymentDetail]
     func deployment(id: String) async throws -> DeploymentDetail?
     func logs(deploymentID: String, stageIndex: Int?, afterID: Int64) async throws -> [(id: Int64, line: StageLogLine)]
     func requestCancel(deploymentID: String, rollback: Bool) async throws -> Bool
     func addApproval(_ approval: Approval) async throws
-    func approvals(deploymentID: String, stageIndex: Int) async throws -> [Approval]
 }

@@ -1,8 +1,8 @@
 import Foundation
 import Store
 
-/// A store for ingress unit tests: only `ingest` and `addTrigger` behave; everything else is never called.
-actor InMemoryStore: Store {
+/// The ingress part of the store, in memory, with failure injection.
+actor InMemoryStore: IngressStore {
     struct Unavailable: Error {}
 
     private var deliveries: [NewDelivery] = []
@@ -36,42 +36,6 @@ actor InMemoryStore: Store {
         committedTriggers.increment()
         return id
     }
-
-    func pendingTriggers(limit: Int) async throws -> [Trigger] { fatalError("unused") }
-    func applications(repository: String?) async throws -> [Application] { fatalError("unused") }
-    func application(named name: String) async throws -> Application? { fatalError("unused") }
-    func commitPlan(_ outcome: PlanOutcome) async throws { fatalError("unused") }
-    func activateNextDeployments(now: Date) async throws -> [Deployment] { fatalError("unused") }
-    func activeDeployments() async throws -> [DeploymentDetail] { fatalError("unused") }
-    func updateDeployment(id: String, status: DeploymentStatus, reason: String, now: Date) async throws {
-        fatalError("unused")
-    }
-    func leaseStage(deploymentID: String, index: Int, expectedAttempt: Int, newAttempt: Bool, owner: String, leaseExpiry: Date,
-                    now: Date) async throws -> Stage? { fatalError("unused") }
-    func recordProcess(deploymentID: String, index: Int, attempt: Int, group: Int32, start: UInt64) async throws {
-        fatalError("unused")
-    }
-    func saveCheckpoint(deploymentID: String, index: Int, attempt: Int, checkpoint: String) async throws -> Bool {
-        fatalError("unused")
-    }
-    func mergeOutputs(deploymentID: String, index: Int, attempt: Int, outputs: [String: String]) async throws -> Bool {
-        fatalError("unused")
-    }
-    func appendLogs(_ lines: [StageLogLine]) async throws { fatalError("unused") }
-    func finishAttempt(deploymentID: String, index: Int, attempt: Int, status: StageStatus, message: String,
-                       resumeAt: Date?, waitingFor: String?, now: Date) async throws -> Bool { fatalError("unused") }
-    func setStageStatus(deploymentID: String, index: Int, status: StageStatus, message: String, now: Date) async throws {
-        fatalError("unused")
-    }
-    func orphanedStages(liveOwner: String, now: Date) async throws -> [Stage] { fatalError("unused") }
-    func deployments(application: String?, limit: Int) async throws -> [DeploymentDetail] { fatalError("unused") }
-    func deployment(id: String) async throws -> DeploymentDetail? { fatalError("unused") }
-    func logs(deploymentID: String, stageIndex: Int?, afterID: Int64) async throws -> [(id: Int64, line: StageLogLine)] {
-        fatalError("unused")
-    }
-    func requestCancel(deploymentID: String, rollback: Bool) async throws -> Bool { fatalError("unused") }
-    func addApproval(_ approval: Approval) async throws { fatalError("unused") }
-    func approvals(deploymentID: String, stageIndex: Int) async throws -> [Approval] { fatalError("unused") }
 }
 
 /// A counter shared between threads without an actor hop.

@@ -2,7 +2,7 @@ import Foundation
 import Store
 
 /// Just enough of a store for the planner: triggers, applications and the outcomes it commits.
-actor InMemoryStore: Store {
+actor InMemoryStore: PlannerStore {
     private(set) var triggers: [Trigger] = []
     private(set) var done: Set<Int64> = []
     private(set) var apps: [String: Application] = [:]
@@ -45,43 +45,4 @@ actor InMemoryStore: Store {
         outcomes.append(outcome)
         done.insert(outcome.triggerID)
     }
-
-    // MARK: not used by the planner
-
-    func ingest(_ delivery: NewDelivery) async throws -> IngestResult { fatalError("not used by the planner") }
-    func activateNextDeployments(now: Date) async throws -> [Deployment] { fatalError("not used by the planner") }
-    func activeDeployments() async throws -> [DeploymentDetail] { fatalError("not used by the planner") }
-    func updateDeployment(id: String, status: DeploymentStatus, reason: String, now: Date) async throws {
-        fatalError("not used by the planner")
-    }
-    func leaseStage(deploymentID: String, index: Int, expectedAttempt: Int, newAttempt: Bool, owner: String, leaseExpiry: Date,
-                    now: Date) async throws -> Stage? { fatalError("not used by the planner") }
-    func recordProcess(deploymentID: String, index: Int, attempt: Int, group: Int32, start: UInt64) async throws {
-        fatalError("not used by the planner")
-    }
-    func saveCheckpoint(deploymentID: String, index: Int, attempt: Int, checkpoint: String) async throws -> Bool {
-        fatalError("not used by the planner")
-    }
-    func mergeOutputs(deploymentID: String, index: Int, attempt: Int, outputs: [String: String]) async throws -> Bool {
-        fatalError("not used by the planner")
-    }
-    func appendLogs(_ lines: [StageLogLine]) async throws { fatalError("not used by the planner") }
-    func finishAttempt(deploymentID: String, index: Int, attempt: Int, status: StageStatus, message: String,
-                       resumeAt: Date?, waitingFor: String?, now: Date) async throws -> Bool {
-        fatalError("not used by the planner")
-    }
-    func setStageStatus(deploymentID: String, index: Int, status: StageStatus, message: String, now: Date) async throws {
-        fatalError("not used by the planner")
-    }
-    func orphanedStages(liveOwner: String, now: Date) async throws -> [Stage] { fatalError("not used by the planner") }
-    func deployments(application: String?, limit: Int) async throws -> [DeploymentDetail] {
-        fatalError("not used by the planner")
-    }
-    func deployment(id: String) async throws -> DeploymentDetail? { fatalError("not used by the planner") }
-    func logs(deploymentID: String, stageIndex: Int?, afterID: Int64) async throws -> [(id: Int64, line: StageLogLine)] {
-        fatalError("not used by the planner")
-    }
-    func requestCancel(deploymentID: String, rollback: Bool) async throws -> Bool { fatalError("not used by the planner") }
-    func addApproval(_ approval: Approval) async throws { fatalError("not used by the planner") }
-    func approvals(deploymentID: String, stageIndex: Int) async throws -> [Approval] { fatalError("not used by the planner") }
 }

@@ -5,7 +5,7 @@ import Store
 
 /// What the API handlers need; the server builds it once.
 struct APIContext: Sendable {
-    let store: any Store
+    let store: any ServerStore
     let auth: TokenAuth
     let repositories: [ServerConfig.Repository]
     let wakeEngine: @Sendable () -> Void
