@@ -21,7 +21,8 @@ run: build
 
 test: deps
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
-	swift test --skip-build $(SWIFT_BUILD_FLAGS)
+	# XCTest only (no Swift Testing suites): its "Executed N tests" line closes the run.
+	swift test --skip-build --disable-swift-testing $(SWIFT_BUILD_FLAGS)
 
 release: deps
 	swift build -c release

@@ -9,7 +9,7 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "Server URL (env GANTRY_SERVER).")
     var server: String = ProcessInfo.processInfo.environment["GANTRY_SERVER"] ?? "http://127.0.0.1:8080"
     @Option(help: "API bearer token (env GANTRY_TOKEN).")
-    var token: String? = ProcessInfo.processInfo.environment["GANTRY_TOKEN"]
+    var token: String = ProcessInfo.processInfo.environment["GANTRY_TOKEN"] ?? ""
 }
 
 struct APIError: Error, CustomStringConvertible {
@@ -27,7 +27,7 @@ struct APIClient {
         var request = URLRequest(url: url)
         request.httpMethod = method
         request.timeoutInterval = 30
-        if let token = options.token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if !options.token.isEmpty { request.setValue("Bearer \(options.token)", forHTTPHeaderField: "Authorization") }
         if let body {
             request.httpBody = try JSONSerialization.data(withJSONObject: body)
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")

@@ -56,7 +56,7 @@ final class ServerProcess: @unchecked Sendable {
         p.executableURL = URL(fileURLWithPath: productsDirectory + "/gantry")
         p.arguments = ["serve", "--config", configPath]
         let log = root + "/server-\(starts).log"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         p.standardOutput = handle; p.standardError = handle
         try p.run()
