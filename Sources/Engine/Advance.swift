@@ -23,7 +23,8 @@ extension Engine {
                                         reason: "deployment timed out after \(DurationText.format(d.timeoutSeconds))", now: now)
                 return now
             }
-            return try await advanceForward(detail, now: now)
+            // The deployment's own deadline is a timer too, even while a stage is suspended for hours.
+            return [try await advanceForward(detail, now: now), d.deadline].compactMap { $0 }.min()
         }
         return try await advanceRollback(detail, now: now)
     }
@@ -70,7 +71,10 @@ extension Engine {
             // RUNNING but not ours: its process died with a previous server. Re-invoke with its checkpoint.
             try await start(stage, of: d, resume: FunctionEvent.ResumeInfo(reason: "recovery"), now: now)
         case .suspended:
-            if let at = stage.resumeAt, at <= now {
+            if let deadline = stage.deadline, deadline <= now {
+                // `start` fails a stage whose own deadline passed, without invoking it again.
+                try await start(stage, of: d, resume: FunctionEvent.ResumeInfo(reason: "timeout"), now: now)
+            } else if let at = stage.resumeAt, at <= now {
                 // After a retry backoff the stage starts afresh (new attempt, last checkpoint): nothing to resume.
                 let resume = stage.waitingFor == "retry" ? nil : FunctionEvent.ResumeInfo(reason: "timer")
                 try await start(stage, of: d, resume: resume, now: now)
@@ -81,9 +85,9 @@ extension Engine {
                                                                                    by: approvals.last?.approver), now: now)
                     return nil
                 }
-                return stage.resumeAt
+                return [stage.resumeAt, stage.deadline].compactMap { $0 }.min()
             } else {
-                return stage.resumeAt
+                return [stage.resumeAt, stage.deadline].compactMap { $0 }.min()
             }
         default:
             break
@@ -98,7 +102,9 @@ extension Engine {
             try await store.setStageStatus(deploymentID: d.id, index: stage.index, status: .cancelled,
                                            message: cancelled ? "cancelled" : "not run: \(reason)", now: now)
         }
-        let hasRollback = detail.stages.contains { $0.rollback }
+        // Nothing to undo when no forward stage ever ran (e.g. cancelled before it started).
+        let anyStarted = detail.stages.contains { !$0.rollback && $0.attempt > 0 }
+        let hasRollback = detail.stages.contains { $0.rollback } && anyStarted
         let wantsRollback = cancelled ? d.cancelRollback : d.autoRollback
         if hasRollback && wantsRollback {
             logger.info("deployment \(d.id) rolling back: \(reason)")

@@ -60,4 +60,24 @@ final class FunctionFailureTests: XCTestCase {
         XCTAssertEqual(health.status, 200)
         server.stop()
     }
+
+    /// A stage `timeout` is a stored absolute deadline: it fails a stage even while the stage is suspended and no
+    /// process runs for it (here an approval nobody gives).
+    func testStageTimeoutFailsASuspendedStage() async throws {
+        let (git, server, _) = try await launchServer()
+        try git.write("app/app.gantry.yaml", """
+            apiVersion: gantry.dev/v1
+            spec:
+              name: impatient
+              pipeline:
+                stages:
+                  - name: WAIT_APPROVAL
+                    timeout: 1s
+            """)
+        let commit = try git.commitAndPush("nobody approves").commit
+        let done = try await server.waitForDeployment(try await server.deploymentID(commit: commit), timeout: 20)
+        XCTAssertEqual(done["status"] as? String, "FAILURE")
+        XCTAssertTrue((stage(done, 0)["message"] as? String ?? "").contains("DeadlineExceeded"), "\(stage(done, 0))")
+        server.stop()
+    }
 }
