@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // The system's libcrypto (OpenSSL 3) for HMAC, SHA-256 and CRYPTO_memcmp.
@@ -34,7 +36,8 @@ let package = Package(
         .target(name: "Store", path: "Sources/Store"),
         .target(name: "SQLiteStore", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")],
                 path: "Sources/SQLiteStore"),
-        .target(name: "Ingress", dependencies: ["Store", "COpenSSL"], path: "Sources/Ingress"),
+        .target(name: "Ingress", dependencies: ["Store", "COpenSSL", .product(name: "Metrics", package: "swift-metrics")],
+                path: "Sources/Ingress"),
         .target(name: "Planner", dependencies: ["Store", "FunctionKit", "Yams", .product(name: "Logging", package: "swift-log")],
                 path: "Sources/Planner"),
         .target(name: "FunctionHost", dependencies: ["FunctionKit", "Yams"], path: "Sources/FunctionHost"),
@@ -45,6 +48,8 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ], path: "Sources/Server"),
         .executableTarget(name: "gantry", dependencies: [
             "Server", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -58,11 +63,15 @@ let package = Package(
                           exclude: ["function.yaml"], linkerSettings: staticStdlib),
         .executableTarget(name: "gantry-fn-script-run", dependencies: ["FunctionKit"], path: "functions/script-run",
                           exclude: ["function.yaml"], linkerSettings: staticStdlib),
+        // Platforms live in functions: AWS Lambda over the real AWS API, signed with SigV4 on OpenSSL.
+        .executableTarget(name: "gantry-fn-lambda", dependencies: ["FunctionKit", "COpenSSL"], path: "functions/lambda",
+                          exclude: ["function.yaml"]),
 
         .testTarget(name: "FunctionHostTests", dependencies: ["FunctionHost", "FunctionKit"], path: "Tests/FunctionHostTests"),
         .testTarget(name: "FunctionsTests", dependencies: ["FunctionKit"], path: "Tests/FunctionsTests"),
         .testTarget(name: "IngressTests", dependencies: ["Ingress", "Store"], path: "Tests/IngressTests", exclude: ["Fixtures"]),
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "Store", "FunctionKit"], path: "Tests/PlannerTests"),
+        .testTarget(name: "LambdaTests", dependencies: ["gantry-fn-lambda", "FunctionKit"], path: "Tests/LambdaTests"),
         .testTarget(name: "GantryTests", dependencies: [
             "Store", "SQLiteStore", "Ingress", "Planner", "Engine", "FunctionHost", "Server", "COpenSSL",
             .product(name: "Hummingbird", package: "hummingbird"),

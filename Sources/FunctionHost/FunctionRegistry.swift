@@ -50,8 +50,9 @@ public struct FunctionRegistry: Sendable {
     /// The function serving `stage`; when several do, the one whose `platform` equals `platformKind`, else the
     /// one that names no platform. nil if none serves it (or several do and none of those rules picks one).
     public func function(forStage stage: String, platformKind: String?) -> FunctionSpec? {
+        // A function bound to a platform serves only that platform's apps: Lambda's ROLLBACK must never
+        // run for a Kubernetes app. Prefer the platform's own function, then a generic one.
         let serving = functions.filter { $0.stages.contains(stage) }
-        if serving.count <= 1 { return serving.first }
         if let platformKind, let exact = serving.first(where: { $0.platform == platformKind }) { return exact }
         return serving.first { $0.platform == nil }
     }

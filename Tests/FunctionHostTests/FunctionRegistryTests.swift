@@ -69,8 +69,9 @@ final class FunctionRegistryTests: XCTestCase {
         XCTAssertEqual(registry.function(forStage: "SYNC", platformKind: "lambda")?.name, "lambda-sync")
         XCTAssertEqual(registry.function(forStage: "SYNC", platformKind: "cloudrun")?.name, "any-sync")
         XCTAssertEqual(registry.function(forStage: "SYNC", platformKind: nil)?.name, "any-sync")
-        XCTAssertEqual(registry.function(forStage: "K8S_ONLY", platformKind: "lambda")?.name, "k8s-sync",
-                       "a single candidate serves whatever the platform")
+        XCTAssertNil(registry.function(forStage: "K8S_ONLY", platformKind: "lambda"),
+                     "a function bound to one platform never serves another's apps")
+        XCTAssertEqual(registry.function(forStage: "K8S_ONLY", platformKind: "kubernetes")?.name, "k8s-sync")
         XCTAssertNil(registry.function(forStage: "NOPE", platformKind: "kubernetes"))
     }
 

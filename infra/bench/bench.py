@@ -8,6 +8,7 @@ writes the address it got to <dataDir>/listen-address), so runs never collide on
 Usage: python3 infra/bench/bench.py [--bin DIR] [--keep] [--quick]   (normally called by infra/bench/run.sh)
 """
 import argparse
+import ctypes
 import datetime
 import hashlib
 import hmac
@@ -188,6 +189,16 @@ class Client:
         return json.loads(data)
 
 
+_LIBC = ctypes.CDLL(None, use_errno=True)
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent():
+    """In the child before exec: SIGTERM it if this driver dies, even by SIGKILL (servers are spawned only from
+    the main thread, which lives until the end, so the thread-scoped death signal is the driver's)."""
+    _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 class Server:
     """One `gantry serve` child with its own config and data directory under `root`."""
 
@@ -249,7 +260,7 @@ class Server:
         # Its own session: a Ctrl-C in the terminal reaches only this driver, which then stops the servers in order.
         self.proc = subprocess.Popen([os.path.join(self.bin_dir, "gantry"), "serve", "--config", self.config],
                                      stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                                     start_new_session=True)
+                                     start_new_session=True, preexec_fn=_die_with_parent)
         log.close()
         return t
 
@@ -529,11 +540,14 @@ def measure_webhooks(tmp, bin_dir, report, total, threads):
                    f"({len(conc) / conc_wall:.0f} req/s in all)")
         with db_connect(server.db_path) as c:
             accepted = c.execute("SELECT COUNT(*) FROM deliveries WHERE verdict = 'accepted'").fetchone()[0]
+            planned, first, last = c.execute("SELECT COUNT(*), MIN(planned_at), MAX(planned_at) FROM triggers "
+                                             "WHERE planned_at IS NOT NULL").fetchone()
         expected = 20 + total + per_thread * threads
         if accepted != expected:
             raise BenchError(f"store holds {accepted} accepted deliveries, expected {expected}")
-        print(f"  store check: {accepted} accepted deliveries committed; "
-              f"{pending_triggers(server.db_path)} triggers still waiting for the planner", flush=True)
+        rate = f"{(planned - 1) / (last - first):.0f} triggers/s" if planned > 1 and last > first else "n/a"
+        print(f"  store check: {accepted} accepted deliveries committed; the planner planned {planned} of their "
+              f"triggers meanwhile ({rate}), {pending_triggers(server.db_path)} still pending", flush=True)
     finally:
         server.stop()
 
@@ -596,7 +610,7 @@ def measure_push_and_stages(tmp, bin_dir, report, pushes, stage_count, runs_per_
             report.add(f"3  {label}: stage completedAt-startedAt", costs, 5.0 if kind == "NOOP" else None,
                        "" if kind == "NOOP" else "(comparison)")
             report.add(f"3. {label}: gap to next stage start", gaps)
-            report.add(f"3. {label}: function process wall (host report)", walls)
+            report.add(f"3. {label}: function wall (supervisor wait4)", walls)
             print(f"     whole {stage_count}-stage deployment(s): "
                   + ", ".join(f"{t:.0f} ms" for t in totals) + f"  ({sum(totals) / len(totals) / stage_count:.1f} ms/stage)",
                   flush=True)
@@ -605,12 +619,14 @@ def measure_push_and_stages(tmp, bin_dir, report, pushes, stage_count, runs_per_
 
 
 def push_breakdown(db_path, rows, report):
-    """Where push -> first stage goes, from the store's own timestamps (Unix seconds, microsecond precision)."""
-    hook, plan, engine = [], [], []
+    """Where push -> first stage goes, from the store's own timestamps (Unix seconds, microsecond precision):
+    triggers.created_at (ingress commit), deployments.created_at (planner decided, before writing sources),
+    triggers.planned_at (plan committed), stages.started_at (engine leased stage 0)."""
+    hook, decide, commit, engine = [], [], [], []
     with db_connect(db_path) as c:
-        for t0, commit, deployment_id in rows:
+        for t0, commit_hash, deployment_id in rows:
             r = c.execute("""
-                SELECT t.created_at AS received, t.planned_at AS planned, d.created_at AS created,
+                SELECT t.created_at AS received, d.created_at AS decided, t.planned_at AS planned,
                        s.started_at AS started
                 FROM deployments d JOIN stages s ON s.deployment_id = d.id AND s.idx = 0
                 JOIN triggers t ON t.commit_hash = d.commit_hash AND t.kind = 'webhook'
@@ -618,11 +634,13 @@ def push_breakdown(db_path, rows, report):
             if r is None:
                 continue
             hook.append((r["received"] - t0) * 1000)
-            plan.append((r["created"] - r["received"]) * 1000)
-            engine.append((r["started"] - r["created"]) * 1000)
-    report.add("2. push start -> trigger committed", hook)
-    report.add("2. trigger -> deployment planned", plan)
-    report.add("2. planned -> first stage leased", engine)
+            decide.append((r["decided"] - r["received"]) * 1000)
+            commit.append((r["planned"] - r["decided"]) * 1000)
+            engine.append((r["started"] - r["planned"]) * 1000)
+    report.add("2. push start -> trigger committed (git+hook)", hook)
+    report.add("2. trigger -> planner decided (fetch, discover)", decide)
+    report.add("2. decided -> plan committed (sources, commit)", commit)
+    report.add("2. plan committed -> first stage leased", engine)
 
 
 LOG_WALL = re.compile(r"^gantry: attempt \d+ \w+.*\(wall (\d+) ms")
@@ -696,15 +714,21 @@ def seed_store(db_path, data_dir, finished, now):
     return rid
 
 
-def mark_interrupted(db_path, deployment_id):
-    """Puts the deployment back to 'stage 0 RUNNING under a dead server' (attempt stays; the next one is +1)."""
+def mark_interrupted(db_path, data_dir, deployment_id):
+    """Puts the deployment back to 'stage 0 RUNNING at attempt 1 under a dead server', as it was seeded, and
+    drops its log lines so each restart reads only its own. Always attempt 1: ten recoveries in a row would
+    otherwise count against the function's recovery limit. The engine removed the deployment's sources when it
+    finished, so they are made again. Returns the attempt the restart must lease (2)."""
+    os.makedirs(os.path.join(data_dir, "deployments", deployment_id, "target"), exist_ok=True)
     with sqlite3.connect(db_path) as c:
         c.execute("UPDATE deployments SET status = 'RUNNING', status_reason = '', completed_at = NULL WHERE id = ?",
                   (deployment_id,))
-        c.execute("UPDATE stages SET status = 'RUNNING', lease_owner = ?, lease_expiry = ?, completed_at = NULL, "
-                  "message = '', process_group = NULL, process_start = NULL WHERE deployment_id = ? AND idx = 0",
+        c.execute("UPDATE stages SET status = 'RUNNING', attempt = 1, lease_owner = ?, lease_expiry = ?, "
+                  "completed_at = NULL, message = '', process_group = NULL, process_start = NULL "
+                  "WHERE deployment_id = ? AND idx = 0",
                   ("gantry-dead-" + uuid.uuid4().hex, time.time() + 3600, deployment_id))
-        return c.execute("SELECT attempt FROM stages WHERE deployment_id = ? AND idx = 0", (deployment_id,)).fetchone()[0]
+        c.execute("DELETE FROM stage_logs WHERE deployment_id = ?", (deployment_id,))
+    return 2
 
 
 def measure_restart(tmp, bin_dir, report, finished, repetitions):
@@ -721,7 +745,7 @@ def measure_restart(tmp, bin_dir, report, finished, repetitions):
     health, leased, visible, running, recovered = [], [], [], [], []
     try:
         for rep in range(repetitions):
-            expected = mark_interrupted(server.db_path, rid) + 1
+            expected = mark_interrupted(server.db_path, server.data_dir, rid)
             db = db_connect(server.db_path)
             t_spawn = server.spawn()
             t_health = t_leased = t_visible = None
@@ -802,16 +826,22 @@ def main():
     parser.add_argument("--only", default="1234", help="which measures to run, e.g. --only 24")
     args = parser.parse_args()
 
-    # SIGTERM (e.g. from a CI timeout) unwinds like Ctrl-C, so the finally below stops every server.
-    signal.signal(signal.SIGTERM, _interrupt)
+    # Ctrl-C, SIGTERM (e.g. a CI timeout) and SIGHUP all unwind the same way, so the finally below stops every
+    # server. Installed explicitly: a shell starting this in the background would otherwise leave SIGINT ignored.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupt)
     bin_dir = os.path.abspath(args.bin)
+    try:
+        check_binaries(bin_dir)
+    except BenchError as e:
+        print(f"bench: {e}", file=sys.stderr)
+        return 2
     q = args.quick
     report = Report()
     tmp = tempfile.mkdtemp(prefix="gantry-bench-")
     ok = False
     started = time.time()
     try:
-        check_binaries(bin_dir)
         print(f"gantry bench: binaries {bin_dir}, work dir {tmp}, {os.cpu_count()} CPUs", flush=True)
         if "1" in args.only:
             measure_webhooks(tmp, bin_dir, report, total=200 if q else 2000, threads=8)
@@ -826,6 +856,8 @@ def main():
     except KeyboardInterrupt:
         print("\ninterrupted: stopping servers", file=sys.stderr)
     finally:
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)   # a second Ctrl-C must not cut the cleanup short
         REGISTRY.stop_all()
         if report.rows:
             print(f"\nSummary ({time.time() - started:.0f} s; ms; verdict compares median and p99 with the target):")

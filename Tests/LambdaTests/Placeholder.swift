@@ -1,0 +1,5 @@
+import XCTest
+
+final class LambdaPlaceholderTests: XCTestCase {
+    func testPlaceholder() {}
+}
