@@ -37,7 +37,17 @@ enum LooseJSON: Decodable, Sendable, Equatable {
         return nil
     }
 
+    /// Follows object keys; nil as soon as one is missing or the value is not an object.
+    subscript(path keys: String...) -> LooseJSON? {
+        var value: LooseJSON? = self
+        for key in keys { value = value?[key] }
+        return value
+    }
+
     var string: String? { if case .string(let value) = self { return value }; return nil }
+    var array: [LooseJSON]? { if case .array(let value) = self { return value }; return nil }
+    /// A string that is not empty: display fields and URLs treat "" like absent.
+    var text: String? { if case .string(let value) = self, !value.isEmpty { return value }; return nil }
     var bool: Bool? { if case .bool(let value) = self { return value }; return nil }
     var isObject: Bool { if case .object = self { return true }; return false }
 }
