@@ -33,7 +33,7 @@ final class BindingTests: XCTestCase {
         let cases: [(WebhookProvider, String, String)] = [
             (.azureDevOps, "no-colon-here", "user:password"),
             (.gitlab, "whsec_!!not base64!!", "base64"),
-            (.generic, "whsec_", "base64"),
+            (.generic, "whsec_%%%", "base64"),
         ]
         for (provider, secret, mention) in cases {
             let binding = WebhookBinding(id: "shape", provider: provider, repository: "demo", branch: "main",

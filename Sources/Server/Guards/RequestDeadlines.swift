@@ -112,11 +112,12 @@ final class RequestDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
 }
 
 extension ChannelHandlerContext {
-    /// Writes a bodiless response and closes the connection; for answers given below the router.
-    func writeFinalResponse(_ status: HTTPResponse.Status) {
+    /// Writes a bodiless response and closes the connection (or only its sending side); for answers given
+    /// below the router.
+    func writeFinalResponse(_ status: HTTPResponse.Status, closing mode: CloseMode = .all) {
         let head = HTTPResponse(status: status, headerFields: [.connection: "close", .contentLength: "0"])
         write(NIOAny(HTTPResponsePart.head(head)), promise: nil)
         writeAndFlush(NIOAny(HTTPResponsePart.end(nil)), promise: nil)
-        close(promise: nil)
+        close(mode: mode, promise: nil)
     }
 }
