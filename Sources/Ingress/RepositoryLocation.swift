@@ -96,7 +96,8 @@ public struct RepositoryLocation: Equatable, Sendable, CustomStringConvertible {
     }
 
     private static func localKey(_ path: String) -> String {
-        var standardized = URL(fileURLWithPath: path).standardizedFileURL.path
+        // A hook reports its repository's physical path; the config may name it through a symlink.
+        var standardized = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
         while standardized.count > 1, standardized.hasSuffix("/") { standardized.removeLast() }
         if standardized.lowercased().hasSuffix(".git"), standardized.count > 4 { standardized.removeLast(4) }
         return "file:" + standardized
