@@ -5,6 +5,17 @@ import Store
 /// secret is `user:password`. The delivery id (`id`) and event (`eventType: git.push`) are in the payload,
 /// and one push lists every updated ref in `resource.refUpdates`.
 struct AzureDevOpsReceiver: WebhookReceiver {
+    /// The fields `read` and `interpret` look at.
+    private static let shape = PayloadShape.fields([
+        "id": .all, "eventType": .all,
+        "resource": .fields([
+            "refUpdates": .elements(.fields("name", "oldObjectId", "newObjectId")),
+            "repository": .fields("remoteUrl", "sshUrl", "webUrl"),
+            "pushedBy": .fields("displayName"),
+            "commits": .elements(.fields(["commitId": .all, "comment": .all, "author": .fields("name")])),
+        ]),
+    ])
+
     func authenticate(_ request: WebhookRequest, binding: WebhookBinding) -> Authentication {
         guard let header = request.headers.header("authorization") else {
             return .rejected("Authorization header missing (the hook must be set up with basic authentication)")
@@ -22,7 +33,7 @@ struct AzureDevOpsReceiver: WebhookReceiver {
 
     func read(_ request: WebhookRequest) -> ReceivedDelivery {
         let payload: LooseJSON
-        switch PayloadBody.object(request.body) {
+        switch PayloadBody.object(request.body, shape: Self.shape) {
         case .unreadable(let reason): return ReceivedDelivery(deliveryID: nil, event: "", interpretation: .ignored(reason))
         case .object(let object): payload = object
         }

@@ -4,6 +4,17 @@ import Store
 /// `X-Event-Key: repo:push`. One push lists every updated ref in `push.changes`; each becomes a push here.
 struct BitbucketCloudReceiver: WebhookReceiver {
     private static let signature = HexSignature(header: "X-Hub-Signature", prefix: "sha256=")
+    /// The fields `interpret` looks at.
+    private static let shape: PayloadShape = {
+        let target = PayloadShape.fields(["hash": .all, "message": .all,
+                                          "author": .fields(["raw": .all, "user": .fields("display_name")])])
+        let side = PayloadShape.fields(["name": .all, "type": .all, "target": target])
+        return .fields([
+            "repository": .fields(["full_name": .all, "links": .fields(["html": .fields("href")])]),
+            "actor": .fields("display_name"),
+            "push": .fields(["changes": .elements(.fields(["new": side, "old": side, "closed": .all]))]),
+        ])
+    }()
 
     func authenticate(_ request: WebhookRequest, binding: WebhookBinding) -> Authentication {
         Self.signature.verify(request.headers.header("x-hub-signature"), message: request.body, secrets: binding.secrets)
@@ -21,7 +32,7 @@ struct BitbucketCloudReceiver: WebhookReceiver {
         guard !event.isEmpty else { return .ignored("X-Event-Key header missing") }
         guard event == "repo:push" else { return .ignored("unsupported event \(event)") }
         let payload: LooseJSON
-        switch PayloadBody.object(request.body) {
+        switch PayloadBody.object(request.body, shape: Self.shape) {
         case .unreadable(let reason): return .ignored(reason)
         case .object(let object): payload = object
         }

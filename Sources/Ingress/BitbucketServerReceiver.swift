@@ -4,6 +4,12 @@ import Store
 /// delivery, `X-Event-Key: repo:refs_changed` with every updated ref in `changes` (ADD, UPDATE, DELETE).
 struct BitbucketServerReceiver: WebhookReceiver {
     private static let signature = HexSignature(header: "X-Hub-Signature", prefix: "sha256=")
+    /// The fields `interpret` looks at.
+    private static let shape = PayloadShape.fields([
+        "changes": .elements(.fields(["refId": .all, "ref": .fields("id"), "fromHash": .all, "toHash": .all, "type": .all])),
+        "repository": .fields(["links": .fields(["clone": .elements(.fields("href"))])]),
+        "actor": .fields("displayName", "name"),
+    ])
 
     func authenticate(_ request: WebhookRequest, binding: WebhookBinding) -> Authentication {
         Self.signature.verify(request.headers.header("x-hub-signature"), message: request.body, secrets: binding.secrets)
@@ -25,7 +31,7 @@ struct BitbucketServerReceiver: WebhookReceiver {
         default: return .ignored("unsupported event \(event)")
         }
         let payload: LooseJSON
-        switch PayloadBody.object(request.body) {
+        switch PayloadBody.object(request.body, shape: Self.shape) {
         case .unreadable(let reason): return .ignored(reason)
         case .object(let object): payload = object
         }

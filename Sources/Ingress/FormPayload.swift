@@ -55,14 +55,15 @@ enum PayloadBody {
         return (payload, "")
     }
 
-    static func object(_ request: WebhookRequest) -> Reading {
+    static func object(_ request: WebhookRequest, shape: PayloadShape) -> Reading {
         let (bytes, reason) = jsonBytes(request)
         guard let bytes else { return .unreadable(reason) }
-        return object(bytes)
+        return object(bytes, shape: shape)
     }
 
-    static func object(_ bytes: [UInt8]) -> Reading {
-        guard let payload = LooseJSON.parse(bytes) else { return .unreadable("unparseable payload") }
+    /// `shape`: the fields the receiver reads; the rest of the payload is checked for syntax only.
+    static func object(_ bytes: [UInt8], shape: PayloadShape) -> Reading {
+        guard let payload = LooseJSON.parse(bytes, shape: shape) else { return .unreadable("unparseable payload") }
         guard payload.isObject else { return .unreadable("unparseable payload: not a JSON object") }
         return .object(payload)
     }

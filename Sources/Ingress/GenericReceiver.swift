@@ -5,6 +5,9 @@ import Store
 /// window. The body may name `ref` and `after` (or `commit`); otherwise the binding's branch head is resolved.
 struct GenericReceiver: WebhookReceiver {
     private static let signature = HexSignature(header: "X-Signature", prefix: "sha256=")
+    /// The fields `interpret` looks at.
+    private static let shape = PayloadShape.fields(["ref": .all, "after": .all, "commit": .all,
+                                                    "repository": .fields("url", "clone_url")])
 
     /// The same body ("deploy!") may legitimately arrive again for a new change: only a sender's own id dedupes.
     var namesDeliveriesByBody: Bool { false }
@@ -27,7 +30,7 @@ struct GenericReceiver: WebhookReceiver {
 
     private func interpret(_ body: [UInt8]) -> Interpretation {
         // A body that is not a JSON object still says "something changed": the signature made it count.
-        guard case .object(let payload) = PayloadBody.object(body) else {
+        guard case .object(let payload) = PayloadBody.object(body, shape: Self.shape) else {
             return .poke(ref: nil, commit: nil, repositoryURLs: [])
         }
         var urls: [String] = []

@@ -32,7 +32,7 @@ struct GitHubReceiver: WebhookReceiver {
         case "": return .ignored("X-GitHub-Event header missing")
         case "ping": return .ignored("ping")
         case "push":
-            switch PayloadBody.object(request) {
+            switch PayloadBody.object(request, shape: GitHubStylePush.shape) {
             case .unreadable(let reason): return .ignored(reason)
             case .object(let payload): return GitHubStylePush.read(payload, provider: .github)
             }

@@ -5,6 +5,14 @@ import Store
 enum GitHubStylePush {
     static let repositoryURLKeys = ["clone_url", "ssh_url", "html_url", "git_url", "url"]
 
+    /// The fields `read` looks at.
+    static let shape = PayloadShape.fields([
+        "ref": .all, "after": .all, "before": .all, "deleted": .all,
+        "repository": .fields(Dictionary(uniqueKeysWithValues: repositoryURLKeys.map { ($0, .all) })),
+        "head_commit": .fields(["message": .all, "author": .fields("name")]),
+        "pusher": .fields("name", "login", "username"),
+    ])
+
     static func read(_ payload: LooseJSON, provider: WebhookProvider) -> Interpretation {
         guard let ref = payload["ref"]?.string else { return .ignored(missingField("ref", "a string")) }
         guard let after = payload["after"]?.string else { return .ignored(missingField("after", "a string")) }

@@ -5,6 +5,13 @@ import Store
 /// Redeliveries keep `Idempotency-Key`; older versions only send `X-Gitlab-Event-UUID`.
 struct GitLabReceiver: WebhookReceiver {
     private static let deliveryHeaders = ["idempotency-key", "x-gitlab-event-uuid", "webhook-id"]
+    /// The fields `interpret` looks at.
+    private static let shape = PayloadShape.fields([
+        "object_kind": .all, "event_name": .all, "ref": .all, "after": .all, "before": .all, "user_name": .all,
+        "project": .fields("git_http_url", "git_ssh_url", "web_url"),
+        "repository": .fields("git_http_url", "git_ssh_url", "url", "homepage"),
+        "commits": .elements(.fields(["id": .all, "message": .all, "author": .fields("name")])),
+    ])
 
     func authenticate(_ request: WebhookRequest, binding: WebhookBinding) -> Authentication {
         var signature: Authentication?
@@ -35,7 +42,7 @@ struct GitLabReceiver: WebhookReceiver {
             return .ignored("unsupported event \(event)")
         }
         let payload: LooseJSON
-        switch PayloadBody.object(request.body) {
+        switch PayloadBody.object(request.body, shape: Self.shape) {
         case .unreadable(let reason): return .ignored(reason)
         case .object(let object): payload = object
         }

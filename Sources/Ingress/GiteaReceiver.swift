@@ -31,7 +31,7 @@ struct GiteaReceiver: WebhookReceiver {
         case "": interpretation = .ignored("X-Gitea-Event header missing")
         case "ping": interpretation = .ignored("ping")
         case "push":
-            switch PayloadBody.object(request) {
+            switch PayloadBody.object(request, shape: GitHubStylePush.shape) {
             case .unreadable(let reason): interpretation = .ignored(reason)
             case .object(let payload): interpretation = GitHubStylePush.read(payload, provider: .gitea)
             }

@@ -18,6 +18,8 @@ public final class Ingress: Sendable {
     static var supportedProviders: [WebhookProvider] { Array(receivers.keys) }
 
     private let bindings: [String: WebhookBinding]
+    /// Each binding's remote, parsed once.
+    private let remotes: [String: RepositoryLocation]
     private let store: any IngressStore
     private let onTrigger: @Sendable () -> Void
     private let metrics: IngressMetrics
@@ -42,6 +44,7 @@ public final class Ingress: Sendable {
             byID[binding.id] = binding
         }
         self.bindings = byID
+        self.remotes = byID.compactMapValues { $0.remote.flatMap(RepositoryLocation.init) }
         self.store = store
         self.onTrigger = onTrigger
         self.metrics = IngressMetrics(bindings: Array(byID.keys), factory: metrics)
@@ -85,7 +88,7 @@ public final class Ingress: Sendable {
         let deliveryID = Self.storedID(received.deliveryID, body: body, byBody: receiver.namesDeliveriesByBody)
 
         let delivery: NewDelivery
-        switch PushRules.decide(received.interpretation, for: binding) {
+        switch PushRules.decide(received.interpretation, for: binding, remote: remotes[id]) {
         case .accept(let triggers, let reason):
             delivery = NewDelivery(binding: id, deliveryID: deliveryID, event: String(received.event.prefix(64)),
                                    verdict: "accepted", reason: reason, triggers: triggers)

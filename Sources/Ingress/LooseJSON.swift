@@ -8,8 +8,8 @@ enum LooseJSON: Sendable, Equatable {
     case array([LooseJSON])
     case object([String: LooseJSON])
 
-    /// nil when the bytes are not JSON (nesting is bounded too).
-    static func parse(_ bytes: [UInt8]) -> LooseJSON? { LooseJSONParser.parse(bytes) }
+    /// nil when the bytes are not JSON (nesting is bounded too). `shape`: the parts kept (the rest is skipped).
+    static func parse(_ bytes: [UInt8], shape: PayloadShape = .all) -> LooseJSON? { LooseJSONParser.parse(bytes, shape: shape) }
 
     subscript(key: String) -> LooseJSON? {
         if case .object(let fields) = self { return fields[key] }

@@ -1,7 +1,22 @@
+/// Which parts of a payload a receiver reads. The rest is checked for syntax and skipped without building
+/// anything: a GitHub push is ~8 KB of which a dozen fields matter, and building all of it was most of the
+/// ingest time. A container where the shape expects something else keeps its type but not its content, so
+/// "mistyped field" answers stay the same.
+indirect enum PayloadShape: Sendable {
+    /// Everything below, as it is.
+    case all
+    /// An object's listed members (each with its own shape).
+    case fields([String: PayloadShape])
+    /// Every element of an array, each read with this shape.
+    case elements(PayloadShape)
+
+    static func fields(_ names: String...) -> PayloadShape { .fields(Dictionary(uniqueKeysWithValues: names.map { ($0, .all) })) }
+}
+
 /// A small JSON reader for webhook payloads, straight from the received bytes into `LooseJSON`: Foundation's
 /// decoder needs a `Data` copy and throws its way through every type a value is not, several times slower on
-/// the ingest path. Strict RFC 8259 (no trailing commas, no comments, valid UTF-8), with a nesting limit so
-/// a hostile `[[[[…` cannot exhaust the stack.
+/// the ingest path. Strict RFC 8259 (no trailing commas, no comments; UTF-8 checked in the values kept), with
+/// a nesting limit so a hostile `[[[[…` cannot exhaust the stack.
 struct LooseJSONParser {
     static let maxDepth = 256
 
@@ -11,9 +26,9 @@ struct LooseJSONParser {
     private init(_ bytes: [UInt8]) { self.bytes = bytes }
 
     /// nil when the bytes are not exactly one JSON value (whitespace around it allowed).
-    static func parse(_ bytes: [UInt8]) -> LooseJSON? {
+    static func parse(_ bytes: [UInt8], shape: PayloadShape = .all) -> LooseJSON? {
         var parser = LooseJSONParser(bytes)
-        guard let value = parser.value(depth: 0) else { return nil }
+        guard let value = parser.value(depth: 0, shape: shape) else { return nil }
         parser.skipWhitespace()
         return parser.index == bytes.count ? value : nil
     }
@@ -27,13 +42,23 @@ struct LooseJSONParser {
         }
     }
 
-    private mutating func value(depth: Int) -> LooseJSON? {
+    private mutating func value(depth: Int, shape: PayloadShape) -> LooseJSON? {
         guard depth < Self.maxDepth else { return nil }
         skipWhitespace()
         guard index < bytes.count else { return nil }
         switch bytes[index] {
-        case UInt8(ascii: "{"): return object(depth: depth)
-        case UInt8(ascii: "["): return array(depth: depth)
+        case UInt8(ascii: "{"):
+            switch shape {
+            case .all: return object(depth: depth, fields: nil)
+            case .fields(let fields): return object(depth: depth, fields: fields)
+            case .elements: return skip(depth: depth) ? .object([:]) : nil
+            }
+        case UInt8(ascii: "["):
+            switch shape {
+            case .all: return array(depth: depth, element: .all)
+            case .elements(let element): return array(depth: depth, element: element)
+            case .fields: return skip(depth: depth) ? .array([]) : nil
+            }
         case UInt8(ascii: "\""): return string().map(LooseJSON.string)
         case UInt8(ascii: "t"): return literal("true", .bool(true))
         case UInt8(ascii: "f"): return literal("false", .bool(false))
@@ -53,7 +78,8 @@ struct LooseJSONParser {
         return value
     }
 
-    private mutating func object(depth: Int) -> LooseJSON? {
+    /// `wanted`: the members to keep (nil: all); the others are skipped.
+    private mutating func object(depth: Int, fields wanted: [String: PayloadShape]?) -> LooseJSON? {
         index += 1   // {
         var fields: [String: LooseJSON] = [:]
         skipWhitespace()
@@ -64,8 +90,12 @@ struct LooseJSONParser {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
             index += 1
-            guard let member = value(depth: depth + 1) else { return nil }
-            fields[key] = member   // a repeated key: the last one wins, as in most parsers
+            if let wanted, wanted[key] == nil {
+                guard skip(depth: depth + 1) else { return nil }
+            } else {
+                guard let member = value(depth: depth + 1, shape: wanted?[key] ?? .all) else { return nil }
+                fields[key] = member   // a repeated key: the last one wins, as in most parsers
+            }
             skipWhitespace()
             guard index < bytes.count else { return nil }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
@@ -74,13 +104,13 @@ struct LooseJSONParser {
         }
     }
 
-    private mutating func array(depth: Int) -> LooseJSON? {
+    private mutating func array(depth: Int, element shape: PayloadShape) -> LooseJSON? {
         index += 1   // [
         var elements: [LooseJSON] = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array(elements) }
         while true {
-            guard let element = value(depth: depth + 1) else { return nil }
+            guard let element = value(depth: depth + 1, shape: shape) else { return nil }
             elements.append(element)
             skipWhitespace()
             guard index < bytes.count else { return nil }
@@ -88,6 +118,78 @@ struct LooseJSONParser {
             if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(elements) }
             return nil
         }
+    }
+
+    /// Checks the syntax of one value and moves past it, building nothing. False when it is not JSON.
+    private mutating func skip(depth: Int) -> Bool {
+        guard depth < Self.maxDepth else { return false }
+        skipWhitespace()
+        guard index < bytes.count else { return false }
+        switch bytes[index] {
+        case UInt8(ascii: "\""): return skipString()
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            let isObject = bytes[index] == UInt8(ascii: "{")
+            let close = isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
+            index += 1
+            skipWhitespace()
+            if index < bytes.count, bytes[index] == close { index += 1; return true }
+            while true {
+                if isObject {
+                    skipWhitespace()
+                    guard index < bytes.count, bytes[index] == UInt8(ascii: "\""), skipString() else { return false }
+                    skipWhitespace()
+                    guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return false }
+                    index += 1
+                }
+                guard skip(depth: depth + 1) else { return false }
+                skipWhitespace()
+                guard index < bytes.count else { return false }
+                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                if bytes[index] == close { index += 1; return true }
+                return false
+            }
+        default:
+            return value(depth: depth, shape: .all) != nil   // a literal or a number: nothing to allocate
+        }
+    }
+
+    /// Moves past a string, checking its escapes and that it has no raw control characters.
+    private mutating func skipString() -> Bool {
+        index += 1   // "
+        while index < bytes.count {
+            // Plain characters in bulk (most of a skipped payload), without per-byte bounds checks.
+            index = bytes.withUnsafeBufferPointer { buffer in
+                var i = index
+                while i < buffer.count {
+                    let byte = buffer[i]
+                    if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+                    i += 1
+                }
+                return i
+            }
+            guard index < bytes.count else { return false }
+            switch bytes[index] {
+            case UInt8(ascii: "\""):
+                index += 1
+                return true
+            case UInt8(ascii: "\\"):
+                index += 1
+                guard index < bytes.count else { return false }
+                let escape = bytes[index]
+                index += 1
+                switch escape {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                     UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"): break
+                case UInt8(ascii: "u"): guard hex4() != nil else { return false }
+                default: return false
+                }
+            case 0..<0x20:
+                return false
+            default:
+                index += 1
+            }
+        }
+        return false
     }
 
     /// A string starting at the opening quote; escapes decoded, UTF-8 validated.
@@ -98,7 +200,7 @@ struct LooseJSONParser {
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                let text = String(validating: bytes[start..<index], as: UTF8.self)
+                let text = Self.text(bytes, start..<index)
                 index += 1
                 return text
             }
@@ -112,7 +214,7 @@ struct LooseJSONParser {
             switch byte {
             case UInt8(ascii: "\""):
                 index += 1
-                return String(validating: out, as: UTF8.self)
+                return Self.text(out, 0..<out.count)
             case UInt8(ascii: "\\"):
                 index += 1
                 guard index < bytes.count else { return nil }
@@ -190,7 +292,17 @@ struct LooseJSONParser {
             if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
             guard digits() > 0 else { return nil }
         }
-        guard let text = String(validating: bytes[start..<index], as: UTF8.self), let value = Double(text) else { return nil }
+        guard let text = Self.text(bytes, start..<index), let value = Double(text) else { return nil }
         return .number(value)
+    }
+
+    /// The UTF-8 text of `range`, nil when it is not valid UTF-8. Payload text is nearly all ASCII, which is
+    /// valid by construction and takes the fast path.
+    private static func text(_ bytes: [UInt8], _ range: Range<Int>) -> String? {
+        bytes.withUnsafeBufferPointer { buffer in
+            let slice = UnsafeBufferPointer(rebasing: buffer[range])
+            if !slice.contains(where: { $0 >= 0x80 }) { return String(decoding: slice, as: UTF8.self) }
+            return String(validating: slice, as: UTF8.self)
+        }
     }
 }

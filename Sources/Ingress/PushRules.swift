@@ -9,12 +9,13 @@ enum Decision: Equatable {
 /// The host-independent rules that turn a normalized delivery into triggers for the binding's branch, or say
 /// why not. The payload is only a hint: the planner resolves the ref with git before deploying anything.
 enum PushRules {
-    static func decide(_ interpretation: Interpretation, for binding: WebhookBinding) -> Decision {
+    /// `remote`: the binding's configured remote, parsed once when ingress starts.
+    static func decide(_ interpretation: Interpretation, for binding: WebhookBinding, remote: RepositoryLocation?) -> Decision {
         switch interpretation {
         case .ignored(let reason):
             return .ignore(reason)
         case .pushes(let pushes, let urls):
-            if let mismatch = repositoryMismatch(urls, binding) { return .ignore(mismatch) }
+            if let mismatch = repositoryMismatch(urls, binding, remote: remote) { return .ignore(mismatch) }
             guard !pushes.isEmpty else { return .ignore("the delivery lists no ref updates") }
             // Several ref updates in one delivery: each is judged on its own, every accepted one is a trigger.
             var triggers: [NewTrigger] = [], accepted: [String] = [], ignored: [String] = []
@@ -27,7 +28,7 @@ enum PushRules {
             if triggers.isEmpty { return .ignore(ignored.joined(separator: "; ")) }
             return .accept(triggers, reason: accepted.joined(separator: "; "))
         case .poke(let ref, let commit, let urls):
-            if let mismatch = repositoryMismatch(urls, binding) { return .ignore(mismatch) }
+            if let mismatch = repositoryMismatch(urls, binding, remote: remote) { return .ignore(mismatch) }
             return decidePoke(ref: ref, commit: commit, for: binding)
         }
     }
@@ -65,10 +66,15 @@ enum PushRules {
 
     /// Nil when the payload names the binding's repository (or names none, or no remote is configured);
     /// otherwise the reason the delivery is ignored. URLs are shown normalized, never with credentials.
-    static func repositoryMismatch(_ urls: [String], _ binding: WebhookBinding) -> String? {
-        guard let remote = binding.remote.flatMap(RepositoryLocation.init) else { return nil }
-        let named = urls.compactMap(RepositoryLocation.init)
-        guard let first = named.first, !named.contains(remote) else { return nil }
+    static func repositoryMismatch(_ urls: [String], _ binding: WebhookBinding, remote: RepositoryLocation?) -> String? {
+        guard let remote else { return nil }
+        var first: RepositoryLocation?
+        for url in urls {
+            guard let location = RepositoryLocation(url) else { continue }
+            if location.matches(remote) { return nil }
+            if first == nil { first = location }
+        }
+        guard let first else { return nil }
         return "repository \(first.display) is not bound here (binding \(binding.id) is for \(remote.display))"
     }
 

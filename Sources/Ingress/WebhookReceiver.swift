@@ -57,8 +57,11 @@ struct NormalizedPush: Equatable {
 extension Dictionary where Key == String, Value == String {
     /// A header value (names are lower-cased by the server), trimmed; nil when absent or blank.
     func header(_ name: String) -> String? {
-        guard let value = self[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
-        return value
+        guard var value = self[name]?[...] else { return nil }
+        // By hand: Foundation's trimming showed up in ingest profiles, and HTTP only pads with space and tab.
+        while let c = value.first, c == " " || c == "\t" { value.removeFirst() }
+        while let c = value.last, c == " " || c == "\t" { value.removeLast() }
+        return value.isEmpty ? nil : String(value)
     }
 
     /// The first of several header names that is present (hosts renamed theirs over the years).

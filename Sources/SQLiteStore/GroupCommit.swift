@@ -51,16 +51,18 @@ final class GroupCommit: Sendable {
 
     private static func record(_ db: Database, _ d: NewDelivery) throws -> IngestResult {
         let now = Date()
-        try db.execute(sql: """
+        // Cached statements: compiling the SQL anew for every delivery was a visible part of ingest time.
+        try db.cachedStatement(sql: """
             INSERT INTO deliveries (binding, delivery_id, event, verdict, reason, received_at) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT (binding, delivery_id) DO NOTHING
-            """, arguments: [d.binding, d.deliveryID, d.event, d.verdict, d.reason, now.unix])
+            """).execute(arguments: [d.binding, d.deliveryID, d.event, d.verdict, d.reason, now.unix])
         if db.changesCount == 0 { return .duplicate }
         let deliveryRow = db.lastInsertedRowID
         guard !d.triggers.isEmpty else { return .recorded(triggerID: nil) }
         // Several ref updates in one delivery: all their triggers commit with it, or none do.
         let ids = try d.triggers.map { try insertTrigger(db, $0, now: now) }
-        try db.execute(sql: "UPDATE deliveries SET trigger_id = ? WHERE id = ?", arguments: [ids[0], deliveryRow])
+        try db.cachedStatement(sql: "UPDATE deliveries SET trigger_id = ? WHERE id = ?")
+            .execute(arguments: [ids[0], deliveryRow])
         return .recorded(triggerID: ids[0])
     }
 }

@@ -94,10 +94,10 @@ extension Trigger {
 }
 
 func insertTrigger(_ db: Database, _ t: NewTrigger, now: Date) throws -> Int64 {
-    try db.execute(sql: """
+    try db.cachedStatement(sql: """
         INSERT INTO triggers (repository, ref, commit_hash, kind, application, strategy, commit_message, author, created_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """, arguments: [t.repository, t.ref, t.commit, t.kind.rawValue, t.application, t.strategy.rawValue,
-                         t.commitMessage, t.author, now.unix])
+        """).execute(arguments: [t.repository, t.ref, t.commit, t.kind.rawValue, t.application, t.strategy.rawValue,
+                                 t.commitMessage, t.author, now.unix])
     return db.lastInsertedRowID
 }

@@ -6,11 +6,16 @@ import Store
 public final class SQLiteStore: Store, Sendable {
     let pool: DatabasePool
     let ingestBatcher: GroupCommit
+    let checkpointer: WALCheckpointer
 
     public struct Options: Sendable {
         /// FULL (default) fsyncs every commit; NORMAL trades the last commits on power loss for speed.
         public var synchronous: String = "FULL"
-        public init(synchronous: String = "FULL") { self.synchronous = synchronous }
+        /// WAL length (frames, ~32 MB by default) past which the background checkpoint starts the log over.
+        public var walRestartFrames: Int = 8192
+        public init(synchronous: String = "FULL", walRestartFrames: Int = 8192) {
+            self.synchronous = synchronous; self.walRestartFrames = walRestartFrames
+        }
     }
 
     /// Opens (creating if needed) `<path>` and migrates it to the current schema.
@@ -25,9 +30,16 @@ public final class SQLiteStore: Store, Sendable {
         }
         // Another process (a second `gantry` on the same data dir, the CLI) may hold the write lock briefly.
         config.busyMode = .timeout(10)
-        pool = try DatabasePool(path: path, configuration: config)
+        var poolConfig = config
+        poolConfig.prepareDatabase { db in
+            // Checkpoints run beside the writer (WALCheckpointer), not inside a commit.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+        }
+        pool = try DatabasePool(path: path, configuration: poolConfig)
         try Schema.migrator().migrate(pool)
         ingestBatcher = GroupCommit(pool: pool)
+        checkpointer = try WALCheckpointer(path: path, configuration: config, restartFrames: options.walRestartFrames)
+        checkpointer.start()
     }
 
     // MARK: ingress

@@ -100,8 +100,9 @@ public struct GantryServer: Sendable {
                                   allowSHA1: hook.allowSHA1 ?? false)
         }
         let metrics = ServerMetrics(repositories: repos.map(\.id))
+        let plannerThrottle = WakeupThrottle { plannerWakeup.signal() }
         let ingress = try Ingress(bindings: bindings, store: store, metrics: metrics.factory,
-                                  onTrigger: { plannerWakeup.signal() })
+                                  onTrigger: { plannerThrottle.signal() })
         let reconciler = Reconciler(store: store, targets: try repos.map { repo in
             Reconciler.Target(repository: RepositoryConfig(id: repo.id, remote: repo.remote, branch: repo.branch ?? "main"),
                               interval: try repo.reconcile.map(DurationText.seconds) ?? Reconciler.defaultInterval)

@@ -37,6 +37,22 @@ final class LooseJSONParserTests: XCTestCase {
         XCTAssertNotNil(LooseJSON.parse(Array(deepButFine.utf8)))
     }
 
+    func testAShapeKeepsWhatIsReadAndStillChecksTheRest() {
+        let text = #"{"a": {"x": 1}, "b": [1, {"c": 2, "d": 3}], "s": "t", "n": {"deep": [[{"k": "v\n"}]]}}"#
+        let shape = PayloadShape.fields(["b": .elements(.fields("c")), "s": .all, "a": .elements(.all)])
+        XCTAssertEqual(LooseJSON.parse(Array(text.utf8), shape: shape), .object([
+            "a": .object([:]),                          // a container where another was expected: type kept, content not
+            "b": .array([.number(1), .object(["c": .number(2)])]),
+            "s": .string("t"),
+        ]))
+        for broken in [#"{"skipped": [1,,2], "s": 1}"#, #"{"skipped": {"k" 1}, "s": 1}"#, "{\"skipped\": \"\u{01}\"}",
+                       #"{"skipped": "\q"}"#, #"{"skipped": tru}"#, #"{"skipped": [1}"#] {
+            XCTAssertNil(LooseJSON.parse(Array(broken.utf8), shape: .fields("s")), broken)
+        }
+        let deep = #"{"skipped": "# + String(repeating: "[", count: 100_000) + "}"
+        XCTAssertNil(LooseJSON.parse(Array(deep.utf8), shape: .fields("s")), "skipping is bounded too")
+    }
+
     static func loose(_ value: Any) -> LooseJSON {
         switch value {
         case is NSNull: return .null

@@ -82,7 +82,8 @@ cat > "$work/hooks.json" <<JSON
                              "parameter": {"source": "header", "name": "X-Hub-Signature-256"}}}}]
 JSON
 webhook -hooks "$work/hooks.json" -ip 127.0.0.1 -port "$webhook_port" > "$work/webhook.log" 2>&1 &
-pids+=($!)
+webhook_pid=$!
+pids+=($webhook_pid)
 webhook_url="http://127.0.0.1:$webhook_port/hooks/bench"
 
 gantry_port="$(free_port)"
@@ -98,7 +99,8 @@ repositories:
     webhook: {binding: bench, provider: github, secrets: [file:$work/secret]}
 YAML
 "$gantry" serve --config "$work/gantry.yaml" > "$work/gantry.log" 2>&1 &
-pids+=($!)
+gantry_pid=$!
+pids+=($gantry_pid)
 gantry_url="http://127.0.0.1:$gantry_port/hooks/bench"
 
 wait_http "http://127.0.0.1:$webhook_port/"
@@ -111,6 +113,18 @@ check() {
 }
 [ "$(check "$webhook_url" w)" = 200 ] || { echo "bench: webhook refused the signed body; see $work/webhook.log" >&2; KEEP=1; exit 1; }
 [ "$(check "$gantry_url" g)" = 202 ] || { echo "bench: gantry did not accept the signed body; see $work/gantry.log" >&2; KEEP=1; exit 1; }
+
+# Waits until a process has stopped using CPU (webhook runs its commands after answering, so it keeps
+# spawning /bin/true for a while after a round; the next round must not share the machine with that).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+wait_idle() {
+  local before after
+  for _ in $(seq 60); do
+    before="$(cpu_ticks "$1")"; sleep 0.5; after="$(cpu_ticks "$1")"
+    [ $((after - before)) -le 2 ] && return 0
+  done
+  echo "bench: process $1 did not go idle within 30 s" >&2
+}
 
 # run NAME URL ROUND: one wrk run; prints "rps p50_ms p99_ms"; fails on any non-2xx answer or socket error.
 run() {
@@ -135,16 +149,16 @@ PY
 }
 
 # Warm-up (not counted), then alternating rounds.
-run webhook "$webhook_url" warm >/dev/null
-run gantry "$gantry_url" warm >/dev/null
+run webhook "$webhook_url" warm >/dev/null; wait_idle "$webhook_pid"
+run gantry "$gantry_url" warm >/dev/null; wait_idle "$gantry_pid"
 : > "$work/results"
 for round in $(seq "$rounds"); do
-  echo "webhook $(run webhook "$webhook_url" "$round")" >> "$work/results"
-  echo "gantry $(run gantry "$gantry_url" "$round")" >> "$work/results"
+  echo "webhook $(run webhook "$webhook_url" "$round")" >> "$work/results"; wait_idle "$webhook_pid"
+  echo "gantry $(run gantry "$gantry_url" "$round")" >> "$work/results"; wait_idle "$gantry_pid"
   echo "bench: round $round done" >&2
 done
 
-enqueued="$(python3 - "$work/gantry-data/gantry.db" <<'PY'
+enqueued="$(python3 - "$work/gantry-data/gantry.sqlite" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 print(db.execute("SELECT COUNT(*) FROM triggers").fetchone()[0])
