@@ -64,16 +64,22 @@ let package = Package(
         .executableTarget(name: "gantry-fn-script-run", dependencies: ["FunctionKit"], path: "functions/script-run",
                           exclude: ["function.yaml"], linkerSettings: staticStdlib),
         // Platforms live in functions: AWS Lambda over the real AWS API, signed with SigV4 on OpenSSL.
-        .executableTarget(name: "gantry-fn-lambda", dependencies: ["FunctionKit", "COpenSSL"], path: "functions/lambda",
+        // The platform code is a library so its parts (SigV4, zip, manifest) are tested directly; only the
+        // function imports it, never a server module.
+        .target(name: "LambdaPlatform", dependencies: ["FunctionKit", "COpenSSL", "Yams"], path: "Sources/LambdaPlatform"),
+        .executableTarget(name: "gantry-fn-lambda", dependencies: ["LambdaPlatform", "FunctionKit"], path: "functions/lambda",
                           exclude: ["function.yaml"]),
 
         .testTarget(name: "FunctionHostTests", dependencies: ["FunctionHost", "FunctionKit"], path: "Tests/FunctionHostTests"),
         .testTarget(name: "FunctionsTests", dependencies: ["FunctionKit"], path: "Tests/FunctionsTests"),
         .testTarget(name: "IngressTests", dependencies: ["Ingress", "Store"], path: "Tests/IngressTests", exclude: ["Fixtures"]),
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "Store", "FunctionKit"], path: "Tests/PlannerTests"),
-        .testTarget(name: "LambdaTests", dependencies: ["gantry-fn-lambda", "FunctionKit"], path: "Tests/LambdaTests"),
+        // moto_server on loopback, a fault-injecting proxy in front of it, and reads of what moto holds.
+        .target(name: "MotoSupport", dependencies: ["LambdaPlatform", "FunctionKit"], path: "Tests/MotoSupport"),
+        .testTarget(name: "LambdaTests", dependencies: ["gantry-fn-lambda", "LambdaPlatform", "MotoSupport", "FunctionKit"],
+                    path: "Tests/LambdaTests"),
         .testTarget(name: "GantryTests", dependencies: [
-            "Store", "SQLiteStore", "Ingress", "Planner", "Engine", "FunctionHost", "Server", "COpenSSL",
+            "Store", "SQLiteStore", "Ingress", "Planner", "Engine", "FunctionHost", "Server", "COpenSSL", "MotoSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ], path: "Tests/GantryTests"),
