@@ -20,10 +20,24 @@ final class LambdaPipelineTests: XCTestCase {
         super.tearDown()
     }
 
+    /// A server on `moto` (or `endpoint` in front of it) and a LambdaApp with `stages` as its pipeline, whose first
+    /// push has been deployed: the function exists with its alias at version 1, 100%.
+    func firstPushDeployed(_ prefix: String, stages pipeline: String,
+                           endpoint: String? = nil) async throws -> (git: GitFixture, server: ServerProcess, function: String) {
+        let (git, server, _) = try await launchLambdaServer(moto: moto, endpoint: endpoint)
+        let fn = "e2e-\(prefix)-\(UUID().uuidString.prefix(6).lowercased())"
+        try writeLambdaApp(git, function: fn, role: moto.roleARN, stages: pipeline)
+        let first = try await server.waitForDeployment(try await server.deploymentID(commit: try git.commitAndPush("first").commit))
+        XCTAssertEqual(first["status"] as? String, "SUCCESS", server.logText())
+        XCTAssertEqual(stages(first).map { $0["name"] as? String }, ["LAMBDA_SYNC", "ROLLBACK"])
+        XCTAssertEqual(try moto.versions(fn), ["1"])
+        XCTAssertEqual(try moto.alias(fn), AliasRouting(version: "1"), "first push: version 1 with 100%")
+        try git.write("fn/src/app.py", "def handler(event, context):\n    return 'v2'\n")
+        return (git, server, fn)
+    }
+
     func testFirstPushSyncsThenEachPromoteShiftsTheAliasWeights() async throws {
-        let (git, server, _) = try await launchLambdaServer(moto: moto)
-        let fn = "e2e-steps-\(UUID().uuidString.prefix(6).lowercased())"
-        try writeLambdaApp(git, function: fn, role: moto.roleARN, stages: """
+        let (git, server, fn) = try await firstPushDeployed("steps", stages: """
               - name: LAMBDA_CANARY_ROLLOUT
               - name: WAIT_APPROVAL
               - name: LAMBDA_PROMOTE
@@ -35,13 +49,6 @@ final class LambdaPipelineTests: XCTestCase {
               - name: LAMBDA_PROMOTE
                 with: {percent: 100}
             """)
-        let first = try await server.waitForDeployment(try await server.deploymentID(commit: try git.commitAndPush("first").commit))
-        XCTAssertEqual(first["status"] as? String, "SUCCESS", server.logText())
-        XCTAssertEqual(stages(first).map { $0["name"] as? String }, ["LAMBDA_SYNC", "ROLLBACK"])
-        XCTAssertEqual(try moto.versions(fn), ["1"])
-        XCTAssertEqual(try moto.alias(fn), AliasRouting(version: "1"), "first push: version 1 with 100%")
-
-        try git.write("fn/src/app.py", "def handler(event, context):\n    return 'v2'\n")
         let id = try await server.deploymentID(commit: try git.commitAndPush("second").commit)
         let expected: [(gate: Int, routing: AliasRouting)] = [
             (1, AliasRouting(version: "1")),                          // after the canary: published, 0%
@@ -66,9 +73,7 @@ final class LambdaPipelineTests: XCTestCase {
     }
 
     func testFailingStageAfterPromote50RollsTheAliasBackToVersion1() async throws {
-        let (git, server, _) = try await launchLambdaServer(moto: moto)
-        let fn = "e2e-rollback-\(UUID().uuidString.prefix(6).lowercased())"
-        try writeLambdaApp(git, function: fn, role: moto.roleARN, stages: """
+        let (git, server, fn) = try await firstPushDeployed("rollback", stages: """
               - name: LAMBDA_CANARY_ROLLOUT
               - name: LAMBDA_PROMOTE
                 with: {percent: 10}
@@ -79,10 +84,6 @@ final class LambdaPipelineTests: XCTestCase {
               - name: LAMBDA_PROMOTE
                 with: {percent: 100}
             """)
-        let first = try await server.waitForDeployment(try await server.deploymentID(commit: try git.commitAndPush("first").commit))
-        XCTAssertEqual(first["status"] as? String, "SUCCESS", server.logText())
-
-        try git.write("fn/src/app.py", "def handler(event, context):\n    return 'v2'\n")
         let id = try await server.deploymentID(commit: try git.commitAndPush("second").commit)
         let done = try await server.waitForDeployment(id)
         XCTAssertEqual(done["status"] as? String, "FAILURE", server.logText())
@@ -101,19 +102,13 @@ final class LambdaPipelineTests: XCTestCase {
     func testKill9BetweenPublishAndPromotePublishesOnceAndFinishes() async throws {
         let proxy = try FaultProxy(upstreamPort: moto.port)
         defer { proxy.stop() }
-        let (git, server, _) = try await launchLambdaServer(moto: moto, endpoint: proxy.url)
-        let fn = "e2e-crash-\(UUID().uuidString.prefix(6).lowercased())"
-        try writeLambdaApp(git, function: fn, role: moto.roleARN, stages: """
+        let (git, server, fn) = try await firstPushDeployed("crash", stages: """
               - name: LAMBDA_CANARY_ROLLOUT
               - name: LAMBDA_PROMOTE
                 with: {percent: 100}
-            """)
-        let first = try await server.waitForDeployment(try await server.deploymentID(commit: try git.commitAndPush("first").commit))
-        XCTAssertEqual(first["status"] as? String, "SUCCESS", server.logText())
-
+            """, endpoint: proxy.url)
         let publish = "POST /2015-03-31/functions/\(fn)/versions"
         proxy.holdAnswer(toRequestContaining: publish)
-        try git.write("fn/src/app.py", "def handler(event, context):\n    return 'v2'\n")
         let id = try await server.deploymentID(commit: try git.commitAndPush("second").commit)
         _ = try await eventually("the canary's PublishVersion to reach AWS", timeout: 60) { proxy.isHolding ? true : nil }
         server.kill9()

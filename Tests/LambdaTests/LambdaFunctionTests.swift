@@ -103,36 +103,41 @@ final class LambdaFunctionTests: XCTestCase {
 
     /// The function is killed after PublishVersion reached AWS and before it heard the answer: the next attempt
     /// (with the last checkpoint, as the host re-invokes it) finds that version instead of publishing again.
+    /// For LAMBDA_SYNC the kill also falls between the publish and the alias update.
     func testKilledRightAfterPublishDoesNotPublishTwice() throws {
         let app = try app()
         XCTAssertEqual(try run(app.event("LAMBDA_SYNC", deployment: "s1")).result?.status, .succeeded)
-        try app.setCode("v2")
         let proxy = try FaultProxy(upstreamPort: moto.port)
         defer { proxy.stop() }
         let publish = "POST /2015-03-31/functions/\(app.functionName)/versions"
-        proxy.holdAnswer(toRequestContaining: publish)
         let platform = moto.platform(endpoint: proxy.url)
-        let first = try LambdaFunctionRun(event: app.event("LAMBDA_CANARY_ROLLOUT", deployment: "c1", platform: platform),
-                                          environment: env)
-        let deadline = Date().addingTimeInterval(30)
-        while !proxy.isHolding && Date() < deadline { usleep(10_000) }
-        XCTAssertTrue(proxy.isHolding, "the publish never reached the proxy")
-        first.kill9()
-        proxy.releaseHeld()
-        let cut = try first.outcome()
-        XCTAssertNil(cut.result)
-        XCTAssertEqual(cut.lastCheckpoint?["codeSynced"], .bool(true))
-        XCTAssertEqual(try moto.versions(app.functionName), ["1", "2"], "moto published before the kill")
+        for (deployment, stage, code, version) in [("c1", "LAMBDA_CANARY_ROLLOUT", "v2", "2"), ("c2", "LAMBDA_SYNC", "v3", "3")] {
+            try app.setCode(code)
+            let publishesBefore = proxy.count(publish)
+            proxy.holdAnswer(toRequestContaining: publish)
+            let first = try LambdaFunctionRun(event: app.event(stage, deployment: deployment, platform: platform), environment: env)
+            let deadline = Date().addingTimeInterval(30)
+            while !proxy.isHolding && Date() < deadline { usleep(10_000) }
+            XCTAssertTrue(proxy.isHolding, "the publish never reached the proxy")
+            first.kill9()
+            proxy.releaseHeld()
+            let cut = try first.outcome()
+            XCTAssertNil(cut.result)
+            XCTAssertEqual(cut.lastCheckpoint?["codeSynced"], .bool(true))
+            XCTAssertEqual(try moto.versions(app.functionName).last, version, "moto published before the kill")
 
-        let second = try run(app.event("LAMBDA_CANARY_ROLLOUT", deployment: "c1", attempt: 2, checkpoint: cut.lastCheckpoint,
-                                       platform: platform))
-        XCTAssertEqual(second.result?.status, .succeeded, second.log)
-        XCTAssertTrue(second.log.contains("version 2 was already published by an earlier attempt"), second.log)
-        XCTAssertEqual(try moto.versions(app.functionName), ["1", "2"])
-        XCTAssertEqual(proxy.count(publish), 1, "\(proxy.requestLines)")
-        let promote = try run(app.event("LAMBDA_PROMOTE", deployment: "c1", index: 1, with: .object(["percent": .number(100)])))
-        XCTAssertEqual(promote.result?.status, .succeeded, promote.log)
-        XCTAssertEqual(try moto.alias(app.functionName), AliasRouting(version: "2"))
+            let second = try run(app.event(stage, deployment: deployment, attempt: 2, checkpoint: cut.lastCheckpoint,
+                                           platform: platform))
+            XCTAssertEqual(second.result?.status, .succeeded, second.log)
+            XCTAssertTrue(second.log.contains("version \(version) was already published by an earlier attempt"), second.log)
+            XCTAssertEqual(proxy.count(publish) - publishesBefore, 1, "\(proxy.requestLines)")
+        }
+        XCTAssertEqual(try moto.versions(app.functionName), ["1", "2", "3"])
+        XCTAssertEqual(try moto.alias(app.functionName), AliasRouting(version: "3"))
+        // c2's record replaced c1's on the function: promoting c1 now is refused rather than acting on another
+        // deployment's version.
+        let stale = try run(app.event("LAMBDA_PROMOTE", deployment: "c1", index: 1, with: .object(["percent": .number(100)])))
+        XCTAssertEqual(stale.result?.status, .failed)
     }
 
     func testThrottlingIsRetriedAndPersistentServerErrorsFailRetryableWithAWSMessage() throws {

@@ -145,6 +145,17 @@ final class FunctionManifestTests: XCTestCase {
         XCTAssertEqual(s3.code, .s3(bucket: "b", key: "k.zip", version: "3"))
     }
 
+    /// The example shipped in infra/examples/lambda reads as it is.
+    func testShippedExampleReads() throws {
+        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../infra/examples/lambda")
+            .standardizedFileURL.path
+        let input = try AppInput.read(directory: dir, application: "hello-lambda")
+        XCTAssertEqual(input, AppInput(functionManifestFile: "function.yaml", aliasName: "Service"))
+        let manifest = try FunctionManifest.load(path: dir + "/" + input.functionManifestFile, displayName: "function.yaml")
+        XCTAssertEqual(manifest.code, .folder("src"))
+        XCTAssertFalse(try ZipArchive.zip(folder: dir + "/src").isEmpty)
+    }
+
     func testProblemsNameFileLineAndField() {
         func problem(_ spec: String) -> String {
             do {
@@ -209,14 +220,16 @@ final class AWSErrorTests: XCTestCase {
     }
 }
 
-/// Runs a Python snippet (python3 is there for moto) with arguments; returns stdout.
-func python(_ script: String, _ arguments: String...) throws -> String {
+/// Runs a Python snippet (python3 is there for moto) with arguments and standard input; returns stdout.
+func python(_ script: String, _ arguments: String..., stdin: String = "") throws -> String {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     p.arguments = ["python3", "-c", script] + arguments
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out; p.standardError = err
+    let input = Pipe(), out = Pipe(), err = Pipe()
+    p.standardInput = input; p.standardOutput = out; p.standardError = err
     try p.run()
+    input.fileHandleForWriting.write(Data(stdin.utf8))
+    try input.fileHandleForWriting.close()
     let data = out.fileHandleForReading.readDataToEndOfFile()
     let errors = err.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()

@@ -96,48 +96,35 @@ final class SigV4Tests: XCTestCase {
         ]
         let credentials = AWSCredentials(accessKeyID: "AKIDTEST", secretAccessKey: "secret/with+chars")
         let signer = SigV4(credentials: credentials, region: "us-east-1", service: "lambda")
-        for request in cases {
+        let theirs = try botocoreSignatures(cases, credentials: credentials)
+        XCTAssertEqual(theirs.count, cases.count)
+        for (request, signature) in zip(cases, theirs) {
             let ours = signer.authorization(request, amzDate: "20240102T030405Z")
-            let theirs = try botocoreSignature(request, credentials: credentials)
-            XCTAssertTrue(ours.hasSuffix("Signature=" + theirs), "\(request.method) \(request.path): \(ours) vs \(theirs)")
+            XCTAssertTrue(ours.hasSuffix("Signature=" + signature), "\(request.method) \(request.path): \(ours) vs \(signature)")
         }
     }
 
-    /// botocore's SigV4Auth (installed with moto) on the same request: its signature.
-    private func botocoreSignature(_ r: AWSRequest, credentials: AWSCredentials) throws -> String {
-        // As moto verifies a request: the timestamp from X-Amz-Date, every sent header signed.
+    /// botocore's SigV4Auth (installed with moto) on the same requests, as moto verifies one: the timestamp from
+    /// X-Amz-Date, every sent header signed. One signature per line.
+    private func botocoreSignatures(_ requests: [AWSRequest], credentials: AWSCredentials) throws -> [String] {
         let script = """
             import sys, json
             from botocore.auth import SigV4Auth
             from botocore.awsrequest import AWSRequest
             from botocore.credentials import Credentials
-            spec = json.load(sys.stdin)
-            url = "http://" + spec["headers"]["Host"] + spec["path"] + ("?" + spec["query"] if spec["query"] else "")
-            req = AWSRequest(method=spec["method"], url=url, data=spec["body"].encode(), headers=spec["headers"])
-            req.context["timestamp"] = spec["headers"]["X-Amz-Date"]
-            auth = SigV4Auth(Credentials(spec["key"], spec["secret"], spec["headers"].get("X-Amz-Security-Token")),
-                             "lambda", "us-east-1")
-            canonical = auth.canonical_request(req)
-            print(auth.signature(auth.string_to_sign(req, canonical), req))
+            for spec in json.load(sys.stdin):
+                url = "http://" + spec["headers"]["Host"] + spec["path"] + ("?" + spec["query"] if spec["query"] else "")
+                req = AWSRequest(method=spec["method"], url=url, data=spec["body"].encode(), headers=spec["headers"])
+                req.context["timestamp"] = spec["headers"]["X-Amz-Date"]
+                auth = SigV4Auth(Credentials(spec["key"], spec["secret"], spec["headers"].get("X-Amz-Security-Token")),
+                                 "lambda", "us-east-1")
+                print(auth.signature(auth.string_to_sign(req, auth.canonical_request(req)), req))
             """
-        let spec: [String: Any] = ["method": r.method, "path": r.wirePath, "query": r.wireQuery, "headers": r.headers,
-                                   "body": String(decoding: r.body, as: UTF8.self), "key": credentials.accessKeyID,
-                                   "secret": credentials.secretAccessKey]
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", script]
-        let input = Pipe(), output = Pipe(), errors = Pipe()
-        p.standardInput = input; p.standardOutput = output; p.standardError = errors
-        try p.run()
-        input.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: spec))
-        try input.fileHandleForWriting.close()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = errors.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            throw NSError(domain: "botocore", code: Int(p.terminationStatus),
-                          userInfo: [NSLocalizedDescriptionKey: String(decoding: err, as: UTF8.self)])
+        let specs: [[String: Any]] = requests.map { r in
+            ["method": r.method, "path": r.wirePath, "query": r.wireQuery, "headers": r.headers,
+             "body": String(decoding: r.body, as: UTF8.self), "key": credentials.accessKeyID, "secret": credentials.secretAccessKey]
         }
-        return String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let input = String(decoding: try JSONSerialization.data(withJSONObject: specs), as: UTF8.self)
+        return try python(script, stdin: input).split(separator: "\n").map(String.init)
     }
 }

@@ -11,6 +11,19 @@ struct FunctionSync {
     /// The code to upload and the CodeSha256 AWS will report for it (nil when it cannot be known here).
     struct Package { var code: JSONValue; var sha256: String? }
 
+    /// What LAMBDA_SYNC and LAMBDA_CANARY_ROLLOUT share: record the rollback target, bring $LATEST to the
+    /// manifest, publish it once, and note the version on the function for the later stages. Returns the version.
+    func publishNewVersion() throws -> String {
+        var progress = StageProgress(checkpoint: ctx.event.checkpoint)
+        // Only an attempt that got as far as publishing can have left a version behind.
+        let mayHavePublished = progress.codeSynced
+        let function = try recordAndSync(&progress)
+        let version = try publishOnce(&progress, function: function, mayHavePublished: mayHavePublished)
+        try recordVersion(version, function: function, original: progress.original)
+        FunctionIO.output(["function": name, "alias": ctx.alias, "version": version])
+        return version
+    }
+
     /// Records where the alias points (checkpoint first, then the function's tags), then creates the function or
     /// updates its code and configuration where they differ. Returns the function as it is afterwards.
     func recordAndSync(_ progress: inout StageProgress) throws -> FunctionState {

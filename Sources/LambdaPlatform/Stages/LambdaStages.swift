@@ -31,29 +31,17 @@ public enum LambdaStages {
 
     /// LAMBDA_SYNC: code and configuration, publish, then the alias sends 100% to the new version.
     static func sync(_ ctx: StageContext) throws -> FunctionResult {
-        var progress = StageProgress(checkpoint: ctx.event.checkpoint)
-        let mayHavePublished = progress.codeSynced
-        let sync = FunctionSync(ctx: ctx)
-        let function = try sync.recordAndSync(&progress)
-        let version = try sync.publishOnce(&progress, function: function, mayHavePublished: mayHavePublished)
-        try sync.recordVersion(version, function: function, original: progress.original)
+        let version = try FunctionSync(ctx: ctx).publishNewVersion()
         let routing = try ctx.lambda.setAlias(ctx.functionName, ctx.alias, to: AliasRouting(version: version))
         FunctionIO.log("alias \(ctx.alias) now sends \(routing)")
-        FunctionIO.output(["function": ctx.functionName, "alias": ctx.alias, "version": version])
         return FunctionResult(status: .succeeded, message: "\(ctx.functionName) version \(version) serves 100% through alias \(ctx.alias)")
     }
 
     /// LAMBDA_CANARY_ROLLOUT: code and configuration, publish; the alias is not touched (0% to the new version).
     static func canary(_ ctx: StageContext) throws -> FunctionResult {
-        var progress = StageProgress(checkpoint: ctx.event.checkpoint)
-        let mayHavePublished = progress.codeSynced
-        let sync = FunctionSync(ctx: ctx)
-        let function = try sync.recordAndSync(&progress)
-        let version = try sync.publishOnce(&progress, function: function, mayHavePublished: mayHavePublished)
-        try sync.recordVersion(version, function: function, original: progress.original)
+        let version = try FunctionSync(ctx: ctx).publishNewVersion()
         let current = try ctx.lambda.getAlias(ctx.functionName, ctx.alias)
         FunctionIO.log("alias \(ctx.alias) still sends \(current?.description ?? "nothing (it does not exist yet)")")
-        FunctionIO.output(["function": ctx.functionName, "alias": ctx.alias, "version": version])
         return FunctionResult(status: .succeeded, message: "published \(ctx.functionName) version \(version) with 0% of the traffic")
     }
 
