@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(name: "FunctionsTests", dependencies: ["FunctionKit"], path: "Tests/FunctionsTests"),
         .testTarget(name: "IngressTests", dependencies: ["Ingress", "Store"], path: "Tests/IngressTests", exclude: ["Fixtures"]),
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "Store", "FunctionKit"], path: "Tests/PlannerTests"),
-        // moto_server on loopback, a fault-injecting proxy in front of it, and reads of what moto holds.
+        // Test support: moto_server on loopback (one per test class), a fault-injecting proxy in front of it.
         .target(name: "MotoSupport", dependencies: ["LambdaPlatform", "FunctionKit"], path: "Tests/MotoSupport"),
         .testTarget(name: "LambdaTests", dependencies: ["gantry-fn-lambda", "LambdaPlatform", "MotoSupport", "FunctionKit"],
                     path: "Tests/LambdaTests"),

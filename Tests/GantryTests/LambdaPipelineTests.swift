@@ -6,19 +6,7 @@ import XCTest
 
 /// LambdaApp deployments end to end: pushes to a bare repository, a real `gantry serve`, the built-in lambda
 /// function, and a real moto_server (one per class) standing in for AWS Lambda.
-final class LambdaPipelineTests: XCTestCase {
-    nonisolated(unsafe) static var moto: MotoServer!
-    var moto: MotoServer { Self.moto }
-
-    override class func setUp() {
-        super.setUp()
-        moto = try! MotoServer()
-    }
-
-    override class func tearDown() {
-        moto?.stop()
-        super.tearDown()
-    }
+final class LambdaPipelineTests: MotoTestCase {
 
     /// A server on `moto` (or `endpoint` in front of it) and a LambdaApp with `stages` as its pipeline, whose first
     /// push has been deployed: the function exists with its alias at version 1, 100%.

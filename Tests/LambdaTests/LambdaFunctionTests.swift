@@ -6,20 +6,8 @@ import XCTest
 
 /// The built `gantry-fn-lambda` driven directly with crafted events against a real moto_server (one per class),
 /// through a fault-injecting proxy where a test needs a failure at an exact point.
-final class LambdaFunctionTests: XCTestCase {
-    nonisolated(unsafe) static var moto: MotoServer!
-    var moto: MotoServer { Self.moto }
+final class LambdaFunctionTests: MotoTestCase {
     var env: [String: String] { moto.credentialEnvironment }
-
-    override class func setUp() {
-        super.setUp()
-        moto = try! MotoServer()
-    }
-
-    override class func tearDown() {
-        moto?.stop()
-        super.tearDown()
-    }
 
     func app(_ manifestExtra: String = "") throws -> LambdaAppFixture {
         try LambdaAppFixture(roleARN: moto.roleARN, platform: moto.platform(), manifestExtra: manifestExtra)
@@ -194,21 +182,10 @@ final class LambdaFunctionTests: XCTestCase {
 /// GET's headers as if they were its body, and checks TagResource against the decoded ARN path, so it rejects those
 /// from botocore too: acceptance is checked here with the other calls, and SigV4Tests.testAgreesWithBotocore
 /// covers GETs and ARN paths; rejections are checked through the function.)
-final class LambdaAuthenticationTests: XCTestCase {
-    nonisolated(unsafe) static var moto: MotoServer!
-
-    override class func setUp() {
-        super.setUp()
-        moto = try! MotoServer(authenticated: true)
-    }
-
-    override class func tearDown() {
-        moto?.stop()
-        super.tearDown()
-    }
+final class LambdaAuthenticationTests: MotoTestCase {
+    override class var motoChecksSignatures: Bool { true }
 
     func testSignedCallsAreAcceptedByMotosVerifier() throws {
-        let moto = Self.moto!
         let iam = AWSClient(endpoint: URL(string: moto.endpoint)!,
                             signer: SigV4(credentials: moto.credentials, region: moto.region, service: "iam"),
                             retry: RetryPolicy(maxAttempts: 1))
@@ -229,7 +206,6 @@ final class LambdaAuthenticationTests: XCTestCase {
     }
 
     func testWrongCredentialsFailTheStageWithAWSMessage() throws {
-        let moto = Self.moto!
         let app = try LambdaAppFixture(roleARN: moto.roleARN, platform: moto.platform())
         let unknownKey = try LambdaFunctionRun.run(app.event("LAMBDA_SYNC", deployment: "a3"),
                                                    environment: ["AWS_ACCESS_KEY_ID": "AKIAUNKNOWN", "AWS_SECRET_ACCESS_KEY": "x"])
