@@ -89,7 +89,7 @@ extension Engine {
             },
             onMessage: { message in
                 switch message {
-                case .checkpoint(let value):
+                case .checkpoint(let value, _):
                     _ = runBlocking { try await store.saveCheckpoint(deploymentID: id, index: index, attempt: attempt,
                                                                      checkpoint: value.encoded()) }
                 case .output(let values):
@@ -127,14 +127,14 @@ extension Engine {
         var message = r.message ?? ""
         if let type = outcome.errorType, status == .failure { message = "\(type): \(message)" }
         var resumeAt = r.resumeAt.flatMap(RFC3339.parse)
-        if status == .suspended && resumeAt == nil && r.waitFor == nil {
+        if status == .suspended && resumeAt == nil && r.waitingFor == nil {
             status = .failure
             message = "ProtocolError: suspended without resumeAt or waitFor"
         }
         if status != .suspended { resumeAt = nil }
-        var waitingFor = status == .suspended ? r.waitFor : nil
+        var waitingFor = status == .suspended ? r.waitingFor : nil
         // A retryable failure with attempts left waits out its backoff, then runs as a new attempt.
-        if status == .failure, r.retryable == true, let policy = stage.retry, stage.attempt < policy.maxAttempts {
+        if status == .failure, r.saysRetryable, let policy = stage.retry, stage.attempt < policy.maxAttempts {
             let delay = policy.backoff(afterAttempt: stage.attempt)
             status = .suspended
             resumeAt = Date().addingTimeInterval(delay)
