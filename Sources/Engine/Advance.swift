@@ -76,7 +76,13 @@ extension Engine {
                 try await start(stage, of: d, resume: FunctionEvent.ResumeInfo(reason: "timeout"), now: now)
             } else if let at = stage.resumeAt, at <= now {
                 // After a retry backoff the stage starts afresh (new attempt, last checkpoint): nothing to resume.
-                let resume = stage.waitingFor == "retry" ? nil : FunctionEvent.ResumeInfo(reason: "timer")
+                // A stored resume (a callback's payload) wins; a timer ending a wait for something is its timeout.
+                let resume: FunctionEvent.ResumeInfo?
+                switch stage.waitingFor {
+                case "retry": resume = nil
+                case nil: resume = FunctionEvent.ResumeInfo(reason: "timer")
+                default: resume = FunctionEvent.ResumeInfo(reason: "timeout")
+                }
                 try await start(stage, of: d, resume: resume, now: now)
             } else if stage.waitingFor == "approval" {
                 let approvals = try await store.approvals(deploymentID: d.id, stageIndex: stage.index)
