@@ -13,6 +13,9 @@ extension Engine {
             if let deadline = d.deadline, deadline <= now { running[key]?.stop(.deadline) }
             return d.deadline
         }
+        // Rows read before an invocation of ours committed its result (the actor ran `finished` meanwhile): act
+        // on nothing stale; that invocation's wake-up brings a fresh look.
+        if detail.stages.contains(where: { $0.status == .running && $0.leaseOwner == config.owner }) { return nil }
         if d.status == .running {
             if d.cancelRequested {
                 try await beginRollback(detail, cancelled: true, reason: "cancelled", now: now)
@@ -68,8 +71,8 @@ extension Engine {
         case .notStarted:
             try await start(stage, of: d, resume: nil, now: now)
         case .running:
-            // RUNNING but not ours: its process died with a previous server. Re-invoke with its checkpoint.
-            try await start(stage, of: d, resume: FunctionEvent.ResumeInfo(reason: "recovery"), now: now)
+            // Not ours (see `advance`): its process died with a previous server. Re-invoke it with its checkpoint.
+            try await start(stage, of: d, resume: nil, now: now)
         case .suspended:
             if let deadline = stage.deadline, deadline <= now {
                 // `start` fails a stage whose own deadline passed, without invoking it again.

@@ -19,7 +19,8 @@ extension Engine {
         let newAttempt = stage.status != .suspended || stage.waitingFor == "retry"
         let callback = CallbackToken.make()
         guard let (leased, invocationID) = try await store.leaseStage(LeaseRequest(
-            deploymentID: d.id, index: stage.index, expectedAttempt: stage.attempt, newAttempt: newAttempt,
+            deploymentID: d.id, index: stage.index, expectedAttempt: stage.attempt, expectedStatus: stage.status,
+            newAttempt: newAttempt,
             owner: config.owner, leaseExpiry: leaseEnd, functionName: function.name,
             functionVersion: function.version, callbackHash: callback.hash, now: now)) else {
             return   // someone else moved the stage meanwhile; the next tick sees its new state
@@ -127,9 +128,13 @@ extension Engine {
 
     /// Applies an invocation's outcome (fenced by attempt), then wakes the loop.
     func finished(key: StageKey, stage: Stage, invocationID: Int64, function: FunctionSpec, outcome: AttemptOutcome) async {
-        running[key] = nil
-        runningTasks[key] = nil
-        runningAttempts[key] = nil
+        // The stage stays in `running` until its result is committed, so no tick sees it free before then.
+        defer {
+            running[key] = nil
+            runningTasks[key] = nil
+            runningAttempts[key] = nil
+            wakeup.signal()
+        }
         try? FileManager.default.removeItem(atPath: DataLayout.invocationDir(config.dataDir, deploymentID: stage.deploymentID,
                                                                             stage: stage.index, attempt: stage.attempt))
         // Shutting down: leave the stage RUNNING; the next start re-invokes it with its checkpoint.
@@ -151,7 +156,6 @@ extension Engine {
         } catch {
             logger.error("could not store the result of \(key): \(error)")
         }
-        wakeup.signal()
     }
 
     static func json<T: Encodable>(_ value: T) -> String? {

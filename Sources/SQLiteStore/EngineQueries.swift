@@ -67,8 +67,9 @@ extension SQLiteStore {
         try await pool.write { db in
             // started_at and deadline are fixed by the first attempt only: a restart never moves a timeout.
             // resume_json is handed to this invocation (read below, before it is cleared).
-            guard let before = try Row.fetchOne(db, sql: "SELECT * FROM stages WHERE deployment_id = ? AND idx = ? AND attempt = ?",
-                                                arguments: [r.deploymentID, r.index, r.expectedAttempt]).map(Stage.init(row:))
+            guard let before = try Row.fetchOne(db, sql: """
+                SELECT * FROM stages WHERE deployment_id = ? AND idx = ? AND attempt = ? AND status = ?
+                """, arguments: [r.deploymentID, r.index, r.expectedAttempt, r.expectedStatus.rawValue]).map(Stage.init(row:))
             else { return nil }
             try db.execute(sql: """
                 UPDATE stages SET status = 'RUNNING', attempt = attempt + ?, lease_owner = ?, lease_expiry = ?,
@@ -76,10 +77,10 @@ extension SQLiteStore {
                     deadline = COALESCE(deadline, ? + COALESCE(timeout_seconds, ?)),
                     process_group = NULL, process_start = NULL, callback_hash = ?, resume_json = NULL,
                     stop_reason = NULL, error_type = NULL, function_name = ?, function_version = ?
-                WHERE deployment_id = ? AND idx = ? AND attempt = ?
+                WHERE deployment_id = ? AND idx = ? AND attempt = ? AND status = ?
                 """, arguments: [r.newAttempt ? 1 : 0, r.owner, r.leaseExpiry.unix, r.now.unix, r.now.unix,
                                  r.defaultStageTimeout, r.callbackHash, r.functionName, r.functionVersion,
-                                 r.deploymentID, r.index, r.expectedAttempt])
+                                 r.deploymentID, r.index, r.expectedAttempt, r.expectedStatus.rawValue])
             guard db.changesCount == 1,
                   var stage = try Row.fetchOne(db, sql: "SELECT * FROM stages WHERE deployment_id = ? AND idx = ?",
                                                arguments: [r.deploymentID, r.index]).map(Stage.init(row:)) else { return nil }
@@ -196,6 +197,7 @@ extension SQLiteStore {
                 UPDATE stages SET status = ?, message = ?, lease_owner = NULL, lease_expiry = NULL,
                     started_at = COALESCE(started_at, ?), completed_at = CASE WHEN ? THEN ? ELSE NULL END
                 WHERE deployment_id = ? AND idx = ?
+                AND status IN ('NOT_STARTED', 'RUNNING', 'SUSPENDED')
                 """, arguments: [status.rawValue, message, now.unix, status.isFinal, now.unix, deploymentID, index])
         }
     }

@@ -275,6 +275,8 @@ public struct LeaseRequest: Sendable {
     public var deploymentID: String
     public var index: Int
     public var expectedAttempt: Int
+    /// The status the caller saw: together with the attempt it fences off a decision taken on stale data.
+    public var expectedStatus: StageStatus
     /// First run, retry or crash recovery: attempt + 1. Waking a suspended stage continues its attempt.
     public var newAttempt: Bool
     public var owner: String
@@ -286,11 +288,12 @@ public struct LeaseRequest: Sendable {
     /// SHA-256 of this invocation's callback token; only the hash is stored.
     public var callbackHash: String?
     public var now: Date
-    public init(deploymentID: String, index: Int, expectedAttempt: Int, newAttempt: Bool, owner: String, leaseExpiry: Date,
+    public init(deploymentID: String, index: Int, expectedAttempt: Int, expectedStatus: StageStatus, newAttempt: Bool,
+                owner: String, leaseExpiry: Date,
                 defaultStageTimeout: Double = 6 * 3600, functionName: String, functionVersion: String,
                 callbackHash: String?, now: Date) {
         self.deploymentID = deploymentID; self.index = index; self.expectedAttempt = expectedAttempt
-        self.newAttempt = newAttempt; self.owner = owner; self.leaseExpiry = leaseExpiry
+        self.expectedStatus = expectedStatus; self.newAttempt = newAttempt; self.owner = owner; self.leaseExpiry = leaseExpiry
         self.defaultStageTimeout = defaultStageTimeout; self.functionName = functionName
         self.functionVersion = functionVersion; self.callbackHash = callbackHash; self.now = now
     }
