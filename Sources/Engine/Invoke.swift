@@ -88,6 +88,7 @@ extension Engine {
         env["GANTRY_DEPLOYMENT_ID"] = d.id
         env["GANTRY_APPLICATION"] = d.application
         env["GANTRY_STAGE"] = stage.name
+        env["GANTRY_STAGE_INDEX"] = String(stage.index)
         env["GANTRY_ATTEMPT"] = String(stage.attempt)
         if let api = config.environment["GANTRY_API_URL"] { env["GANTRY_CALLBACK_URL"] = "\(api)/api/v1/callbacks/\(callbackToken)" }
         let dir = DataLayout.invocationDir(config.dataDir, deploymentID: d.id, stage: stage.index, attempt: stage.attempt)
