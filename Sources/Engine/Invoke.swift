@@ -147,12 +147,11 @@ extension Engine {
             + (decision.message.isEmpty ? "" : ": " + decision.message)
             + " (wall \(rep.wallMs) ms, cpu \(rep.cpuMs) ms, max rss \(rep.maxRssKiB) KiB)"
         do {
-            try await store.appendLogs([StageLogLine(deploymentID: stage.deploymentID, stageIndex: stage.index,
-                                                     attempt: stage.attempt, line: summary)])
             let applied = try await store.finishAttempt(AttemptFinish(
                 deploymentID: stage.deploymentID, index: stage.index, attempt: stage.attempt, invocationID: invocationID,
                 status: decision.status, errorType: decision.errorType, message: decision.message,
-                resumeAt: decision.resumeAt, waitingFor: decision.waitingFor, reportJSON: Self.json(rep), now: Date()))
+                resumeAt: decision.resumeAt, waitingFor: decision.waitingFor, reportJSON: Self.json(rep),
+                logLine: summary, now: Date()))
             if !applied { logger.warning("discarded the result of a stale attempt \(stage.attempt) of \(key)") }
         } catch {
             logger.error("could not store the result of \(key): \(error)")

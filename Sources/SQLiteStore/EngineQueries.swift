@@ -155,6 +155,10 @@ extension SQLiteStore {
                                  waitsForCallback, f.now.unix, f.resumeAt?.unix, waitsForCallback,
                                  f.status.isFinal, f.now.unix, f.deploymentID, f.index, f.attempt])
             let applied = db.changesCount == 1
+            if let line = f.logLine {
+                try db.execute(sql: "INSERT INTO stage_logs (deployment_id, stage_idx, attempt, at, line) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [f.deploymentID, f.index, f.attempt, f.now.unix, line])
+            }
             try db.execute(sql: """
                 UPDATE invocations SET ended_at = ?, status = ?, error_type = ?, message = ?, report_json = ? WHERE id = ?
                 """, arguments: [f.now.unix, applied ? f.status.rawValue : "DISCARDED", f.errorType, f.message,

@@ -311,12 +311,15 @@ public struct AttemptFinish: Sendable {
     public var resumeAt: Date?
     public var waitingFor: String?
     public var reportJSON: String?
+    /// A stage log line committed with the outcome (one fsync instead of two per invocation).
+    public var logLine: String?
     public var now: Date
     public init(deploymentID: String, index: Int, attempt: Int, invocationID: Int64, status: StageStatus,
-                errorType: String?, message: String, resumeAt: Date?, waitingFor: String?, reportJSON: String?, now: Date) {
+                errorType: String?, message: String, resumeAt: Date?, waitingFor: String?, reportJSON: String?,
+                logLine: String? = nil, now: Date) {
         self.deploymentID = deploymentID; self.index = index; self.attempt = attempt; self.invocationID = invocationID
         self.status = status; self.errorType = errorType; self.message = message; self.resumeAt = resumeAt
-        self.waitingFor = waitingFor; self.reportJSON = reportJSON; self.now = now
+        self.waitingFor = waitingFor; self.reportJSON = reportJSON; self.logLine = logLine; self.now = now
     }
 }
 

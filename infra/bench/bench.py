@@ -733,7 +733,8 @@ def mark_interrupted(db_path, data_dir, deployment_id):
         c.execute("UPDATE deployments SET status = 'RUNNING', status_reason = '', completed_at = NULL WHERE id = ?",
                   (deployment_id,))
         c.execute("UPDATE stages SET status = 'RUNNING', attempt = 1, lease_owner = ?, lease_expiry = ?, "
-                  "completed_at = NULL, message = '', process_group = NULL, process_start = NULL "
+                  "completed_at = NULL, message = '', process_group = NULL, process_start = NULL, "
+                  "recoveries = 0, error_type = NULL, stop_reason = NULL "
                   "WHERE deployment_id = ? AND idx = 0",
                   ("gantry-dead-" + uuid.uuid4().hex, time.time() + 3600, deployment_id))
         c.execute("DELETE FROM stage_logs WHERE deployment_id = ?", (deployment_id,))
