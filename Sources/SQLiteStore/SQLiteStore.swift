@@ -26,6 +26,9 @@ public final class SQLiteStore: Store, Sendable {
         // Another process (a second `gantry` on the same data dir, the CLI) may hold the write lock briefly.
         config.busyMode = .timeout(10)
         pool = try DatabasePool(path: path, configuration: config)
+        // GRDB's WAL setup sets synchronous=NORMAL after prepareDatabase ran: set ours again on the writer, or
+        // commits are never fsynced and a 202 could be lost on power loss (seen with strace: no fdatasync at all).
+        try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = \(sync)") }
         try Schema.migrator().migrate(pool)
         ingestBatcher = GroupCommit(pool: pool)
     }
@@ -109,5 +112,12 @@ public final class SQLiteStore: Store, Sendable {
             byID[s.deploymentID, default: []].append(s)
         }
         return deployments.map { DeploymentDetail(deployment: $0, stages: byID[$0.id] ?? []) }
+    }
+}
+
+extension SQLiteStore {
+    /// `PRAGMA integrity_check`: "ok" for a sound database file, else SQLite's list of problems.
+    public func integrityCheck() throws -> String {
+        try pool.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ") }
     }
 }

@@ -40,7 +40,7 @@ final class LambdaFunctionRun {
             messages.reversed().lazy.compactMap { if case .result(let r) = $0 { return r } else { return nil } }.first
         }
         var lastCheckpoint: JSONValue? {
-            messages.reversed().lazy.compactMap { if case .checkpoint(let c) = $0 { return c } else { return nil } }.first
+            messages.reversed().lazy.compactMap { if case .checkpoint(let c, _) = $0 { return c } else { return nil } }.first
         }
         var outputs: [String: String] {
             messages.reduce(into: [:]) { if case .output(let o) = $1 { $0.merge(o) { $1 } } }

@@ -84,6 +84,7 @@ final class LambdaFunctionTests: MotoTestCase {
         XCTAssertEqual(promote.result?.status, .failed)
         XCTAssertEqual(promote.result?.message, "no version of \(app.functionName) was published by this deployment: "
                        + "LAMBDA_CANARY_ROLLOUT must run before LAMBDA_PROMOTE")
+        XCTAssertEqual(promote.result?.error?.type, "NothingPublished")
         let bad = try run(app.event("LAMBDA_PROMOTE", deployment: "s1", index: 1, with: .object(["percent": .number(150)])))
         XCTAssertEqual(bad.result?.message, "with.percent must be a number from 0 to 100, not 150")
         XCTAssertEqual(try moto.alias(app.functionName), AliasRouting(version: "1"))
@@ -145,7 +146,7 @@ final class LambdaFunctionTests: MotoTestCase {
         XCTAssertEqual(down.result?.status, .failed)
         XCTAssertEqual(down.result?.message, "AWS GetFunction failed: ServiceException: Lambda is having a bad day (HTTP 503)")
         XCTAssertEqual(proxy.requestLines.filter { $0 == getFunction }.count - before, 6, "every one of the 6 tries reached the proxy")
-        XCTAssertEqual(down.result?.retryable, true)
+        XCTAssertEqual(down.result?.error, FunctionError(type: "ServiceException", message: down.result?.message, retryable: true))
     }
 
     func testUnknownRoleFailsWithAWSMessageAndRollbackFindsNothingToUndo() throws {
@@ -154,7 +155,8 @@ final class LambdaFunctionTests: MotoTestCase {
         XCTAssertEqual(sync.result?.status, .failed)
         XCTAssertTrue(sync.result?.message?.hasPrefix("AWS CreateFunction failed: InvalidParameterValueException: "
                       + "The role defined for the function cannot be assumed by Lambda. (HTTP 400") == true, sync.result?.message ?? "")
-        XCTAssertNil(sync.result?.retryable)
+        XCTAssertEqual(sync.result?.error?.type, "InvalidParameterValueException")
+        XCTAssertEqual(sync.result?.error?.retryable, false)
         let rollback = try run(app.event("ROLLBACK", deployment: "r1", index: 1))
         XCTAssertEqual(rollback.result?.message, "nothing to roll back: function \(app.functionName) does not exist")
     }
@@ -172,6 +174,7 @@ final class LambdaFunctionTests: MotoTestCase {
             .write(toFile: app.dir + "/function.yaml", atomically: true, encoding: .utf8)
         let broken = try run(app.event("LAMBDA_SYNC", deployment: "n3"))
         XCTAssertEqual(broken.result?.message, "function.yaml line 9: spec.timeout must be a whole number from 1 to 900, not 901")
+        XCTAssertEqual(broken.result?.error?.type, "InvalidManifest")
         let rollback = try run(app.event("ROLLBACK", deployment: "n3", index: 1))
         XCTAssertEqual(rollback.result?.status, .succeeded)
         XCTAssertTrue(rollback.result?.message?.hasPrefix("nothing to roll back: function.yaml line 9") == true, rollback.log)
@@ -213,7 +216,8 @@ final class LambdaAuthenticationTests: MotoTestCase {
         XCTAssertTrue(unknownKey.result?.message?.hasPrefix(
             "AWS GetFunction failed: InvalidClientTokenId: The security token included in the request is invalid. (HTTP 403") == true,
                       unknownKey.result?.message ?? "")
-        XCTAssertNil(unknownKey.result?.retryable)
+        XCTAssertEqual(unknownKey.result?.error?.type, "InvalidClientTokenId")
+        XCTAssertEqual(unknownKey.result?.error?.retryable, false)
         let wrongSecret = try LambdaFunctionRun.run(app.event("LAMBDA_SYNC", deployment: "a4"),
                                                     environment: ["AWS_ACCESS_KEY_ID": moto.credentials.accessKeyID,
                                                                   "AWS_SECRET_ACCESS_KEY": "not-the-secret"])

@@ -14,27 +14,27 @@ public struct PlatformSettings: Sendable, Equatable {
 
     public init(platform: JSONValue, environment: [String: String]) throws {
         guard let object = platform.object, !object.isEmpty else {
-            throw FunctionFailure("this app has no lambda platform: add one with kind: lambda under platforms: in the "
+            throw StageError.invalidPlatform("this app has no lambda platform: add one with kind: lambda under platforms: in the "
                                   + "server config (or name it with spec.platform)")
         }
         name = object["name"]?.string ?? "lambda"
         if let kind = object["kind"]?.string, kind != "lambda" {
-            throw FunctionFailure("platform \(name) is a \(kind) platform, not lambda")
+            throw StageError.invalidPlatform("platform \(name) is a \(kind) platform, not lambda")
         }
         guard let region = object["region"]?.string ?? environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"],
               !region.isEmpty else {
-            throw FunctionFailure("platform \(name) has no region (set region: in the server config)")
+            throw StageError.invalidPlatform("platform \(name) has no region (set region: in the server config)")
         }
         self.region = region
         let endpointText = object["endpoint"]?.string
             ?? "https://lambda.\(region).amazonaws.com\(region.hasPrefix("cn-") ? ".cn" : "")"
         guard let url = URL(string: endpointText), let scheme = url.scheme, ["http", "https"].contains(scheme.lowercased()),
               url.host != nil else {
-            throw FunctionFailure("platform \(name): endpoint \(endpointText) is not an http(s) URL")
+            throw StageError.invalidPlatform("platform \(name): endpoint \(endpointText) is not an http(s) URL")
         }
         endpoint = url
         do { credentials = try CredentialSource(object["credentials"]?.string) } catch {
-            throw FunctionFailure("platform \(name): \(error)")
+            throw StageError.invalidPlatform("platform \(name): \(error)")
         }
     }
 
@@ -49,7 +49,7 @@ public struct PlatformSettings: Sendable, Equatable {
                        log: @escaping @Sendable (String) -> Void) throws -> LambdaAPI {
         let keys: AWSCredentials
         do { keys = try credentials.resolve(environment: environment, homeDirectory: Self.userHome) } catch {
-            throw FunctionFailure("platform \(name): \(error)")
+            throw StageError.invalidPlatform("platform \(name): \(error)")
         }
         let client = AWSClient(endpoint: endpoint, signer: SigV4(credentials: keys, region: region, service: "lambda"),
                                deadline: deadline, log: log)

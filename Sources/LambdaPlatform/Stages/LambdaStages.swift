@@ -5,8 +5,8 @@ import FunctionKit
 public enum LambdaStages {
     public static let names = ["LAMBDA_SYNC", "LAMBDA_CANARY_ROLLOUT", "LAMBDA_PROMOTE", "ROLLBACK"]
 
-    /// Runs the event's stage; AWS's errors become failed results with AWS's code and message, marked
-    /// retryable when another attempt could succeed (throttling, 5xx, lost connections).
+    /// Runs the event's stage; a failure becomes a failed result typed with AWS's error code (or InvalidManifest,
+    /// InvalidPlatform, ...) and marked retryable when another attempt could succeed (throttling, 5xx, lost connections).
     public static func run(_ event: FunctionEvent, environment: [String: String]) -> FunctionResult {
         do {
             switch event.stage.name {
@@ -17,15 +17,12 @@ public enum LambdaStages {
                                                                    environment: environment))
             case "ROLLBACK": return try rollback(event, environment: environment)
             default:
-                return FunctionResult(status: .failed, message: "the lambda function does not execute stage \(event.stage.name) "
-                                      + "(it executes \(names.joined(separator: ", ")))")
+                throw StageError.invalidStage("the lambda function does not execute stage \(event.stage.name) "
+                                              + "(it executes \(names.joined(separator: ", ")))")
             }
-        } catch let error as AWSError {
-            FunctionIO.log("error: \(error)")
-            return FunctionResult(status: .failed, message: error.description, retryable: error.isRetryable ? true : nil)
         } catch {
             FunctionIO.log("error: \(error)")
-            return FunctionResult(status: .failed, message: String(describing: error))
+            return .failure(error)
         }
     }
 
@@ -52,8 +49,8 @@ public enum LambdaStages {
         guard let function = try ctx.lambda.getFunction(ctx.functionName),
               let record = DeploymentRecord(tags: function.tags), record.deploymentID == ctx.deploymentID,
               let version = record.version else {
-            throw FunctionFailure("no version of \(ctx.functionName) was published by this deployment: "
-                                  + "LAMBDA_CANARY_ROLLOUT must run before LAMBDA_PROMOTE")
+            throw StageError(type: "NothingPublished", description: "no version of \(ctx.functionName) was published by this "
+                             + "deployment: LAMBDA_CANARY_ROLLOUT must run before LAMBDA_PROMOTE")
         }
         let target: AliasRouting
         if let primary = record.original?.version, primary != version, percent < 100 {
@@ -72,12 +69,12 @@ public enum LambdaStages {
     /// `with.percent`: 10, 10.5 or "10%".
     static func promotePercent(_ with: JSONValue) throws -> Double {
         guard let value = with["percent"], !value.isNull else {
-            throw FunctionFailure("LAMBDA_PROMOTE needs with.percent (0 to 100)")
+            throw StageError.invalidStage("LAMBDA_PROMOTE needs with.percent (0 to 100)")
         }
         var text = value.string ?? ""
         if text.hasSuffix("%") { text.removeLast() }
         guard let p = Double(text), p >= 0, p <= 100 else {
-            throw FunctionFailure("with.percent must be a number from 0 to 100, not \(value.encoded())")
+            throw StageError.invalidStage("with.percent must be a number from 0 to 100, not \(value.encoded())")
         }
         return p
     }
