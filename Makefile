@@ -3,7 +3,7 @@ SHELL := /bin/bash
 APT_PACKAGES := libssl-dev libsqlite3-dev libcurl4-openssl-dev git curl openssl procps
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: run test build release deps test-deps bench chaos clean
+.PHONY: run test build release deps test-deps bench bench-lambda chaos clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -45,6 +45,11 @@ chaos: deps
 
 bench: deps
 	bash infra/bench/run.sh
+
+# The lambda function's per-stage cost against moto_server (release build of that function only).
+bench-lambda: test-deps
+	swift build -c release --product gantry-fn-lambda
+	python3 infra/bench/lambda_bench.py
 
 clean:
 	rm -rf .build .gantry .gantry-demo
