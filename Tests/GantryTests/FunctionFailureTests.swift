@@ -11,7 +11,7 @@ final class FunctionFailureTests: XCTestCase {
             ("hang", "stages: [HANG]\ntimeout: 2s\ngracePeriod: 1s", "sleep 1000"),
             ("hog", "stages: [HOG]\nlimits: {memory: 64Mi}",
              "x=$(head -c 300000000 /dev/zero | tr '\\0' a); echo ${#x}"),
-            ("flood", "stages: [FLOOD]", "head -c 100000000 /dev/zero | tr '\\0' a; echo"),
+            ("flood", "stages: [FLOOD]", "yes | head -c 100000000"), // many lines: the volume cap
         ]
         for (name, yaml, script) in functions {
             try FileManager.default.createDirectory(atPath: "\(dir)/\(name)", withIntermediateDirectories: true)
