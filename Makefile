@@ -3,7 +3,7 @@ SHELL := /bin/bash
 APT_PACKAGES := libssl-dev libsqlite3-dev libcurl4-openssl-dev git curl openssl procps
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: run test build release deps bench clean
+.PHONY: run test build release deps bench chaos clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -26,6 +26,11 @@ test: deps
 
 release: deps
 	swift build -c release
+
+# 200 random kill -9 / SIGSTOP events against the server and its functions, then the history checker.
+chaos: deps
+	swift build --build-tests $(SWIFT_BUILD_FLAGS)
+	CHAOS_EVENTS=$${CHAOS_EVENTS:-200} swift test --skip-build --disable-swift-testing --filter ChaosTests $(SWIFT_BUILD_FLAGS)
 
 bench: deps
 	bash infra/bench/run.sh

@@ -43,7 +43,9 @@ let package = Package(
         .target(name: "Planner", dependencies: ["Store", "FunctionKit", "Yams", .product(name: "Logging", package: "swift-log")],
                 path: "Sources/Planner"),
         .target(name: "FunctionHost", dependencies: ["FunctionKit", "Yams", "COpenSSL"], path: "Sources/FunctionHost"),
-        .target(name: "Engine", dependencies: ["Store", "FunctionHost", "FunctionKit", .product(name: "Logging", package: "swift-log")],
+        .target(name: "Engine", dependencies: ["Store", "FunctionHost", "FunctionKit", "COpenSSL",
+                                               .product(name: "Logging", package: "swift-log"),
+                                               .product(name: "Metrics", package: "swift-metrics")],
                 path: "Sources/Engine"),
         .target(name: "Server", dependencies: [
             "Store", "SQLiteStore", "Ingress", "Planner", "Engine", "FunctionHost", "FunctionKit", "COpenSSL", "Yams",

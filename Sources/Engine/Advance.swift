@@ -13,6 +13,9 @@ extension Engine {
             if let deadline = d.deadline, deadline <= now { running[key]?.stop(.deadline) }
             return d.deadline
         }
+        // Rows read before an invocation of ours committed its result (the actor ran `finished` meanwhile): act
+        // on nothing stale; that invocation's wake-up brings a fresh look.
+        if detail.stages.contains(where: { $0.status == .running && $0.leaseOwner == config.owner }) { return nil }
         if d.status == .running {
             if d.cancelRequested {
                 try await beginRollback(detail, cancelled: true, reason: "cancelled", now: now)
@@ -68,15 +71,21 @@ extension Engine {
         case .notStarted:
             try await start(stage, of: d, resume: nil, now: now)
         case .running:
-            // RUNNING but not ours: its process died with a previous server. Re-invoke with its checkpoint.
-            try await start(stage, of: d, resume: FunctionEvent.ResumeInfo(reason: "recovery"), now: now)
+            // Not ours (see `advance`): its process died with a previous server. Re-invoke it with its checkpoint.
+            try await start(stage, of: d, resume: nil, now: now)
         case .suspended:
             if let deadline = stage.deadline, deadline <= now {
                 // `start` fails a stage whose own deadline passed, without invoking it again.
                 try await start(stage, of: d, resume: FunctionEvent.ResumeInfo(reason: "timeout"), now: now)
             } else if let at = stage.resumeAt, at <= now {
                 // After a retry backoff the stage starts afresh (new attempt, last checkpoint): nothing to resume.
-                let resume = stage.waitingFor == "retry" ? nil : FunctionEvent.ResumeInfo(reason: "timer")
+                // A stored resume (a callback's payload) wins; a timer ending a wait for something is its timeout.
+                let resume: FunctionEvent.ResumeInfo?
+                switch stage.waitingFor {
+                case "retry": resume = nil
+                case nil: resume = FunctionEvent.ResumeInfo(reason: "timer")
+                default: resume = FunctionEvent.ResumeInfo(reason: "timeout")
+                }
                 try await start(stage, of: d, resume: resume, now: now)
             } else if stage.waitingFor == "approval" {
                 let approvals = try await store.approvals(deploymentID: d.id, stageIndex: stage.index)

@@ -22,13 +22,15 @@ public actor Engine {
     var approvalsSeen: [StageKey: Int] = [:]
     var stopping = false
     var runningTasks: [StageKey: Task<Void, Never>] = [:]
+    var runningAttempts: [StageKey: Int] = [:]
 
     public init(store: any EngineStore, host: FunctionHost, registry: FunctionRegistry, config: EngineConfig, logger: Logger) {
         self.store = store; self.host = host; self.registry = registry; self.config = config; self.logger = logger
     }
 
-    /// Before serving: stages left RUNNING by a dead process get their leftover process groups killed; the next
-    /// tick re-invokes them with attempt + 1 and their last checkpoint. Timers need nothing: they are stored.
+    /// Before serving: stages left RUNNING by a dead process get their leftover process groups killed and a
+    /// recovery counted (not after a graceful shutdown); the next tick re-invokes them with attempt + 1 and their
+    /// last checkpoint. Timers need nothing: they are stored.
     public func recover() async throws -> Int {
         let orphans = try await store.orphanedStages(liveOwner: config.owner, now: Date())
         for stage in orphans {
@@ -36,9 +38,12 @@ public actor Engine {
                FunctionHost.killLeftoverGroup(group, leaderStart: start) {
                 logger.warning("killed leftover process group \(group) of \(stage.deploymentID) stage \(stage.index)")
             }
+            let why = stage.stopReason == "shutdown" ? "a graceful server shutdown"
+                : "a server restart (recovery \(stage.recoveries + 1))"
+            _ = try await store.markInterrupted(deploymentID: stage.deploymentID, index: stage.index, now: Date())
             try await store.appendLogs([StageLogLine(deploymentID: stage.deploymentID, stageIndex: stage.index,
                                                      attempt: stage.attempt,
-                                                     line: "gantry: attempt \(stage.attempt) was interrupted by a server restart; re-invoking")])
+                                                     line: "gantry: attempt \(stage.attempt) was interrupted by \(why); re-invoking")])
         }
         return orphans.count
     }
@@ -60,7 +65,12 @@ public actor Engine {
     /// are re-invoked after restart, like a crash but with no lost work.
     public func shutdown() async {
         stopping = true
-        for control in running.values { control.stop(.shutdown) }
+        for (key, control) in running {
+            if let attempt = runningAttempts[key] {
+                try? await store.markShutdown(deploymentID: key.deployment, index: key.index, attempt: attempt)
+            }
+            control.stop(.shutdown)
+        }
         for task in runningTasks.values { await task.value }
         wakeup.signal()
     }

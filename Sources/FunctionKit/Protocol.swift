@@ -102,8 +102,10 @@ public struct FunctionEvent: Codable, Sendable, Equatable {
         public var reason: String
         public var payload: JSONValue?
         public var by: String?
-        public init(reason: String, payload: JSONValue? = nil, by: String? = nil) {
-            self.reason = reason; self.payload = payload; self.by = by
+        /// For a callback: what the outside system reported, "succeeded" or "failed".
+        public var status: String?
+        public init(reason: String, payload: JSONValue? = nil, by: String? = nil, status: String? = nil) {
+            self.reason = reason; self.payload = payload; self.by = by; self.status = status
         }
     }
 

@@ -114,3 +114,10 @@ public final class SQLiteStore: Store, Sendable {
         return deployments.map { DeploymentDetail(deployment: $0, stages: byID[$0.id] ?? []) }
     }
 }
+
+extension SQLiteStore {
+    /// `PRAGMA integrity_check`: "ok" for a sound database file, else SQLite's list of problems.
+    public func integrityCheck() throws -> String {
+        try pool.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ") }
+    }
+}

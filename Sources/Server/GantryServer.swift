@@ -102,6 +102,7 @@ public struct GantryServer: Sendable {
         addAPIRoutes(to: router, api: APIContext(store: store, auth: auth, repositories: repos,
                                                   wakeEngine: { engine.wakeup.signal() },
                                                   wakePlanner: { plannerWakeup.signal() }))
+        addCallbackRoutes(to: router, store: store, wakeEngine: { engine.wakeup.signal() })
         let addressFile = dataDir + "/listen-address"
         let startupLogger = logger
         let app = Hummingbird.Application(router: router,
