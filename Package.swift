@@ -42,7 +42,7 @@ let package = Package(
                 path: "Sources/Ingress"),
         .target(name: "Planner", dependencies: ["Store", "FunctionKit", "Yams", .product(name: "Logging", package: "swift-log")],
                 path: "Sources/Planner"),
-        .target(name: "FunctionHost", dependencies: ["FunctionKit", "Yams"], path: "Sources/FunctionHost"),
+        .target(name: "FunctionHost", dependencies: ["FunctionKit", "Yams", "COpenSSL"], path: "Sources/FunctionHost"),
         .target(name: "Engine", dependencies: ["Store", "FunctionHost", "FunctionKit", "COpenSSL",
                                                .product(name: "Logging", package: "swift-log"),
                                                .product(name: "Metrics", package: "swift-metrics")],

@@ -44,6 +44,15 @@ extension Engine {
             return nil
         }
         guard let stage = forward.first(where: { !$0.status.isFinal }) else { return nil }
+        if !requirementsChecked.contains(d.id) {
+            requirementsChecked.insert(d.id)
+            if let missing = missingTools(detail) {
+                try await store.setStageStatus(deploymentID: d.id, index: stage.index, status: .failure,
+                                               message: "MissingTool: \(missing)", now: now)
+                wakeup.signal()
+                return nil
+            }
+        }
         return try await step(stage, of: d, now: now)
     }
 
@@ -69,7 +78,7 @@ extension Engine {
         let key = StageKey(deployment: d.id, index: stage.index)
         switch stage.status {
         case .notStarted:
-            try await start(stage, of: d, resume: nil, now: now)
+            newWork.append((stage, d))
         case .running:
             // Not ours (see `advance`): its process died with a previous server. Re-invoke it with its checkpoint.
             try await start(stage, of: d, resume: nil, now: now)
@@ -102,6 +111,23 @@ extension Engine {
             break
         }
         return nil
+    }
+
+    /// `requires:` of every function the deployment will use, checked before its first stage runs: a missing
+    /// tool fails the deployment up front instead of halfway through.
+    private func missingTools(_ detail: DeploymentDetail) -> String? {
+        let kind = detail.deployment.platform.flatMap { config.platforms[$0] }?.kind
+        var problems: [String] = []
+        var seen = Set<String>()
+        for stage in detail.stages {
+            guard let function = registry.function(forStage: stage.name, platformKind: kind),
+                  seen.insert(function.name).inserted else { continue }
+            let missing = registry.missingTools(function)
+            if !missing.isEmpty {
+                problems.append("function \(function.name) requires \(missing.joined(separator: ", ")), not found on PATH")
+            }
+        }
+        return problems.isEmpty ? nil : problems.joined(separator: "; ")
     }
 
     /// Forward stages that will not run now are CANCELLED; then the hidden rollback stages run, if any.
@@ -139,7 +165,7 @@ extension Engine {
         for stage in detail.stages { approvalsSeen[StageKey(deployment: d.id, index: stage.index)] = nil }
         // Its sources and any invocation directory a crash left behind are no longer needed (logs are in the store).
         try? FileManager.default.removeItem(atPath: DataLayout.deploymentDir(config.dataDir, deploymentID: d.id))
-        try? FileManager.default.removeItem(atPath: DataLayout.invocationsDir(config.dataDir, deploymentID: d.id))
+        FunctionHost.removeInvocationDirectory(DataLayout.invocationsDir(config.dataDir, deploymentID: d.id))
         logger.info("deployment \(d.id) of \(d.application) finished: \(status.rawValue) \(reason)")
         // Another planned deployment of this application may be waiting for this one.
         wakeup.signal()

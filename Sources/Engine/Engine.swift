@@ -23,6 +23,12 @@ public actor Engine {
     var stopping = false
     var runningTasks: [StageKey: Task<Void, Never>] = [:]
     var runningAttempts: [StageKey: Int] = [:]
+    /// The concurrency slot (see `slot(for:of:)`) each running invocation holds.
+    var runningSlots: [StageKey: String] = [:]
+    /// First runs found during a tick; started after resumed work, which goes first for free slots.
+    var newWork: [(Stage, Deployment)] = []
+    /// Deployments whose functions' `requires:` were checked (once per process start).
+    var requirementsChecked: Set<String> = []
 
     public init(store: any EngineStore, host: FunctionHost, registry: FunctionRegistry, config: EngineConfig, logger: Logger) {
         self.store = store; self.host = host; self.registry = registry; self.config = config; self.logger = logger
@@ -83,9 +89,13 @@ public actor Engine {
         }
         var due: Date? = nil
         func soonest(_ date: Date?) { if let date, due == nil || date < due! { due = date } }
+        newWork = []
         for detail in try await store.activeDeployments() {
             soonest(try await advance(detail, now: now))
         }
+        let waiting = newWork
+        newWork = []
+        for (stage, deployment) in waiting { try await start(stage, of: deployment, resume: nil, now: now) }
         return due
     }
 }

@@ -14,6 +14,11 @@ extension Engine {
             return
         }
         let key = StageKey(deployment: d.id, index: stage.index)
+        // A full concurrency slot: wait; the invocation holding it wakes the engine when it ends.
+        let slot = Self.slot(for: function, of: d)
+        if let slot, let limit = function.concurrency?.limit, runningSlots.values.filter({ $0 == slot }).count >= limit {
+            return
+        }
         let leaseEnd = now.addingTimeInterval(function.timeout + function.gracePeriod + 60)
         // Waking a suspended stage continues its attempt; a first run, a retry or a crash recovery is a new one.
         let newAttempt = stage.status != .suspended || stage.waitingFor == "retry"
@@ -55,6 +60,7 @@ extension Engine {
         let control = InvocationControl()
         running[key] = control
         runningAttempts[key] = leased.attempt
+        runningSlots[key] = slot
         logger.info("stage \(stage.index) \(stage.name) of \(d.id): attempt \(leased.attempt) with \(function.name)")
         runningTasks[key] = Task { [store, host] in
             let outcome = await Self.invoke(host: host, store: store, request: request, stage: leased, control: control)
@@ -93,9 +99,13 @@ extension Engine {
         if let api = config.environment["GANTRY_API_URL"] { env["GANTRY_CALLBACK_URL"] = "\(api)/api/v1/callbacks/\(callbackToken)" }
         let dir = DataLayout.invocationDir(config.dataDir, deploymentID: d.id, stage: stage.index, attempt: stage.attempt)
         // A directory left by an earlier invocation of this attempt (resumed) or by a crash.
-        try? FileManager.default.removeItem(atPath: dir)
+        FunctionHost.removeInvocationDirectory(dir)
+        // Only what the function declares is delivered (as files); every configured value is redacted everywhere.
+        var secrets: [String: String] = [:]
+        for name in function.secrets { secrets[name] = config.secrets[name] }
         return InvocationRequest(id: event.invocation.id, function: function, event: try encoder.encode(event),
-                                 directory: dir, environment: env, deadline: deadline)
+                                 directory: dir, environment: env, deadline: deadline, secrets: secrets,
+                                 redactions: Array(config.secrets.values))
     }
 
     /// Runs one invocation on the host's thread. Checkpoints and log lines are committed from that thread before
@@ -134,10 +144,11 @@ extension Engine {
             running[key] = nil
             runningTasks[key] = nil
             runningAttempts[key] = nil
+            runningSlots[key] = nil
             wakeup.signal()
         }
-        try? FileManager.default.removeItem(atPath: DataLayout.invocationDir(config.dataDir, deploymentID: stage.deploymentID,
-                                                                            stage: stage.index, attempt: stage.attempt))
+        FunctionHost.removeInvocationDirectory(DataLayout.invocationDir(config.dataDir, deploymentID: stage.deploymentID,
+                                                                        stage: stage.index, attempt: stage.attempt))
         // Shutting down: leave the stage RUNNING; the next start re-invokes it with its checkpoint.
         if stopping { return }
         let decision = OutcomeDecision(outcome: outcome, stage: stage, now: Date())
@@ -155,6 +166,18 @@ extension Engine {
             if !applied { logger.warning("discarded the result of a stale attempt \(stage.attempt) of \(key)") }
         } catch {
             logger.error("could not store the result of \(key): \(error)")
+        }
+    }
+
+    /// The slot an invocation takes under its function's `concurrency` (nil: unlimited). A suspended stage holds
+    /// none: slots belong to running invocations only.
+    static func slot(for function: FunctionSpec, of d: Deployment) -> String? {
+        guard let c = function.concurrency else { return nil }
+        switch c.key {
+        case "application": return "\(function.name)/application=\(d.application)"
+        case "platform": return "\(function.name)/platform=\(d.platform ?? "")"
+        case "function": return "\(function.name)"
+        default: return "global"
         }
     }
 

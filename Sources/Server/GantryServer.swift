@@ -73,9 +73,12 @@ public struct GantryServer: Sendable {
         for (p, raw) in zip(c.platforms ?? [], rawPlatforms) {
             platforms[p.name] = PlatformInfo(kind: p.kind, settings: raw)
         }
+        var secrets: [String: String] = [:]
+        for secret in c.secrets ?? [] { secrets[secret.name] = try SecretReference.resolve(secret.value) }
         let engine = Engine(store: store, host: host, registry: registry,
                             config: EngineConfig(dataDir: dataDir, platforms: platforms,
-                                                 environment: ["GANTRY_API_URL": "http://\(c.server.listen)"]),
+                                                 environment: ["GANTRY_API_URL": "http://\(c.server.listen)"],
+                                                 secrets: secrets),
                             logger: logger)
         let interrupted = try await engine.recover()
         if interrupted > 0 { logger.notice("recovery: \(interrupted) interrupted stage(s) will be re-invoked") }

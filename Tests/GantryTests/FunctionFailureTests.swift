@@ -10,7 +10,7 @@ final class FunctionFailureTests: XCTestCase {
             ("hang", "stages: [HANG]\ntimeout: 2s\ngracePeriod: 1s", "cat > /dev/null\nsleep 1000"),
             ("hog", "stages: [HOG]\nlimits: {memory: 64Mi}",
              "cat > /dev/null\nx=$(head -c 300000000 /dev/zero | tr '\\0' a); echo ${#x}"),
-            ("flood", "stages: [FLOOD]", "cat > /dev/null\nhead -c 100000000 /dev/zero | tr '\\0' a; echo"),
+            ("flood", "stages: [FLOOD]", "cat > /dev/null\nyes | head -c 100000000"), // many lines: the volume cap
             ("spin", "stages: [SPIN]\nlimits: {cpuSeconds: 1}", "cat > /dev/null\nwhile :; do :; done"),
         ])
     }
