@@ -7,6 +7,11 @@ extension Engine {
     /// Moves one active deployment forward as far as it can go now. Returns when it next needs a look.
     func advance(_ detail: DeploymentDetail, now: Date) async throws -> Date? {
         let d = detail.deployment
+        var outputs: [String: [String: String]] = [:]
+        for stage in detail.stages where stage.outputs != "{}" {
+            outputs[String(stage.index)] = try? JSONDecoder().decode([String: String].self, from: Data(stage.outputs.utf8))
+        }
+        stageOutputs[d.id] = outputs
         // A stage of this deployment is running here: only cancel or a deadline can interrupt it.
         if let key = running.keys.first(where: { $0.deployment == d.id }) {
             if d.cancelRequested, d.status == .running { running[key]?.stop(.cancel) }
@@ -163,6 +168,7 @@ extension Engine {
         }
         try await store.updateDeployment(id: d.id, status: status, reason: reason, now: now)
         for stage in detail.stages { approvalsSeen[StageKey(deployment: d.id, index: stage.index)] = nil }
+        stageOutputs[d.id] = nil
         // Its sources and any invocation directory a crash left behind are no longer needed (logs are in the store).
         try? FileManager.default.removeItem(atPath: DataLayout.deploymentDir(config.dataDir, deploymentID: d.id))
         FunctionHost.removeInvocationDirectory(DataLayout.invocationsDir(config.dataDir, deploymentID: d.id))

@@ -27,6 +27,8 @@ public actor Engine {
     var runningSlots: [StageKey: String] = [:]
     /// First runs found during a tick; started after resumed work, which goes first for free slots.
     var newWork: [(Stage, Deployment)] = []
+    /// Outputs of each active deployment's stages as of this tick, for the events of later stages and rollback.
+    var stageOutputs: [String: [String: [String: String]]] = [:]
     /// Deployments whose functions' `requires:` were checked (once per process start).
     var requirementsChecked: Set<String> = []
 

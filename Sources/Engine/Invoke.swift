@@ -87,7 +87,8 @@ extension Engine {
             platform: platform?.settings ?? .object([:]),
             approvals: approvals.map { .init(by: $0.approver, at: RFC3339.format($0.at)) },
             resume: resume,
-            function: .init(name: function.name, version: function.version))
+            function: .init(name: function.name, version: function.version),
+            outputs: (stageOutputs[d.id] ?? [:]).filter { $0.key != String(stage.index) })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
         var env = config.environment

@@ -20,10 +20,12 @@ public struct FunctionEvent: Codable, Sendable, Equatable {
     public var resume: ResumeInfo?
     /// Which function and version runs (part 2).
     public var function: FunctionInfo?
+    /// What earlier stages of this deployment wrote as `{"output": ...}`, by stage index ("0", "1", ...).
+    public var outputs: [String: [String: String]]
 
     // Spelled out: with both init(from:) and encode(to:) written by hand, Swift synthesizes no CodingKeys.
     private enum CodingKeys: String, CodingKey {
-        case `protocol`, invocation, deployment, stage, checkpoint, sources, platform, approvals, resume, function
+        case `protocol`, invocation, deployment, stage, checkpoint, sources, platform, approvals, resume, function, outputs
     }
 
     public struct InvocationInfo: Codable, Sendable, Equatable {
@@ -111,10 +113,10 @@ public struct FunctionEvent: Codable, Sendable, Equatable {
 
     public init(invocation: InvocationInfo, deployment: DeploymentInfo, stage: StageInfo, checkpoint: JSONValue?,
                 sources: Sources, platform: JSONValue = .object([:]), approvals: [ApprovalInfo] = [],
-                resume: ResumeInfo? = nil, function: FunctionInfo? = nil) {
+                resume: ResumeInfo? = nil, function: FunctionInfo? = nil, outputs: [String: [String: String]] = [:]) {
         self.protocol = 1; self.invocation = invocation; self.deployment = deployment; self.stage = stage
         self.checkpoint = checkpoint; self.sources = sources; self.platform = platform
-        self.approvals = approvals; self.resume = resume; self.function = function
+        self.approvals = approvals; self.resume = resume; self.function = function; self.outputs = outputs
     }
 
     public init(from decoder: Decoder) throws {
@@ -129,6 +131,7 @@ public struct FunctionEvent: Codable, Sendable, Equatable {
         approvals = try c.decodeIfPresent([ApprovalInfo].self, forKey: .approvals) ?? []
         resume = try c.decodeIfPresent(ResumeInfo.self, forKey: .resume)
         function = try c.decodeIfPresent(FunctionInfo.self, forKey: .function)
+        outputs = try c.decodeIfPresent([String: [String: String]].self, forKey: .outputs) ?? [:]
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -139,6 +142,7 @@ public struct FunctionEvent: Codable, Sendable, Equatable {
         try c.encode(platform, forKey: .platform); try c.encode(approvals, forKey: .approvals)
         try c.encodeIfPresent(resume, forKey: .resume)
         try c.encodeIfPresent(function, forKey: .function)
+        try c.encode(outputs, forKey: .outputs)
     }
 }
 
