@@ -3,7 +3,7 @@ SHELL := /bin/bash
 APT_PACKAGES := libssl-dev libsqlite3-dev libcurl4-openssl-dev git curl openssl procps
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: run test build release deps test-deps bench bench-lambda chaos clean
+.PHONY: run test build release deps test-deps bench bench-lambda bench-ingress chaos clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -50,6 +50,12 @@ bench: deps
 bench-lambda: test-deps
 	swift build -c release --product gantry-fn-lambda
 	python3 infra/bench/lambda_bench.py
+
+# Webhook ingress against adnanh/webhook (Debian's `webhook`), driven by wrk.
+bench-ingress: deps
+	@for p in webhook wrk; do dpkg -s $$p >/dev/null 2>&1 || { if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq webhook wrk; break; }; done
+	bash infra/bench/ingress-vs-webhook.sh
 
 clean:
 	rm -rf .build .gantry .gantry-demo

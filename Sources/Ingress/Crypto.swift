@@ -1,8 +1,13 @@
 import COpenSSL
 
-/// HMAC-SHA256 from the system libcrypto: the scheme GitHub, Gitea and most hosts sign webhooks with.
+/// HMAC from the system libcrypto: SHA-256 is the scheme GitHub, Gitea, Bitbucket and most hosts sign with;
+/// SHA-1 only for GitHub's legacy `X-Hub-Signature`, and only where a binding explicitly allows it.
 public enum HMACSHA256 {
-    public static func mac(key: [UInt8], message: [UInt8]) -> [UInt8] {
+    public static func mac(key: [UInt8], message: [UInt8]) -> [UInt8] { hmac(EVP_sha256(), key: key, message: message) }
+
+    static func sha1(key: [UInt8], message: [UInt8]) -> [UInt8] { hmac(EVP_sha1(), key: key, message: message) }
+
+    private static func hmac(_ md: OpaquePointer?, key: [UInt8], message: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
         guard key.count <= Int(Int32.max) else { return [] }
@@ -12,7 +17,7 @@ public enum HMACSHA256 {
         let digest = keyBytes.withUnsafeBufferPointer { k in
             withNonNullBytes(message) { m, count in
                 out.withUnsafeMutableBufferPointer { o in
-                    HMAC(EVP_sha256(), k.baseAddress, Int32(key.count), m, count, o.baseAddress, &length)
+                    HMAC(md, k.baseAddress, Int32(key.count), m, count, o.baseAddress, &length)
                 }
             }
         }
@@ -43,6 +48,13 @@ public func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
     return a.withUnsafeBytes { pa in
         b.withUnsafeBytes { pb in CRYPTO_memcmp(pa.baseAddress, pb.baseAddress, a.count) == 0 }
     }
+}
+
+/// Compares a presented credential (a token, a basic-auth pair) with a configured one without telling, by
+/// timing, where they differ or how long the secret is: both sides are hashed to 32 bytes first.
+func credentialEquals(_ presented: [UInt8], _ configured: [UInt8]) -> Bool {
+    let a = sha256(presented), b = sha256(configured)
+    return a.count == 32 && b.count == 32 && constantTimeEquals(a, b)
 }
 
 /// SHA-256 of `bytes`, used to name deliveries that arrive without a delivery id.

@@ -38,3 +38,32 @@ enum FormPayload {
         return result
     }
 }
+
+/// The JSON object a push delivery carries: the body itself, or the `payload` field of a form-encoded body.
+enum PayloadBody {
+    enum Reading {
+        case object(LooseJSON)
+        case unreadable(String)
+    }
+
+    /// The JSON bytes, or the reason there are none.
+    static func jsonBytes(_ request: WebhookRequest) -> ([UInt8]?, reason: String) {
+        guard FormPayload.isForm(contentType: request.headers.header("content-type")) else { return (request.body, "") }
+        guard let payload = FormPayload.value(of: "payload", in: request.body) else {
+            return (nil, "unparseable payload: form body has no payload field")
+        }
+        return (payload, "")
+    }
+
+    static func object(_ request: WebhookRequest) -> Reading {
+        let (bytes, reason) = jsonBytes(request)
+        guard let bytes else { return .unreadable(reason) }
+        return object(bytes)
+    }
+
+    static func object(_ bytes: [UInt8]) -> Reading {
+        guard let payload = LooseJSON.parse(bytes) else { return .unreadable("unparseable payload") }
+        guard payload.isObject else { return .unreadable("unparseable payload: not a JSON object") }
+        return .object(payload)
+    }
+}

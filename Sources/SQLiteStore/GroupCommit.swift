@@ -57,9 +57,10 @@ final class GroupCommit: Sendable {
             """, arguments: [d.binding, d.deliveryID, d.event, d.verdict, d.reason, now.unix])
         if db.changesCount == 0 { return .duplicate }
         let deliveryRow = db.lastInsertedRowID
-        guard let trigger = d.trigger else { return .recorded(triggerID: nil) }
-        let id = try insertTrigger(db, trigger, now: now)
-        try db.execute(sql: "UPDATE deliveries SET trigger_id = ? WHERE id = ?", arguments: [id, deliveryRow])
-        return .recorded(triggerID: id)
+        guard !d.triggers.isEmpty else { return .recorded(triggerID: nil) }
+        // Several ref updates in one delivery: all their triggers commit with it, or none do.
+        let ids = try d.triggers.map { try insertTrigger(db, $0, now: now) }
+        try db.execute(sql: "UPDATE deliveries SET trigger_id = ? WHERE id = ?", arguments: [ids[0], deliveryRow])
+        return .recorded(triggerID: ids[0])
     }
 }

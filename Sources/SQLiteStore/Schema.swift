@@ -144,6 +144,13 @@ enum Schema {
             CREATE INDEX invocations_stage ON invocations (deployment_id, stage_idx, id);
             """)
         }
+        // Recent deliveries per binding (newest first) and the reconcile's "last triggered commit" lookup.
+        m.registerMigration("v3-ingress-lookups") { db in
+            try db.execute(sql: """
+            CREATE INDEX deliveries_by_binding ON deliveries (binding, id);
+            CREATE INDEX triggers_by_ref ON triggers (repository, ref, id) WHERE commit_hash IS NOT NULL;
+            """)
+        }
         return m
     }
 }

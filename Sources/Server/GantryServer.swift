@@ -3,6 +3,7 @@ import Foundation
 import FunctionHost
 import FunctionKit
 import Hummingbird
+import HummingbirdCore
 import Ingress
 import Logging
 import Planner
@@ -30,6 +31,7 @@ public struct GantryServer: Sendable {
         public let engine: Engine
         public let planner: Planner
         public let plannerWakeup: Wakeup
+        public let reconciler: Reconciler
     }
 
     public func run() async throws {
@@ -37,7 +39,8 @@ public struct GantryServer: Sendable {
         let engine = parts.engine
         let engineTask = Task { await engine.run() }
         let plannerTask = Task { await parts.planner.run(wakeup: parts.plannerWakeup, onPlanned: { engine.wakeup.signal() }) }
-        defer { plannerTask.cancel() }
+        let reconcileTask = Task { await parts.reconciler.run() }
+        defer { plannerTask.cancel(); reconcileTask.cancel() }
         try await parts.app.runService()
         parts.app.logger.notice("shutting down: running functions get `shutdown` and resume after restart")
         await engine.shutdown()
@@ -96,19 +99,39 @@ public struct GantryServer: Sendable {
             }
             let secrets = try (hook.secrets ?? []).map { Array(try SecretReference.resolve($0).utf8) }
             return WebhookBinding(id: hook.binding, provider: provider, repository: repo.id,
-                                  branch: repo.branch ?? "main", secrets: secrets)
+                                  branch: repo.branch ?? "main", secrets: secrets, remote: repo.remote,
+                                  allowSHA1: hook.allowSHA1 ?? false)
         }
-        let ingress = try Ingress(bindings: bindings, store: store, onTrigger: { plannerWakeup.signal() })
+        let metrics = ServerMetrics(repositories: repos.map(\.id))
+        let ingress = try Ingress(bindings: bindings, store: store, metrics: metrics.factory,
+                                  onTrigger: { plannerWakeup.signal() })
+        let reconciler = Reconciler(store: store, targets: try repos.map { repo in
+            Reconciler.Target(repository: RepositoryConfig(id: repo.id, remote: repo.remote, branch: repo.branch ?? "main"),
+                              interval: try repo.reconcile.map(DurationText.seconds) ?? Reconciler.defaultInterval)
+        }, logger: logger, onCatch: { caught in
+            metrics.countCatch(repository: caught.repository)
+            plannerWakeup.signal()
+        })
 
+        let limits = try IngressLimits(c.server)
+        let gate = InFlightGate(limit: limits.maxInFlight)
         let router = Router(context: BasicRequestContext.self)
-        addHookRoutes(to: router, ingress: ingress, bodyLimit: c.server.maxBodyBytes ?? Ingress.defaultBodyLimit)
+        addHookRoutes(to: router, ingress: ingress, limits: limits, gate: gate, logger: logger)
+        addObservabilityRoutes(to: router, context: ObservabilityContext(store: store, auth: auth, ingress: ingress,
+                                                                         metrics: metrics, gate: gate))
         addAPIRoutes(to: router, api: APIContext(store: store, auth: auth, repositories: repos,
                                                   wakeEngine: { engine.wakeup.signal() },
                                                   wakePlanner: { plannerWakeup.signal() }))
         addCallbackRoutes(to: router, store: store, wakeEngine: { engine.wakeup.signal() })
         let addressFile = dataDir + "/listen-address"
         let startupLogger = logger
-        let app = Hummingbird.Application(router: router,
+        // The guards sit between HTTP decoding and Hummingbird: deadlines per connection and a 431 for oversized
+        // heads (whose size NIO's decoder caps).
+        let deadlines = limits.deadlines
+        let http1 = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [RequestDeadlines(limits: deadlines), HeaderSizeGuard()],
+            httpDecoderConfiguration: .init(maxHeaderFieldSize: limits.maxHeaderBytes, maxHeaderListSize: limits.maxHeaderBytes))
+        let app = Hummingbird.Application(router: router, server: .http1(configuration: http1),
                               configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "gantry"),
                               onServerRunning: { channel in
                                   let port = channel.localAddress?.port ?? listen.port
@@ -118,7 +141,7 @@ public struct GantryServer: Sendable {
                               },
                               logger: logger)
 
-        return Assembled(app: app, engine: engine, planner: planner, plannerWakeup: plannerWakeup)
+        return Assembled(app: app, engine: engine, planner: planner, plannerWakeup: plannerWakeup, reconciler: reconciler)
     }
 }
 

@@ -12,6 +12,14 @@ public struct ServerConfig: Codable, Sendable {
         public var tokens: [Token]? = []
         /// Largest webhook body read, in bytes (checked before reading).
         public var maxBodyBytes: Int? = nil
+        /// Largest request head (request line and all headers), in bytes: 431 beyond it.
+        public var maxHeaderBytes: Int? = nil
+        /// Webhook requests being handled at once; beyond it 503 with Retry-After.
+        public var maxInFlightHooks: Int? = nil
+        /// From connection (or the previous response) until the request head is complete (default 10s).
+        public var headerTimeout: String? = nil
+        /// From the request head until its body is complete (default 30s): a trickling client is cut off.
+        public var requestTimeout: String? = nil
         public init() {}
     }
     public struct Token: Codable, Sendable { public var name: String; public var secret: String }
@@ -19,12 +27,16 @@ public struct ServerConfig: Codable, Sendable {
         public var binding: String
         public var provider: String? = "github"
         public var secrets: [String]? = []
+        /// GitHub only: also accept the SHA-1 X-Hub-Signature.
+        public var allowSHA1: Bool? = false
     }
     public struct Repository: Codable, Sendable {
         public var id: String
         public var remote: String
         public var branch: String? = "main"
         public var webhook: Webhook?
+        /// How often `git ls-remote` checks the branch for pushes whose webhook never arrived (default 5m; 0 disables).
+        public var reconcile: String? = nil
     }
     public struct Functions: Codable, Sendable { public var paths: [String]? = [] }
     /// A secret functions may declare: delivered as a file, never in the environment, redacted from logs.
@@ -87,6 +99,15 @@ public struct ServerConfig: Codable, Sendable {
                     throw Invalid(description: "webhook binding \(hook.binding) has no secret: refusing to start (an unsigned hook would accept anyone's push)")
                 }
             }
+        }
+        for (name, text) in [("server.headerTimeout", server.headerTimeout), ("server.requestTimeout", server.requestTimeout)]
+            + (repositories ?? []).map({ ("repositories[\($0.id)].reconcile", $0.reconcile) }) {
+            guard let text else { continue }
+            do { _ = try DurationText.seconds(text) } catch { throw Invalid(description: "\(name): \(error)") }
+        }
+        for (name, value) in [("server.maxBodyBytes", server.maxBodyBytes), ("server.maxHeaderBytes", server.maxHeaderBytes),
+                              ("server.maxInFlightHooks", server.maxInFlightHooks)] {
+            if let value, value <= 0 { throw Invalid(description: "\(name) must be positive, not \(value)") }
         }
         guard HostPort(server.listen) != nil else { throw Invalid(description: "server.listen \(server.listen) is not host:port") }
         if let db = server.database, db != "sqlite" {

@@ -72,14 +72,26 @@ public struct NewDelivery: Sendable {
     public var event: String               // e.g. "push", "ping"
     public var verdict: String             // accepted | ignored
     public var reason: String
-    public var trigger: NewTrigger?        // nil for ignored deliveries
+    /// Every trigger the delivery carries (one per accepted ref update; Bitbucket and Azure DevOps send
+    /// several in one delivery), committed in the delivery's transaction. Empty for ignored deliveries.
+    public var triggers: [NewTrigger]
+    /// The first trigger; nil for ignored deliveries.
+    public var trigger: NewTrigger? {
+        get { triggers.first }
+        set { triggers = newValue.map { [$0] } ?? [] }
+    }
     public init(binding: String, deliveryID: String, event: String, verdict: String, reason: String, trigger: NewTrigger?) {
+        self.init(binding: binding, deliveryID: deliveryID, event: event, verdict: verdict, reason: reason,
+                  triggers: trigger.map { [$0] } ?? [])
+    }
+    public init(binding: String, deliveryID: String, event: String, verdict: String, reason: String, triggers: [NewTrigger]) {
         self.binding = binding; self.deliveryID = deliveryID; self.event = event
-        self.verdict = verdict; self.reason = reason; self.trigger = trigger
+        self.verdict = verdict; self.reason = reason; self.triggers = triggers
     }
 }
 
 public enum IngestResult: Sendable, Equatable {
+    /// triggerID: the id of the delivery's first trigger, nil when it carries none.
     case recorded(triggerID: Int64?)
     case duplicate
 }

@@ -13,16 +13,36 @@ final class BindingTests: XCTestCase {
         }
     }
 
-    func testDuplicateBindingAndUnsupportedProviderRefuseToStart() {
+    func testDuplicateBindingRefusesToStart() {
         let binding = GitHubDeliveries.binding(branch: "main")
         XCTAssertThrowsError(try IngressHarness(bindings: [binding, binding])) { error in
             guard case IngressError.duplicateBinding("demo-github") = error else { return XCTFail("unexpected \(error)") }
         }
-        var gitlab = GitHubDeliveries.binding(id: "demo-gitlab", branch: "main")
-        gitlab.provider = .gitlab
-        XCTAssertThrowsError(try IngressHarness(bindings: [gitlab])) { error in
-            guard case IngressError.unsupportedProvider("demo-gitlab") = error else { return XCTFail("unexpected \(error)") }
-            XCTAssertTrue("\(error)".contains("github"), "\(error)")
+    }
+
+    func testEveryProviderInTheConfigHasAReceiver() throws {
+        let providers: [WebhookProvider] = [.github, .gitlab, .gitea, .bitbucket, .bitbucketServer, .azureDevOps, .generic]
+        let bindings = providers.map { provider in
+            WebhookBinding(id: "hook-\(provider.rawValue)", provider: provider, repository: "demo", branch: "main",
+                           secrets: [Array("user:password".utf8)])
+        }
+        XCTAssertNoThrow(try IngressHarness(bindings: bindings))
+    }
+
+    func testSecretsOfTheWrongShapeRefuseToStart() {
+        let cases: [(WebhookProvider, String, String)] = [
+            (.azureDevOps, "no-colon-here", "user:password"),
+            (.gitlab, "whsec_!!not base64!!", "base64"),
+            (.generic, "whsec_%%%", "base64"),
+        ]
+        for (provider, secret, mention) in cases {
+            let binding = WebhookBinding(id: "shape", provider: provider, repository: "demo", branch: "main",
+                                         secrets: [Array(secret.utf8)])
+            XCTAssertThrowsError(try IngressHarness(bindings: [binding]), "\(provider)") { error in
+                guard case IngressError.unusableSecret("shape", _) = error else { return XCTFail("unexpected \(error)") }
+                XCTAssertTrue("\(error)".contains(mention), "\(error)")
+                XCTAssertFalse("\(error)".contains(secret), "the message must not show the secret: \(error)")
+            }
         }
     }
 

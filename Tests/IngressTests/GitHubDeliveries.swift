@@ -41,11 +41,11 @@ struct IngressHarness {
     /// For each `onTrigger` call: how many triggers the store had committed at that moment.
     let committedAtWakeup: LockedValues
 
-    init(bindings: [WebhookBinding]) throws {
+    init(bindings: [WebhookBinding], now: @escaping @Sendable () -> Date = { Date() }) throws {
         let store = InMemoryStore()
         let wakeups = LockedCounter()
         let committedAtWakeup = LockedValues()
-        ingress = try Ingress(bindings: bindings, store: store) {
+        ingress = try Ingress(bindings: bindings, store: store, now: now) {
             committedAtWakeup.append(store.committedTriggers.value)
             wakeups.increment()
         }

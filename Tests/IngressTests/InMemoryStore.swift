@@ -21,8 +21,8 @@ actor InMemoryStore: IngressStore {
             return .duplicate
         }
         deliveries.append(delivery)
-        guard let trigger = delivery.trigger else { return .recorded(triggerID: nil) }
-        return .recorded(triggerID: append(trigger))
+        let ids = delivery.triggers.map { append($0) }
+        return .recorded(triggerID: ids.first)
     }
 
     func addTrigger(_ trigger: NewTrigger) async throws -> Int64 {

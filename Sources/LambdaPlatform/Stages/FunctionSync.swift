@@ -15,8 +15,10 @@ struct FunctionSync {
     /// manifest, publish it once, and note the version on the function for the later stages. Returns the version.
     func publishNewVersion() throws -> String {
         var progress = StageProgress(checkpoint: ctx.event.checkpoint)
-        // Only an attempt that got as far as publishing can have left a version behind.
-        let mayHavePublished = progress.codeSynced
+        // Any earlier attempt may have published: its last checkpoint can be lost when the server dies between the
+        // function writing it and the host committing it, so a later attempt always looks for its marker.
+        let mayHavePublished = progress.codeSynced || ctx.event.invocation.attempt > 1
+            || (ctx.event.invocation.recovery ?? 0) > 0
         let function = try recordAndSync(&progress)
         let version = try publishOnce(&progress, function: function, mayHavePublished: mayHavePublished)
         try recordVersion(version, function: function, original: progress.original)

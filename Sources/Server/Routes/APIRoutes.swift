@@ -96,7 +96,7 @@ func addAPIRoutes(to router: Router<BasicRequestContext>, api: APIContext) {
     }
 }
 
-private func unauthorized() -> Response {
+func unauthorized() -> Response {
     var r = problem(.unauthorized, "a valid bearer token is required (Authorization: Bearer <token>)")
     r.headers[.wwwAuthenticate] = "Bearer"
     return r

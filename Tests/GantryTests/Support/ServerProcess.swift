@@ -17,8 +17,13 @@ final class ServerProcess: @unchecked Sendable {
     var url: String { "http://127.0.0.1:\(port)" }
     private(set) var process: Process?
     private var starts = 0
+    /// Extra environment for the server process (e.g. LOG_LEVEL).
+    var environment: [String: String] = [:]
 
-    init(root: String, git: GitFixture?, functionsDir: String? = nil, extraYAML: String = "") throws {
+    /// serverYAML: more keys of the `server:` section; repositoryYAML: more keys of the demo repository;
+    /// moreRepositoriesYAML: more entries of `repositories:`; extraYAML: more top-level sections.
+    init(root: String, git: GitFixture?, functionsDir: String? = nil, extraYAML: String = "", serverYAML: String = "",
+         repositoryYAML: String = "", moreRepositoriesYAML: String = "") throws {
         self.root = root
         port = freePort()
         try token.write(toFile: root + "/api-token", atomically: true, encoding: .utf8)
@@ -31,6 +36,7 @@ final class ServerProcess: @unchecked Sendable {
             - {name: tester, secret: file:\(root)/api-token}
             - {name: outsider, secret: file:\(root)/outsider-token}
         """
+        for line in serverYAML.split(separator: "\n") { yaml += "\n  " + line }
         if let git {
             yaml += """
 
@@ -43,6 +49,8 @@ final class ServerProcess: @unchecked Sendable {
                   provider: github
                   secrets: [file:\(git.secretFile)]
             """
+            for line in repositoryYAML.split(separator: "\n") { yaml += "\n    " + line }
+            for line in moreRepositoriesYAML.split(separator: "\n") { yaml += "\n  " + line }
         }
         if let functionsDir { yaml += "\nfunctions:\n  paths: [\(functionsDir)]" }
         yaml += "\n" + extraYAML
@@ -55,6 +63,7 @@ final class ServerProcess: @unchecked Sendable {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: productsDirectory + "/gantry")
         p.arguments = ["serve", "--config", configPath]
+        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let log = root + "/server-\(starts).log"
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
@@ -137,13 +146,16 @@ func stage(_ deployment: [String: Any], _ index: Int) -> [String: Any] {
 
 /// The usual test setup: a bare repository (with the signed post-receive hook unless `hook` is false), a
 /// running server bound to it, and an empty `marks` directory scripts can leave evidence in.
-func launchServer(hook: Bool = true, functionsDir: ((String) throws -> String)? = nil,
-                  extraYAML: String = "") async throws -> (git: GitFixture, server: ServerProcess, marks: String) {
+func launchServer(hook: Bool = true, functionsDir: ((String) throws -> String)? = nil, extraYAML: String = "",
+                  serverYAML: String = "", repositoryYAML: String = "", environment: [String: String] = [:])
+    async throws -> (git: GitFixture, server: ServerProcess, marks: String) {
     let root = try makeTempDir()
     let git = try GitFixture(root: root)
     let marks = root + "/marks"
     try FileManager.default.createDirectory(atPath: marks, withIntermediateDirectories: true)
-    let server = try ServerProcess(root: root, git: git, functionsDir: try functionsDir?(root), extraYAML: extraYAML)
+    let server = try ServerProcess(root: root, git: git, functionsDir: try functionsDir?(root), extraYAML: extraYAML,
+                                   serverYAML: serverYAML, repositoryYAML: repositoryYAML)
+    server.environment = environment
     if hook { try git.installHook(url: server.url + "/hooks/demo") }
     try await server.start()
     return (git, server, marks)

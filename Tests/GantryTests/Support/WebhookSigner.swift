@@ -8,12 +8,14 @@ import Ingress
 struct WebhookSigner {
     let secret: String
     let url: String
+    /// The repository URL the payload names (matched against the configured remote); nil names none.
+    var repository: String? = nil
 
     struct Delivery { let id: String; let event: String; let body: Data }
 
     func push(after: String, before: String, ref: String = "refs/heads/main") -> Delivery {
         let body = """
-        {"ref":"\(ref)","before":"\(before)","after":"\(after)","deleted":false,"repository":{"clone_url":"file:///repo.git"},"head_commit":{"id":"\(after)","message":"test push","author":{"name":"Tester"}},"pusher":{"name":"tester"}}
+        {"ref":"\(ref)","before":"\(before)","after":"\(after)","deleted":false,"repository":{\(repository.map { "\"clone_url\":\"\($0)\"" } ?? "")},"head_commit":{"id":"\(after)","message":"test push","author":{"name":"Tester"}},"pusher":{"name":"tester"}}
         """
         return Delivery(id: UUID().uuidString, event: "push", body: Data(body.utf8))
     }

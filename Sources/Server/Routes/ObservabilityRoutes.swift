@@ -1,0 +1,55 @@
+import FunctionKit
+import Hummingbird
+import Ingress
+import Store
+
+/// "My push did nothing" in one look: `GET /metrics` (Prometheus text) and
+/// `GET /api/v1/bindings/{id}/deliveries` (recent deliveries with verdict and reason, bearer token required).
+struct ObservabilityContext: Sendable {
+    let store: any DeliveryStore
+    let auth: TokenAuth
+    let ingress: Ingress
+    let metrics: ServerMetrics
+    let gate: InFlightGate
+}
+
+struct DeliveryView: Codable, Sendable {
+    var id: String
+    var event: String
+    var verdict: String
+    var reason: String
+    var receivedAt: String
+    var triggerId: Int64?
+    /// False for refused requests (bad signature, too large, overloaded): kept in memory only, never stored.
+    var recorded: Bool
+}
+
+struct DeliveryList: Codable, Sendable {
+    var binding: String
+    var deliveries: [DeliveryView]
+}
+
+func addObservabilityRoutes(to router: Router<BasicRequestContext>, context observability: ObservabilityContext) {
+    router.get("/metrics") { _, _ -> Response in
+        observability.metrics.queueDepth.set(Int64(try await observability.store.pendingTriggerCount()))
+        observability.metrics.hooksInFlight.set(Int64(observability.gate.inFlight))
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+        return Response(status: .ok, headers: headers,
+                        body: .init(byteBuffer: ByteBuffer(bytes: observability.metrics.registry.emitToBuffer())))
+    }
+
+    router.get("/api/v1/bindings/:id/deliveries") { request, context -> Response in
+        guard observability.auth.authenticate(request) != nil else { return unauthorized() }
+        let id = context.parameters.get("id") ?? ""
+        guard observability.ingress.bindingIDs.contains(id) else { return problem(.notFound, "no webhook binding \(id)") }
+        let limit = request.uri.queryParameters.get("limit").flatMap(Int.init).map { min(max($0, 1), 1000) } ?? 100
+        let stored = try await observability.store.recentDeliveries(binding: id, limit: limit).map { ($0, true) }
+        let refused = observability.ingress.recentRefusals(binding: id).prefix(limit).map { ($0, false) }
+        let newestFirst = (stored + refused).sorted { $0.0.receivedAt > $1.0.receivedAt }.prefix(limit)
+        return json(DeliveryList(binding: id, deliveries: newestFirst.map { record, recorded in
+            DeliveryView(id: record.deliveryID, event: record.event, verdict: record.verdict, reason: record.reason,
+                         receivedAt: RFC3339.format(record.receivedAt), triggerId: record.triggerID, recorded: recorded)
+        }))
+    }
+}

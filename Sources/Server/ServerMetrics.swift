@@ -1,0 +1,38 @@
+import Metrics
+import Prometheus
+
+/// The server's own Prometheus registry (not the process-wide MetricsSystem, which can be bootstrapped only
+/// once per process, while tests assemble several servers): ingress counts into it through swift-metrics,
+/// the rest is set here. `GET /metrics` prints it.
+struct ServerMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    let factory: PrometheusMetricsFactory
+    let queueDepth: Prometheus.Gauge
+    let hooksInFlight: Prometheus.Gauge
+    private let catches: [String: Prometheus.Counter]
+
+    init(repositories: [String]) {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // Ingest is a verify plus one group-committed fsync: milliseconds, so finer buckets than the default.
+        factory.durationHistogramBuckets["gantry_webhook_ingest_duration_seconds"] = [
+            .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+            .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+            .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+        ]
+        self.factory = factory
+        queueDepth = registry.makeGauge(descriptor: MetricNameDescriptor(
+            namespace: "gantry", metricName: "trigger_queue", unitName: "depth", helpText: "Triggers waiting for the planner"))
+        hooksInFlight = registry.makeGauge(descriptor: MetricNameDescriptor(
+            namespace: "gantry", metricName: "webhook_in", unitName: "flight", helpText: "Webhook requests being handled"))
+        var catches: [String: Prometheus.Counter] = [:]
+        for repository in repositories {
+            catches[repository] = registry.makeCounter(
+                descriptor: MetricNameDescriptor(namespace: "gantry", metricName: "reconcile_catches", unitName: "total",
+                                                 helpText: "Pushes the ls-remote reconcile found that no webhook had delivered"),
+                labels: [("repository", repository)])
+        }
+        self.catches = catches
+    }
+
+    func countCatch(repository: String) { catches[repository]?.increment() }
+}
