@@ -3,7 +3,7 @@ SHELL := /bin/bash
 APT_PACKAGES := libssl-dev libsqlite3-dev libcurl4-openssl-dev git curl openssl procps
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: run test build release deps bench bench-ingress clean
+.PHONY: run test build release deps test-deps bench bench-lambda bench-ingress chaos clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -13,13 +13,24 @@ deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
+# The Lambda tests run moto_server (PyPI moto[server]) as their AWS; pip brings it, with python3-pip if need be.
+test-deps: deps
+	@if ! command -v moto_server >/dev/null 2>&1; then \
+	  echo "installing moto[server] (pip)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
+	  python3 -m pip --version >/dev/null 2>&1 || { $$SUDO apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq python3-pip; }; \
+	  $$SUDO python3 -m pip install -q 'moto[server]' 2>/dev/null || \
+	    $$SUDO python3 -m pip install -q --break-system-packages 'moto[server]'; \
+	fi
+
 build: deps
 	swift build $(SWIFT_BUILD_FLAGS)
 
 run: build
 	swift run $(SWIFT_BUILD_FLAGS) gantry demo
 
-test: deps
+test: test-deps
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
 	# XCTest only (no Swift Testing suites): its "Executed N tests" line closes the run.
 	swift test --skip-build --disable-swift-testing $(SWIFT_BUILD_FLAGS)
@@ -27,8 +38,18 @@ test: deps
 release: deps
 	swift build -c release
 
+# 200 random kill -9 / SIGSTOP events against the server and its functions, then the history checker.
+chaos: deps
+	swift build --build-tests $(SWIFT_BUILD_FLAGS)
+	CHAOS_EVENTS=$${CHAOS_EVENTS:-200} swift test --skip-build --disable-swift-testing --filter ChaosTests $(SWIFT_BUILD_FLAGS)
+
 bench: deps
 	bash infra/bench/run.sh
+
+# The lambda function's per-stage cost against moto_server (release build of that function only).
+bench-lambda: test-deps
+	swift build -c release --product gantry-fn-lambda
+	python3 infra/bench/lambda_bench.py
 
 # Webhook ingress against adnanh/webhook (Debian's `webhook`), driven by wrk.
 bench-ingress: deps

@@ -7,12 +7,20 @@ extension Engine {
     /// Moves one active deployment forward as far as it can go now. Returns when it next needs a look.
     func advance(_ detail: DeploymentDetail, now: Date) async throws -> Date? {
         let d = detail.deployment
+        var outputs: [String: [String: String]] = [:]
+        for stage in detail.stages where stage.outputs != "{}" {
+            outputs[String(stage.index)] = try? JSONDecoder().decode([String: String].self, from: Data(stage.outputs.utf8))
+        }
+        stageOutputs[d.id] = outputs
         // A stage of this deployment is running here: only cancel or a deadline can interrupt it.
         if let key = running.keys.first(where: { $0.deployment == d.id }) {
             if d.cancelRequested, d.status == .running { running[key]?.stop(.cancel) }
             if let deadline = d.deadline, deadline <= now { running[key]?.stop(.deadline) }
             return d.deadline
         }
+        // Rows read before an invocation of ours committed its result (the actor ran `finished` meanwhile): act
+        // on nothing stale; that invocation's wake-up brings a fresh look.
+        if detail.stages.contains(where: { $0.status == .running && $0.leaseOwner == config.owner }) { return nil }
         if d.status == .running {
             if d.cancelRequested {
                 try await beginRollback(detail, cancelled: true, reason: "cancelled", now: now)
@@ -41,6 +49,15 @@ extension Engine {
             return nil
         }
         guard let stage = forward.first(where: { !$0.status.isFinal }) else { return nil }
+        if !requirementsChecked.contains(d.id) {
+            requirementsChecked.insert(d.id)
+            if let missing = missingTools(detail) {
+                try await store.setStageStatus(deploymentID: d.id, index: stage.index, status: .failure,
+                                               message: "MissingTool: \(missing)", now: now)
+                wakeup.signal()
+                return nil
+            }
+        }
         return try await step(stage, of: d, now: now)
     }
 
@@ -66,17 +83,23 @@ extension Engine {
         let key = StageKey(deployment: d.id, index: stage.index)
         switch stage.status {
         case .notStarted:
-            try await start(stage, of: d, resume: nil, now: now)
+            newWork.append((stage, d))
         case .running:
-            // RUNNING but not ours: its process died with a previous server. Re-invoke with its checkpoint.
-            try await start(stage, of: d, resume: FunctionEvent.ResumeInfo(reason: "recovery"), now: now)
+            // Not ours (see `advance`): its process died with a previous server. Re-invoke it with its checkpoint.
+            try await start(stage, of: d, resume: nil, now: now)
         case .suspended:
             if let deadline = stage.deadline, deadline <= now {
                 // `start` fails a stage whose own deadline passed, without invoking it again.
                 try await start(stage, of: d, resume: FunctionEvent.ResumeInfo(reason: "timeout"), now: now)
             } else if let at = stage.resumeAt, at <= now {
                 // After a retry backoff the stage starts afresh (new attempt, last checkpoint): nothing to resume.
-                let resume = stage.waitingFor == "retry" ? nil : FunctionEvent.ResumeInfo(reason: "timer")
+                // A stored resume (a callback's payload) wins; a timer ending a wait for something is its timeout.
+                let resume: FunctionEvent.ResumeInfo?
+                switch stage.waitingFor {
+                case "retry": resume = nil
+                case nil: resume = FunctionEvent.ResumeInfo(reason: "timer")
+                default: resume = FunctionEvent.ResumeInfo(reason: "timeout")
+                }
                 try await start(stage, of: d, resume: resume, now: now)
             } else if stage.waitingFor == "approval" {
                 let approvals = try await store.approvals(deploymentID: d.id, stageIndex: stage.index)
@@ -93,6 +116,23 @@ extension Engine {
             break
         }
         return nil
+    }
+
+    /// `requires:` of every function the deployment will use, checked before its first stage runs: a missing
+    /// tool fails the deployment up front instead of halfway through.
+    private func missingTools(_ detail: DeploymentDetail) -> String? {
+        let kind = detail.deployment.platform.flatMap { config.platforms[$0] }?.kind
+        var problems: [String] = []
+        var seen = Set<String>()
+        for stage in detail.stages {
+            guard let function = registry.function(forStage: stage.name, platformKind: kind),
+                  seen.insert(function.name).inserted else { continue }
+            let missing = registry.missingTools(function)
+            if !missing.isEmpty {
+                problems.append("function \(function.name) requires \(missing.joined(separator: ", ")), not found on PATH")
+            }
+        }
+        return problems.isEmpty ? nil : problems.joined(separator: "; ")
     }
 
     /// Forward stages that will not run now are CANCELLED; then the hidden rollback stages run, if any.
@@ -128,9 +168,10 @@ extension Engine {
         }
         try await store.updateDeployment(id: d.id, status: status, reason: reason, now: now)
         for stage in detail.stages { approvalsSeen[StageKey(deployment: d.id, index: stage.index)] = nil }
+        stageOutputs[d.id] = nil
         // Its sources and any invocation directory a crash left behind are no longer needed (logs are in the store).
         try? FileManager.default.removeItem(atPath: DataLayout.deploymentDir(config.dataDir, deploymentID: d.id))
-        try? FileManager.default.removeItem(atPath: DataLayout.invocationsDir(config.dataDir, deploymentID: d.id))
+        FunctionHost.removeInvocationDirectory(DataLayout.invocationsDir(config.dataDir, deploymentID: d.id))
         logger.info("deployment \(d.id) of \(d.application) finished: \(status.rawValue) \(reason)")
         // Another planned deployment of this application may be waiting for this one.
         wakeup.signal()

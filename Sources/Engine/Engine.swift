@@ -22,13 +22,23 @@ public actor Engine {
     var approvalsSeen: [StageKey: Int] = [:]
     var stopping = false
     var runningTasks: [StageKey: Task<Void, Never>] = [:]
+    var runningAttempts: [StageKey: Int] = [:]
+    /// The concurrency slot (see `slot(for:of:)`) each running invocation holds.
+    var runningSlots: [StageKey: String] = [:]
+    /// First runs found during a tick; started after resumed work, which goes first for free slots.
+    var newWork: [(Stage, Deployment)] = []
+    /// Outputs of each active deployment's stages as of this tick, for the events of later stages and rollback.
+    var stageOutputs: [String: [String: [String: String]]] = [:]
+    /// Deployments whose functions' `requires:` were checked (once per process start).
+    var requirementsChecked: Set<String> = []
 
     public init(store: any EngineStore, host: FunctionHost, registry: FunctionRegistry, config: EngineConfig, logger: Logger) {
         self.store = store; self.host = host; self.registry = registry; self.config = config; self.logger = logger
     }
 
-    /// Before serving: stages left RUNNING by a dead process get their leftover process groups killed; the next
-    /// tick re-invokes them with attempt + 1 and their last checkpoint. Timers need nothing: they are stored.
+    /// Before serving: stages left RUNNING by a dead process get their leftover process groups killed and a
+    /// recovery counted (not after a graceful shutdown); the next tick re-invokes them with attempt + 1 and their
+    /// last checkpoint. Timers need nothing: they are stored.
     public func recover() async throws -> Int {
         let orphans = try await store.orphanedStages(liveOwner: config.owner, now: Date())
         for stage in orphans {
@@ -36,9 +46,12 @@ public actor Engine {
                FunctionHost.killLeftoverGroup(group, leaderStart: start) {
                 logger.warning("killed leftover process group \(group) of \(stage.deploymentID) stage \(stage.index)")
             }
+            let why = stage.stopReason == "shutdown" ? "a graceful server shutdown"
+                : "a server restart (recovery \(stage.recoveries + 1))"
+            _ = try await store.markInterrupted(deploymentID: stage.deploymentID, index: stage.index, now: Date())
             try await store.appendLogs([StageLogLine(deploymentID: stage.deploymentID, stageIndex: stage.index,
                                                      attempt: stage.attempt,
-                                                     line: "gantry: attempt \(stage.attempt) was interrupted by a server restart; re-invoking")])
+                                                     line: "gantry: attempt \(stage.attempt) was interrupted by \(why); re-invoking")])
         }
         return orphans.count
     }
@@ -60,7 +73,12 @@ public actor Engine {
     /// are re-invoked after restart, like a crash but with no lost work.
     public func shutdown() async {
         stopping = true
-        for control in running.values { control.stop(.shutdown) }
+        for (key, control) in running {
+            if let attempt = runningAttempts[key] {
+                try? await store.markShutdown(deploymentID: key.deployment, index: key.index, attempt: attempt)
+            }
+            control.stop(.shutdown)
+        }
         for task in runningTasks.values { await task.value }
         wakeup.signal()
     }
@@ -73,9 +91,13 @@ public actor Engine {
         }
         var due: Date? = nil
         func soonest(_ date: Date?) { if let date, due == nil || date < due! { due = date } }
+        newWork = []
         for detail in try await store.activeDeployments() {
             soonest(try await advance(detail, now: now))
         }
+        let waiting = newWork
+        newWork = []
+        for (stage, deployment) in waiting { try await start(stage, of: deployment, resume: nil, now: now) }
         return due
     }
 }

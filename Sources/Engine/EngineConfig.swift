@@ -16,9 +16,13 @@ public struct EngineConfig: Sendable {
     public var platforms: [String: PlatformInfo]
     /// Extra GANTRY_* variables for every invocation (e.g. GANTRY_API_URL).
     public var environment: [String: String]
+    /// Secret name -> value from the server config's `secrets:`; a function gets the ones it declares.
+    public var secrets: [String: String]
 
     public init(dataDir: String, owner: String = "gantry-" + UUID().uuidString.lowercased(),
-                platforms: [String: PlatformInfo] = [:], environment: [String: String] = [:]) {
+                platforms: [String: PlatformInfo] = [:], environment: [String: String] = [:],
+                secrets: [String: String] = [:]) {
         self.dataDir = dataDir; self.owner = owner; self.platforms = platforms; self.environment = environment
+        self.secrets = secrets
     }
 }

@@ -4,7 +4,7 @@ import FunctionKit
 import Store
 
 extension Engine {
-    /// Leases the stage (attempt + 1, committed first), then runs its function in the background.
+    /// Leases the stage for one invocation (committed first), then runs its function in the background.
     func start(_ stage: Stage, of d: Deployment, resume: FunctionEvent.ResumeInfo?, now: Date) async throws {
         let platform = d.platform.flatMap { config.platforms[$0] }
         guard let function = registry.function(forStage: stage.name, platformKind: platform?.kind) else {
@@ -13,72 +13,104 @@ extension Engine {
             wakeup.signal()
             return
         }
+        let key = StageKey(deployment: d.id, index: stage.index)
+        // A full concurrency slot: wait; the invocation holding it wakes the engine when it ends.
+        let slot = Self.slot(for: function, of: d)
+        if let slot, let limit = function.concurrency?.limit, runningSlots.values.filter({ $0 == slot }).count >= limit {
+            return
+        }
         let leaseEnd = now.addingTimeInterval(function.timeout + function.gracePeriod + 60)
-        // Waking a suspended stage continues its attempt; anything else (first run, crash recovery) is a new one.
+        // Waking a suspended stage continues its attempt; a first run, a retry or a crash recovery is a new one.
         let newAttempt = stage.status != .suspended || stage.waitingFor == "retry"
-        guard let leased = try await store.leaseStage(deploymentID: d.id, index: stage.index, expectedAttempt: stage.attempt,
-                                                      newAttempt: newAttempt, owner: config.owner, leaseExpiry: leaseEnd,
-                                                      now: now) else {
+        let callback = CallbackToken.make()
+        guard let (leased, invocationID) = try await store.leaseStage(LeaseRequest(
+            deploymentID: d.id, index: stage.index, expectedAttempt: stage.attempt, expectedStatus: stage.status,
+            newAttempt: newAttempt,
+            owner: config.owner, leaseExpiry: leaseEnd, functionName: function.name,
+            functionVersion: function.version, callbackHash: callback.hash, now: now)) else {
             return   // someone else moved the stage meanwhile; the next tick sees its new state
         }
-        let key = StageKey(deployment: d.id, index: stage.index)
-        // A stage past its own deadline fails without another invocation, even after downtime.
+        func failNow(_ type: String, _ message: String) async throws {
+            _ = try await store.finishAttempt(AttemptFinish(
+                deploymentID: d.id, index: stage.index, attempt: leased.attempt, invocationID: invocationID,
+                status: .failure, errorType: type, message: "\(type): \(message)", resumeAt: nil, waitingFor: nil,
+                reportJSON: nil, now: now))
+            wakeup.signal()
+        }
+        // A stage past its own deadline fails without another invocation, even after downtime or mid-backoff.
         let deadlines = [leased.deadline, d.deadline].compactMap { $0 }
         if let passed = deadlines.min(), passed <= now {
-            _ = try await store.finishAttempt(deploymentID: d.id, index: stage.index, attempt: leased.attempt, status: .failure,
-                                              message: "DeadlineExceeded: stage deadline passed before attempt \(leased.attempt)",
-                                              resumeAt: nil, waitingFor: nil, now: now)
-            wakeup.signal()
-            return
+            return try await failNow("DeadlineExceeded", "the stage deadline passed before attempt \(leased.attempt) could run")
+        }
+        if leased.recoveries > function.maxRecoveries {
+            return try await failNow("RecoveryLimit", "the server stopped during this stage \(leased.recoveries) times (maxRecoveries \(function.maxRecoveries))")
+        }
+        if leased.checkpoint != nil, let readable = function.checkpointSchemas,
+           !readable.contains(leased.checkpointSchema ?? 1) {
+            return try await failNow("CheckpointIncompatible",
+                                     "checkpoint schema \(leased.checkpointSchema ?? 1) is not among \(function.name)'s checkpointSchemas \(readable)")
         }
         let approvals = try await store.approvals(deploymentID: d.id, stageIndex: stage.index)
         approvalsSeen[key] = approvals.count
         let deadline = ([now.addingTimeInterval(function.timeout)] + deadlines).min()!
+        let resumeInfo = leased.resumeJSON.flatMap { try? JSONDecoder().decode(FunctionEvent.ResumeInfo.self, from: Data($0.utf8)) }
+            ?? resume
         let request = try makeRequest(leased, of: d, function: function, platform: platform, approvals: approvals,
-                                      resume: resume, deadline: deadline)
+                                      resume: resumeInfo, deadline: deadline, callbackToken: callback.token)
         let control = InvocationControl()
         running[key] = control
+        runningAttempts[key] = leased.attempt
+        runningSlots[key] = slot
         logger.info("stage \(stage.index) \(stage.name) of \(d.id): attempt \(leased.attempt) with \(function.name)")
         runningTasks[key] = Task { [store, host] in
             let outcome = await Self.invoke(host: host, store: store, request: request, stage: leased, control: control)
-            await self.finished(key: key, stage: leased, outcome: outcome)
+            await self.finished(key: key, stage: leased, invocationID: invocationID, function: function, outcome: outcome)
         }
     }
 
     private func makeRequest(_ stage: Stage, of d: Deployment, function: FunctionSpec, platform: PlatformInfo?,
-                             approvals: [Approval], resume: FunctionEvent.ResumeInfo?, deadline: Date) throws -> InvocationRequest {
+                             approvals: [Approval], resume: FunctionEvent.ResumeInfo?, deadline: Date,
+                             callbackToken: String) throws -> InvocationRequest {
         let running = DataLayout.runningSources(config.dataDir, deploymentID: d.id)
         let event = FunctionEvent(
             // The id is unique per invocation (a resumed stage is invoked again within the same attempt).
             invocation: .init(id: "\(d.id)-\(stage.index)-\(stage.attempt)-\(UUID().uuidString.prefix(8).lowercased())",
-                              key: "\(d.id)-\(stage.index)",
-                              attempt: stage.attempt, deadline: RFC3339.format(deadline)),
+                              key: "\(d.id)-\(stage.index)", attempt: stage.attempt, deadline: RFC3339.format(deadline),
+                              recovery: stage.recoveries, callbackToken: callbackToken),
             deployment: .init(id: d.id, application: d.application, commit: d.commit, runningCommit: d.runningCommit,
                               trigger: .init(kind: d.triggerKind.rawValue, commitMessage: d.commitMessage, author: d.author)),
             stage: .init(index: stage.index, name: stage.name, with: (try? JSONValue.decode(stage.withJSON)) ?? .object([:]),
-                         rollback: stage.rollback),
+                         rollback: stage.rollback, deadline: stage.deadline.map(RFC3339.format)),
             checkpoint: stage.checkpoint.flatMap { try? JSONValue.decode($0) },
             sources: .init(target: DataLayout.targetSources(config.dataDir, deploymentID: d.id),
                            running: FileManager.default.fileExists(atPath: running) ? running : nil),
             platform: platform?.settings ?? .object([:]),
             approvals: approvals.map { .init(by: $0.approver, at: RFC3339.format($0.at)) },
-            resume: resume)
+            resume: resume,
+            function: .init(name: function.name, version: function.version),
+            outputs: (stageOutputs[d.id] ?? [:]).filter { $0.key != String(stage.index) })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
         var env = config.environment
         env["GANTRY_DEPLOYMENT_ID"] = d.id
         env["GANTRY_APPLICATION"] = d.application
         env["GANTRY_STAGE"] = stage.name
+        env["GANTRY_STAGE_INDEX"] = String(stage.index)
         env["GANTRY_ATTEMPT"] = String(stage.attempt)
+        if let api = config.environment["GANTRY_API_URL"] { env["GANTRY_CALLBACK_URL"] = "\(api)/api/v1/callbacks/\(callbackToken)" }
         let dir = DataLayout.invocationDir(config.dataDir, deploymentID: d.id, stage: stage.index, attempt: stage.attempt)
-        // A directory left by an attempt that crashed the server before it could be cleaned up.
-        try? FileManager.default.removeItem(atPath: dir)
+        // A directory left by an earlier invocation of this attempt (resumed) or by a crash.
+        FunctionHost.removeInvocationDirectory(dir)
+        // Only what the function declares is delivered (as files); every configured value is redacted everywhere.
+        var secrets: [String: String] = [:]
+        for name in function.secrets { secrets[name] = config.secrets[name] }
         return InvocationRequest(id: event.invocation.id, function: function, event: try encoder.encode(event),
-                                 directory: dir, environment: env, deadline: deadline)
+                                 directory: dir, environment: env, deadline: deadline, secrets: secrets,
+                                 redactions: Array(config.secrets.values))
     }
 
-    /// Runs one attempt on the host's thread. Checkpoints and log lines are committed from that thread before it
-    /// reads further, so what the store holds is never behind what the function believes it saved.
+    /// Runs one invocation on the host's thread. Checkpoints and log lines are committed from that thread before
+    /// it reads further, so what the store holds is never behind what the function believes it saved.
     private static func invoke(host: FunctionHost, store: any EngineStore, request: InvocationRequest, stage: Stage,
                                control: InvocationControl) async -> AttemptOutcome {
         let id = stage.deploymentID, index = stage.index, attempt = stage.attempt
@@ -89,9 +121,9 @@ extension Engine {
             },
             onMessage: { message in
                 switch message {
-                case .checkpoint(let value):
+                case .checkpoint(let value, let schema):
                     _ = runBlocking { try await store.saveCheckpoint(deploymentID: id, index: index, attempt: attempt,
-                                                                     checkpoint: value.encoded()) }
+                                                                     checkpoint: value.encoded(), schema: schema) }
                 case .output(let values):
                     _ = runBlocking { try await store.mergeOutputs(deploymentID: id, index: index, attempt: attempt,
                                                                    outputs: values) }
@@ -106,54 +138,53 @@ extension Engine {
             })
     }
 
-    /// Applies an attempt's outcome (fenced by attempt), then wakes the loop.
-    func finished(key: StageKey, stage: Stage, outcome: AttemptOutcome) async {
-        running[key] = nil
-        runningTasks[key] = nil
-        try? FileManager.default.removeItem(atPath: DataLayout.invocationDir(config.dataDir, deploymentID: stage.deploymentID,
-                                                                            stage: stage.index, attempt: stage.attempt))
+    /// Applies an invocation's outcome (fenced by attempt), then wakes the loop.
+    func finished(key: StageKey, stage: Stage, invocationID: Int64, function: FunctionSpec, outcome: AttemptOutcome) async {
+        // The stage stays in `running` until its result is committed, so no tick sees it free before then.
+        defer {
+            running[key] = nil
+            runningTasks[key] = nil
+            runningAttempts[key] = nil
+            runningSlots[key] = nil
+            wakeup.signal()
+        }
+        FunctionHost.removeInvocationDirectory(DataLayout.invocationDir(config.dataDir, deploymentID: stage.deploymentID,
+                                                                        stage: stage.index, attempt: stage.attempt))
         // Shutting down: leave the stage RUNNING; the next start re-invokes it with its checkpoint.
         if stopping { return }
-        let r = outcome.result
-        var status: StageStatus
-        switch r.status {
-        case .succeeded: status = .success
-        case .failed: status = .failure
-        case .suspended: status = .suspended
-        case .skipped: status = .skipped
-        case .exited: status = .exited
-        }
-        if outcome.errorType == "Cancelled" { status = .cancelled }
-        var message = r.message ?? ""
-        if let type = outcome.errorType, status == .failure { message = "\(type): \(message)" }
-        var resumeAt = r.resumeAt.flatMap(RFC3339.parse)
-        if status == .suspended && resumeAt == nil && r.waitFor == nil {
-            status = .failure
-            message = "ProtocolError: suspended without resumeAt or waitFor"
-        }
-        if status != .suspended { resumeAt = nil }
-        var waitingFor = status == .suspended ? r.waitFor : nil
-        // A retryable failure with attempts left waits out its backoff, then runs as a new attempt.
-        if status == .failure, r.retryable == true, let policy = stage.retry, stage.attempt < policy.maxAttempts {
-            let delay = policy.backoff(afterAttempt: stage.attempt)
-            status = .suspended
-            resumeAt = Date().addingTimeInterval(delay)
-            waitingFor = "retry"
-            message = "attempt \(stage.attempt) of \(policy.maxAttempts) failed, retrying in \(DurationText.format(delay)): \(message)"
-        }
+        let decision = OutcomeDecision(outcome: outcome, stage: stage, now: Date())
+        Metrics.recordInvocation(function: function.name, decision: decision, report: outcome.report)
         let rep = outcome.report
-        let summary = "gantry: attempt \(stage.attempt) \(status.rawValue)\(message.isEmpty ? "" : ": " + message)"
+        let summary = "gantry: attempt \(stage.attempt) \(decision.status.rawValue)"
+            + (decision.message.isEmpty ? "" : ": " + decision.message)
             + " (wall \(rep.wallMs) ms, cpu \(rep.cpuMs) ms, max rss \(rep.maxRssKiB) KiB)"
         do {
-            try await store.appendLogs([StageLogLine(deploymentID: stage.deploymentID, stageIndex: stage.index,
-                                                     attempt: stage.attempt, line: summary)])
-            let applied = try await store.finishAttempt(deploymentID: stage.deploymentID, index: stage.index,
-                                                        attempt: stage.attempt, status: status, message: message,
-                                                        resumeAt: resumeAt, waitingFor: waitingFor, now: Date())
+            let applied = try await store.finishAttempt(AttemptFinish(
+                deploymentID: stage.deploymentID, index: stage.index, attempt: stage.attempt, invocationID: invocationID,
+                status: decision.status, errorType: decision.errorType, message: decision.message,
+                resumeAt: decision.resumeAt, waitingFor: decision.waitingFor, reportJSON: Self.json(rep),
+                logLine: summary, now: Date()))
             if !applied { logger.warning("discarded the result of a stale attempt \(stage.attempt) of \(key)") }
         } catch {
             logger.error("could not store the result of \(key): \(error)")
         }
-        wakeup.signal()
+    }
+
+    /// The slot an invocation takes under its function's `concurrency` (nil: unlimited). A suspended stage holds
+    /// none: slots belong to running invocations only.
+    static func slot(for function: FunctionSpec, of d: Deployment) -> String? {
+        guard let c = function.concurrency else { return nil }
+        switch c.key {
+        case "application": return "\(function.name)/application=\(d.application)"
+        case "platform": return "\(function.name)/platform=\(d.platform ?? "")"
+        case "function": return "\(function.name)"
+        default: return "global"
+        }
+    }
+
+    static func json<T: Encodable>(_ value: T) -> String? {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) }
     }
 }

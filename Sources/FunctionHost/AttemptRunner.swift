@@ -4,14 +4,10 @@ import FunctionKit
 import Glibc
 #endif
 
-/// Output caps (SPEC protocol v1, part 2). Exceeding one kills the function's group: the server stays healthy.
+/// The host's own buffer sizes and tunables around the protocol's caps (`ProtocolCaps`).
 enum OutputCaps {
-    static let stdoutTotal = 16 << 20
-    static let stdoutLine = 1 << 20
-    static let stderrTotal = 10 << 20
     /// Longer stderr lines are split into several log lines rather than buffered.
     static let stderrLine = 64 << 10
-    static let event = 1 << 20
     /// Stderr lines kept for messages and memory-exhaustion detection.
     static let stderrTailLines = 20
     static let stderrTailLineLength = 2048
@@ -27,6 +23,16 @@ struct SupervisorReport: Equatable {
     var exitCode: Int32?, signal: Int32?
 }
 
+/// A protocol cap the function went over: its group is killed and the attempt fails with `type`.
+struct CapExceeded: Equatable {
+    /// "LimitExceeded", or "OutputLimit" for the whole stdout volume.
+    var type: String
+    /// Names the cap, e.g. "a stdout line exceeded the 1 MiB limit".
+    var message: String
+    /// The report's `limitHit`.
+    var limit: String
+}
+
 /// Everything the attempt produced, before it is classified into an outcome.
 struct AttemptFacts {
     var report: SupervisorReport?
@@ -36,7 +42,7 @@ struct AttemptFacts {
     var result: FunctionResult?
     /// A result line was read before any stop was requested: the function finished its work.
     var resultBeforeStop = false
-    var outputLimit: String?
+    var capExceeded: CapExceeded?
     var stderrTail: [String] = []
 }
 
@@ -63,10 +69,10 @@ final class AttemptRunner {
     private var drainUntil: Double?
     private var lastMessageAt: Double
     private var stdinOffset = 0
-    private var stdoutBytes = 0, stderrBytes = 0
+    private var stdoutBytes = 0, stderrBytes = 0, outputBytes = 0
     private var malformedLines = 0
     private var sawStdoutLine = false
-    private var stdoutLines = LineSplitter(maxLine: OutputCaps.stdoutLine, overflow: .failLine)
+    private var stdoutLines = LineSplitter(maxLine: ProtocolCaps.stdoutLine, overflow: .failLine)
     private var stderrLines = LineSplitter(maxLine: OutputCaps.stderrLine, overflow: .splitLine)
     private var statusLines = LineSplitter(maxLine: 64 << 10, overflow: .splitLine)
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 1)
@@ -151,7 +157,7 @@ final class AttemptRunner {
 
     /// Cancel, deadline, shutdown, heartbeat: tell the function why, then SIGTERM, then SIGKILL after the grace.
     private func beginStop(_ reason: StopReason) {
-        guard facts.stopReason == nil, facts.outputLimit == nil, !groupGone else { return }
+        guard facts.stopReason == nil, facts.capExceeded == nil, !groupGone else { return }
         facts.stopReason = reason
         facts.resultBeforeStop = facts.result != nil
         writeStopFile(reason)
@@ -171,9 +177,9 @@ final class AttemptRunner {
         if FileManager.default.createFile(atPath: temp, contents: body) { _ = rename(temp, final) }
     }
 
-    private func exceedOutputCap(_ message: String) {
-        guard facts.outputLimit == nil else { return }
-        facts.outputLimit = message
+    private func exceedCap(_ message: String, limit: String, type: String = "LimitExceeded") {
+        guard facts.capExceeded == nil else { return }
+        facts.capExceeded = CapExceeded(type: type, message: message, limit: limit)
         closeStdout(flush: false)
         closeStderr(flush: false)
         if group != nil { signalGroup(SIGKILL) } else { killPending = true }
@@ -261,16 +267,16 @@ final class AttemptRunner {
     private func readStdout() {
         var overflow = false
         let open = readAvailable(process.stdoutRead) { bytes in
-            guard !overflow, facts.outputLimit == nil else { return }
+            guard !overflow, facts.capExceeded == nil else { return }
             stdoutBytes += bytes.count
-            if stdoutBytes > OutputCaps.stdoutTotal {
+            if stdoutBytes > ProtocolCaps.stdoutTotal {
                 overflow = true
-                exceedOutputCap("stdout exceeded the 16 MiB limit per attempt")
+                exceedCap("stdout exceeded the 16 MiB limit per attempt", limit: "output", type: "OutputLimit")
                 return
             }
             if !stdoutLines.feed(bytes, line: { handleStdoutLine($0) }) {
                 overflow = true
-                exceedOutputCap("a stdout line exceeded the 1 MiB limit")
+                exceedCap("a stdout line exceeded the 1 MiB limit", limit: "stdoutLine")
             }
         }
         if sawStdoutLine {
@@ -282,13 +288,16 @@ final class AttemptRunner {
 
     private func closeStdout(flush: Bool) {
         guard process.stdoutRead >= 0 else { return }
-        if flush, facts.outputLimit == nil { stdoutLines.finish { handleStdoutLine($0) } }
+        if flush, facts.capExceeded == nil {
+            // A last line without "\n" that is already over the line cap was refused by the splitter above.
+            stdoutLines.finish { handleStdoutLine($0) }
+        }
         close(process.stdoutRead)
         process.stdoutRead = -1
     }
 
     private func handleStdoutLine(_ bytes: UnsafeRawBufferPointer) {
-        guard facts.outputLimit == nil else { return }
+        guard facts.capExceeded == nil else { return }
         var i = 0
         while i < bytes.count && (bytes[i] == 0x20 || bytes[i] == 0x09) { i += 1 }
         guard i < bytes.count else { return } // empty line
@@ -306,10 +315,34 @@ final class AttemptRunner {
         }
         do {
             let message = try FunctionMessage.parse(line)
-            if case .result(let r) = message { facts.result = r } else { onMessage(message) }
+            if case .result(let r) = message { facts.result = r; return }
+            guard withinCaps(message) else { return }
+            onMessage(message)
         } catch {
             warnMalformed { String(describing: error) }
         }
+    }
+
+    /// Checkpoint and output sizes (SPEC part 2): an oversized one is never handed to the caller (which would
+    /// store it); the function is killed instead.
+    private func withinCaps(_ message: FunctionMessage) -> Bool {
+        switch message {
+        case .checkpoint(let value, _):
+            let size = value.encoded().utf8.count
+            guard size <= ProtocolCaps.checkpoint else {
+                exceedCap("a checkpoint of \(size) bytes exceeded the 256 KiB limit", limit: "checkpoint")
+                return false
+            }
+        case .output(let values):
+            outputBytes += JSONValue.object(values.mapValues { .string($0) }).encoded().utf8.count
+            guard outputBytes <= ProtocolCaps.outputs else {
+                exceedCap("outputs exceeded the 64 KiB limit per attempt (\(outputBytes) bytes in all)", limit: "outputs")
+                return false
+            }
+        case .heartbeat, .result:
+            break
+        }
+        return true
     }
 
     /// Malformed lines are logged as warnings, the first `maxMalformedWarnings` of them: a function printing
@@ -331,22 +364,27 @@ final class AttemptRunner {
         var batch: [String] = []
         var overflow = false
         let open = readAvailable(process.stderrRead) { bytes in
-            guard !overflow, facts.outputLimit == nil else { return }
+            guard !overflow, facts.capExceeded == nil else { return }
+            let room = ProtocolCaps.stderr - stderrBytes
             stderrBytes += bytes.count
-            if stderrBytes > OutputCaps.stderrTotal {
-                overflow = true
+            guard bytes.count > room else {
+                _ = stderrLines.feed(bytes) { batch.append(String(decoding: $0, as: UTF8.self)) }
                 return
             }
-            _ = stderrLines.feed(bytes) { batch.append(String(decoding: $0, as: UTF8.self)) }
+            // Deliver exactly the first 10 MiB (the cut line included), then say that the rest is gone.
+            overflow = true
+            _ = stderrLines.feed(UnsafeRawBufferPointer(rebasing: bytes[..<room])) { batch.append(String(decoding: $0, as: UTF8.self)) }
+            stderrLines.finish { batch.append(String(decoding: $0, as: UTF8.self)) }
+            batch.append(ProtocolCaps.stderrTruncatedMarker)
         }
         deliverLog(batch)
-        if overflow { exceedOutputCap("stderr exceeded the 10 MiB limit per attempt") }
+        if overflow { exceedCap("stderr exceeded the 10 MiB limit per attempt", limit: "stderr") }
         if !open { closeStderr(flush: true) }
     }
 
     private func closeStderr(flush: Bool) {
         guard process.stderrRead >= 0 else { return }
-        if flush, facts.outputLimit == nil {
+        if flush, facts.capExceeded == nil {
             var last: [String] = []
             stderrLines.finish { last.append(String(decoding: $0, as: UTF8.self)) }
             deliverLog(last)

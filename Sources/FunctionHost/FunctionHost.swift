@@ -20,11 +20,30 @@ public final class FunctionHost: Sendable {
 
     /// Blocking: run off the event loop. Calls `onStarted(F, startTicks)` once the group exists; `onMessage` for
     /// every checkpoint/output/heartbeat line in order, reading no further stdout until it returns (the caller
-    /// commits checkpoints there); `onLog` with stderr lines and host warnings (batched). The result line is
-    /// returned in the outcome, not passed to `onMessage`.
+    /// commits checkpoints there); `onLog` with stderr lines and host warnings (batched), with
+    /// `request.redactions` masked. The result line is returned in the outcome (its messages masked too), not
+    /// passed to `onMessage`.
     public func run(_ request: InvocationRequest, control: InvocationControl,
                     onStarted: (Int32, UInt64) -> Void, onMessage: (FunctionMessage) -> Void,
                     onLog: ([String]) -> Void) -> AttemptOutcome {
+        let redactor = Redactor(values: request.redactions)
+        var outcome = withoutActuallyEscaping(onLog) { onLog in
+            attempt(request, control: control, onStarted: onStarted, onMessage: onMessage,
+                    onLog: redactor.isEmpty ? onLog : { onLog(redactor.redact($0)) })
+        }
+        if !redactor.isEmpty {
+            outcome.result.message = outcome.result.message.map(redactor.redact)
+            if var error = outcome.result.error {
+                error.message = error.message.map(redactor.redact)
+                outcome.result.error = error
+            }
+        }
+        return outcome
+    }
+
+    private func attempt(_ request: InvocationRequest, control: InvocationControl,
+                         onStarted: (Int32, UInt64) -> Void, onMessage: (FunctionMessage) -> Void,
+                         onLog: @escaping ([String]) -> Void) -> AttemptOutcome {
         let spec = request.function
         let startedAt = Posix.monotonicNow()
         let allowed = min(spec.timeout, request.deadline.timeIntervalSinceNow)
@@ -42,8 +61,8 @@ public final class FunctionHost: Sendable {
             return refuse("DeadlineExceeded", "its deadline \(RFC3339.format(request.deadline)) passed before it started",
                           limit: "deadline")
         }
-        guard request.event.count <= OutputCaps.event else {
-            return refuse("LimitExceeded", "the event is \(request.event.count) bytes, over the 1 MiB limit")
+        guard request.event.count <= ProtocolCaps.event else {
+            return refuse("LimitExceeded", "the event is \(request.event.count) bytes, over the 1 MiB limit", limit: "event")
         }
         let program: String
         switch registry.resolveExecutable(spec) {
@@ -53,9 +72,19 @@ public final class FunctionHost: Sendable {
         if let problem = InvocationDirectory.prepare(request.directory) {
             return refuse("Crashed", problem)
         }
+        if !request.secrets.isEmpty {
+            if let problem = InvocationDirectory.writeSecrets(request.secrets, into: request.directory) {
+                return refuse("Crashed", problem)
+            }
+        }
+        // The supervisor has killed the whole group before the attempt ends: nothing can read them any more.
+        defer { if !request.secrets.isEmpty { InvocationDirectory.removeSecrets(request.directory) } }
+        let (env, withheld) = environment(for: request)
+        if !withheld.isEmpty {
+            onLog(["warning: not passed to the function because their values hold a secret: \(withheld.joined(separator: ", "))"])
+        }
         let launch = SupervisorLaunch(supervisorPath: supervisorPath, argv: [program] + spec.command.dropFirst(),
-                                      directory: request.directory, limits: spec.limits,
-                                      environment: environment(for: request))
+                                      directory: request.directory, limits: spec.limits, environment: env)
         let process: SupervisorProcess
         do { process = try SupervisorProcess.spawn(launch) } catch {
             return refuse("Crashed", String(describing: error))
@@ -63,11 +92,9 @@ public final class FunctionHost: Sendable {
         defer { process.closeAll() }
         let facts = withoutActuallyEscaping(onStarted) { onStarted in
             withoutActuallyEscaping(onMessage) { onMessage in
-                withoutActuallyEscaping(onLog) { onLog in
-                    AttemptRunner(request: request, control: control, process: process, startedAt: startedAt,
-                                  deadlineAt: startedAt + allowed, onStarted: onStarted, onMessage: onMessage,
-                                  onLog: onLog).run()
-                }
+                AttemptRunner(request: request, control: control, process: process, startedAt: startedAt,
+                              deadlineAt: startedAt + allowed, onStarted: onStarted, onMessage: onMessage,
+                              onLog: onLog).run()
             }
         }
         return OutcomeClassifier.classify(facts, spec: spec, allowedSeconds: allowed)
@@ -103,9 +130,18 @@ public final class FunctionHost: Sendable {
         return kill(-group, SIGKILL) == 0
     }
 
-    /// PATH, HOME (= the invocation dir), LANG, TMPDIR, GANTRY_CONTROL, the caller's GANTRY_* variables and the
-    /// function's declared `env` names from the server's environment. Nothing else of the server leaks in.
-    func environment(for request: InvocationRequest) -> [String] {
+    /// Removes an invocation directory, including a `.secrets` folder left read-only by an attempt that was cut
+    /// off by a server crash (FileManager alone cannot unlink files in a 0500 folder as a non-root user).
+    public static func removeInvocationDirectory(_ dir: String) {
+        InvocationDirectory.removeSecrets(dir)
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    /// PATH, HOME (= the invocation dir), LANG, TMPDIR, GANTRY_CONTROL, GANTRY_SECRETS (with secrets), the
+    /// caller's GANTRY_* variables and the function's declared `env` names from the server's environment.
+    /// Nothing else of the server leaks in, and no variable whose value contains a secret: those are returned
+    /// as `withheld` instead.
+    func environment(for request: InvocationRequest) -> (env: [String], withheld: [String]) {
         var env: [String: String] = [
             "PATH": serverEnvironment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin",
             "LANG": serverEnvironment["LANG"] ?? "C.UTF-8",
@@ -115,7 +151,16 @@ public final class FunctionHost: Sendable {
         env["HOME"] = request.directory
         env["TMPDIR"] = InvocationDirectory.tmp(request.directory)
         env["GANTRY_CONTROL"] = InvocationDirectory.control(request.directory)
-        return env.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        var withheld: [String] = []
+        if !request.secrets.isEmpty {
+            let values = request.secrets.values.filter { !$0.isEmpty }
+            for (name, value) in env where values.contains(where: { value.contains($0) }) {
+                env[name] = nil
+                withheld.append(name)
+            }
+            env["GANTRY_SECRETS"] = InvocationDirectory.secrets(request.directory)
+        }
+        return (env.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }, withheld.sorted())
     }
 }
 

@@ -35,7 +35,11 @@ public struct FunctionRegistry: Sendable {
                 switch FunctionYAML.parse(text, file: file, folder: folder) {
                 case .failure(let p):
                     problems += p.messages
-                case .success(let spec):
+                case .success(var spec):
+                    do { spec.version = try FunctionVersion.of(folder: folder) } catch {
+                        problems.append("\(file): cannot compute the function's version: \(error)")
+                        continue
+                    }
                     if let first = seen[spec.name] {
                         problems.append("\(file): function name \"\(spec.name)\" is already defined by \(first); ignored")
                         continue
@@ -83,6 +87,18 @@ public struct FunctionRegistry: Sendable {
         }
         return .failure(HostError(type: "MissingTool", message:
             "function \(spec.name): command \(program) not found in \(spec.folder), \(executableSearchPaths.joined(separator: ", ")) or PATH"))
+    }
+
+    /// The names in `spec.requires` that are not executables: a bare name is looked up on `PATH` (the server's,
+    /// which functions inherit), an absolute path is checked as it is, a relative one in the function's folder.
+    public func missingTools(_ spec: FunctionSpec,
+                             path: String? = ProcessInfo.processInfo.environment["PATH"]) -> [String] {
+        let dirs = (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":").map(String.init).filter { !$0.isEmpty }
+        return spec.requires.filter { tool in
+            if tool.hasPrefix("/") { return !Self.isExecutable(tool) }
+            if tool.contains("/") { return !Self.isExecutable((spec.folder as NSString).appendingPathComponent(tool)) }
+            return !dirs.contains { Self.isExecutable(($0 as NSString).appendingPathComponent(tool)) }
+        }
     }
 
     static func isExecutable(_ path: String) -> Bool {

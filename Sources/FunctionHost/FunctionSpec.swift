@@ -14,6 +14,16 @@ public struct FunctionLimits: Sendable, Equatable {
     }
 }
 
+/// `concurrency:` in function.yaml: at most `limit` invocations of this function run at once per `key`.
+public struct FunctionConcurrency: Sendable, Equatable {
+    /// The keys SPEC allows: per application, per platform, per function, or one pool for everything.
+    public static let keys = ["application", "platform", "function", "global"]
+    /// application | platform | function | global
+    public var key: String
+    public var limit: Int
+    public init(key: String, limit: Int) { self.key = key; self.limit = limit }
+}
+
 /// One function folder's `function.yaml`, as the host needs it.
 public struct FunctionSpec: Sendable, Equatable {
     public var name: String
@@ -34,17 +44,34 @@ public struct FunctionSpec: Sendable, Equatable {
     public var heartbeatTimeout: Double?
     /// Which platform kind this function serves (e.g. "kubernetes"); nil = any.
     public var platform: String?
+    /// Re-invocations after the server died mid-attempt before the stage fails `RecoveryLimit`.
+    public var maxRecoveries: Int
+    /// Checkpoint `schema`s this version can resume from; nil = any.
+    public var checkpointSchemas: [Int]?
+    public var concurrency: FunctionConcurrency?
+    /// Programs that must be on the server's PATH (checked at plan time; see `FunctionRegistry.missingTools`).
+    public var requires: [String]
+    /// Names of server-config secrets delivered as files under `$GANTRY_SECRETS`.
+    public var secrets: [String]
+    /// Lower-case hex SHA-256 of the folder's files (see `FunctionVersion`); "" until the registry loads it.
+    public var version: String
 
     public static let defaultTimeout: Double = 300
     public static let defaultGracePeriod: Double = 10
+    public static let defaultMaxRecoveries = 5
 
     public init(name: String, stages: [String], command: [String], folder: String,
                 timeout: Double = FunctionSpec.defaultTimeout, limits: FunctionLimits = FunctionLimits(),
                 env: [String] = [], gracePeriod: Double = FunctionSpec.defaultGracePeriod,
-                heartbeatTimeout: Double? = nil, platform: String? = nil) {
+                heartbeatTimeout: Double? = nil, platform: String? = nil,
+                maxRecoveries: Int = FunctionSpec.defaultMaxRecoveries, checkpointSchemas: [Int]? = nil,
+                concurrency: FunctionConcurrency? = nil, requires: [String] = [], secrets: [String] = [],
+                version: String = "") {
         self.name = name; self.stages = stages; self.command = command; self.folder = folder
         self.timeout = timeout; self.limits = limits; self.env = env; self.gracePeriod = gracePeriod
         self.heartbeatTimeout = heartbeatTimeout; self.platform = platform
+        self.maxRecoveries = maxRecoveries; self.checkpointSchemas = checkpointSchemas
+        self.concurrency = concurrency; self.requires = requires; self.secrets = secrets; self.version = version
     }
 }
 
@@ -55,4 +82,14 @@ public struct HostError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
     public init(type: String, message: String) { self.type = type; self.message = message }
     public var description: String { message }
+}
+
+/// A secret's name is also its file name under `$GANTRY_SECRETS`: it must not be able to point elsewhere.
+public enum SecretName {
+    static let rule = "letters, digits, '.', '_' and '-', not starting with '.'"
+
+    public static func isValid(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, first != ".", name.utf8.count <= 255 else { return false }
+        return name.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) }
+    }
 }

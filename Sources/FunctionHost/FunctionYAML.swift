@@ -38,6 +38,29 @@ enum FunctionYAML {
                 reader.problems.append("\(file):\(limitsNode.mark?.line ?? 1): limits must be a mapping like {memory: 256Mi, cpuSeconds: 60, openFiles: 256}")
             }
         }
+        if let n = reader.wholeNumber("maxRecoveries", minimum: 0) { spec.maxRecoveries = n }
+        spec.checkpointSchemas = reader.wholeNumbers("checkpointSchemas", minimum: 1)
+        spec.requires = reader.strings("requires", required: false) ?? []
+        spec.secrets = reader.strings("secrets", required: false) ?? []
+        for name in spec.secrets where !SecretName.isValid(name) {
+            reader.problems.append("\(file):\(reader.line(of: "secrets")): secrets: \"\(name)\" is not a valid secret name (\(SecretName.rule))")
+        }
+        if let node = reader.node("concurrency") {
+            if let map = node.mapping {
+                var sub = FieldReader(file: file, map: map, rootLine: node.mark?.line ?? 1, keyPrefix: "concurrency.")
+                let key = sub.string("key")
+                let limit = sub.wholeNumber("limit", minimum: 1)
+                if sub.node("key") == nil { sub.problems.append("\(file):\(node.mark?.line ?? 1): concurrency.key is missing") }
+                if sub.node("limit") == nil { sub.problems.append("\(file):\(node.mark?.line ?? 1): concurrency.limit is missing") }
+                if let key, !FunctionConcurrency.keys.contains(key) {
+                    sub.problems.append("\(file):\(sub.line(of: "key")): concurrency.key: must be one of \(FunctionConcurrency.keys.joined(separator: ", ")), got \"\(key)\"")
+                }
+                if sub.problems.isEmpty, let key, let limit { spec.concurrency = FunctionConcurrency(key: key, limit: limit) }
+                reader.problems += sub.problems
+            } else {
+                reader.problems.append("\(file):\(node.mark?.line ?? 1): concurrency must be a mapping like {key: application, limit: 1}")
+            }
+        }
         if spec.timeout <= 0 {
             reader.problems.append("\(file):\(reader.line(of: "timeout")): timeout must be more than 0")
         }
@@ -124,6 +147,31 @@ private struct FieldReader {
         guard let n = node(key) else { return nil }
         guard let s = n.scalar?.string else { problem(key, "must be a size like 256Mi"); return nil }
         do { return try ByteSize.bytes(s) } catch { problem(key, String(describing: error)); return nil }
+    }
+
+    /// A whole number of at least `minimum`.
+    mutating func wholeNumber(_ key: String, minimum: Int) -> Int? {
+        guard let n = node(key) else { return nil }
+        let s = n.scalar?.string ?? ""
+        if let v = Int(s), v >= minimum { return v }
+        problem(key, "must be a whole number of at least \(minimum), got \"\(s)\"")
+        return nil
+    }
+
+    /// A list of whole numbers, each at least `minimum`.
+    mutating func wholeNumbers(_ key: String, minimum: Int) -> [Int]? {
+        guard let n = node(key) else { return nil }
+        let items = n.sequence.map(Array.init) ?? [n]
+        var out: [Int] = []
+        for item in items {
+            let s = item.scalar?.string ?? ""
+            guard let v = Int(s), v >= minimum else {
+                problems.append("\(file):\(item.mark?.line ?? line(of: key)): \(keyPrefix)\(key): every item must be a whole number of at least \(minimum), got \"\(s)\"")
+                return nil
+            }
+            out.append(v)
+        }
+        return out
     }
 
     /// A positive whole number; with `allowDuration`, "60s" / "1m" are accepted too (as seconds).

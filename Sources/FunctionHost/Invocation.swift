@@ -13,11 +13,17 @@ public struct InvocationRequest: Sendable {
     public var environment: [String: String]
     /// Absolute deadline of this attempt; the host also caps it at start + `function.timeout`.
     public var deadline: Date
+    /// Secret name -> value. Each becomes the 0400 file `<directory>/.secrets/<name>` (the folder 0500, removed
+    /// when the attempt ends) and `$GANTRY_SECRETS` names the folder; no value ever enters the environment.
+    public var secrets: [String: String]
+    /// Values masked as `***` (with their base64) in every line passed to `onLog` and in the result's message.
+    public var redactions: [String]
 
     public init(id: String, function: FunctionSpec, event: Data, directory: String,
-                environment: [String: String] = [:], deadline: Date) {
+                environment: [String: String] = [:], deadline: Date, secrets: [String: String] = [:],
+                redactions: [String] = []) {
         self.id = id; self.function = function; self.event = event; self.directory = directory
-        self.environment = environment; self.deadline = deadline
+        self.environment = environment; self.deadline = deadline; self.secrets = secrets; self.redactions = redactions
     }
 }
 
@@ -28,7 +34,8 @@ public struct AttemptReport: Codable, Sendable, Equatable {
     public var maxRssKiB: Int
     public var exitCode: Int32?
     public var signal: Int32?
-    /// Which limit ended the attempt: "memory", "cpu", "output", "deadline", "heartbeat"; nil if none.
+    /// Which limit ended the attempt: "memory", "cpu", "output" (stdout volume), "deadline", "heartbeat", or
+    /// one of the protocol caps: "event", "checkpoint", "outputs", "stdoutLine", "stderr"; nil if none.
     public var limitHit: String?
 
     public init(wallMs: Int = 0, cpuMs: Int = 0, maxRssKiB: Int = 0, exitCode: Int32? = nil, signal: Int32? = nil,
@@ -45,9 +52,12 @@ public struct AttemptOutcome: Sendable {
     /// Crashed, Cancelled, MissingTool or ProtocolError.
     public var errorType: String?
     public var report: AttemptReport
+    /// The stop (cancel, deadline, shutdown, heartbeat) that ended the attempt; nil when it ended by itself or
+    /// a stop came only after its result.
+    public var stopReason: StopReason?
 
-    public init(result: FunctionResult, errorType: String?, report: AttemptReport) {
-        self.result = result; self.errorType = errorType; self.report = report
+    public init(result: FunctionResult, errorType: String?, report: AttemptReport, stopReason: StopReason? = nil) {
+        self.result = result; self.errorType = errorType; self.report = report; self.stopReason = stopReason
     }
 }
 

@@ -19,15 +19,7 @@ enum OutcomeClassifier {
             report.limitHit = limit
             return AttemptOutcome(result: FunctionResult(status: .failed, message: message), errorType: type, report: report)
         }
-        let lastLine = facts.stderrTail.last.map { ": \($0)" } ?? ""
-
-        if let error = facts.supervisorError {
-            return failed("Crashed", "could not run the function: \(error)")
-        }
-        if let cap = facts.outputLimit {
-            return failed("OutputLimit", "\(cap); the function was killed", limit: "output")
-        }
-        if let reason = facts.stopReason, !facts.resultBeforeStop {
+        func stoppedOutcome(_ reason: StopReason) -> AttemptOutcome {
             switch reason {
             case .cancel: return failed("Cancelled", "cancelled")
             case .shutdown: return failed("Cancelled", "stopped because the server is shutting down")
@@ -37,6 +29,19 @@ enum OutcomeClassifier {
                 let hb = DurationText.format(spec.heartbeatTimeout ?? 0)
                 return failed("HeartbeatTimeout", "no message on stdout for \(hb) (heartbeatTimeout)", limit: "heartbeat")
             }
+        }
+        let lastLine = facts.stderrTail.last.map { ": \($0)" } ?? ""
+
+        if let error = facts.supervisorError {
+            return failed("Crashed", "could not run the function: \(error)")
+        }
+        if let cap = facts.capExceeded {
+            return failed(cap.type, "\(cap.message); the function was killed", limit: cap.limit)
+        }
+        if let reason = facts.stopReason, !facts.resultBeforeStop {
+            var stopped = stoppedOutcome(reason)
+            stopped.stopReason = reason
+            return stopped
         }
         guard let r = facts.report else {
             return failed("Crashed", "the supervisor died before the function finished")

@@ -46,8 +46,9 @@ public enum DurationText {
         return total
     }
 
-    /// "1h2m3s" style text for seconds (whole seconds; used in messages).
+    /// "1h2m3s" style text for seconds (whole seconds, or milliseconds under one second; used in messages).
     public static func format(_ seconds: Double) -> String {
+        if seconds > 0 && seconds < 0.9995 { return "\(Int((seconds * 1000).rounded()))ms" }
         var s = Int(seconds.rounded(.up)); if s < 0 { s = 0 }
         let h = s / 3600, m = (s % 3600) / 60, r = s % 60
         var out = ""

@@ -18,10 +18,14 @@ public struct FunctionEvent: Codable, Sendable, Equatable {
     public var approvals: [ApprovalInfo]
     /// Why a suspended stage was woken (timer, approval, cancel); nil on a first invocation.
     public var resume: ResumeInfo?
+    /// Which function and version runs (part 2).
+    public var function: FunctionInfo?
+    /// What earlier stages of this deployment wrote as `{"output": ...}`, by stage index ("0", "1", ...).
+    public var outputs: [String: [String: String]]
 
     // Spelled out: with both init(from:) and encode(to:) written by hand, Swift synthesizes no CodingKeys.
     private enum CodingKeys: String, CodingKey {
-        case `protocol`, invocation, deployment, stage, checkpoint, sources, platform, approvals, resume
+        case `protocol`, invocation, deployment, stage, checkpoint, sources, platform, approvals, resume, function, outputs
     }
 
     public struct InvocationInfo: Codable, Sendable, Equatable {
@@ -29,8 +33,14 @@ public struct FunctionEvent: Codable, Sendable, Equatable {
         public var key: String
         public var attempt: Int
         public var deadline: String
-        public init(id: String, key: String, attempt: Int, deadline: String) {
+        /// Re-invocations of this stage caused by the server dying mid-attempt (part 2).
+        public var recovery: Int?
+        /// Single-use credential for `POST /api/v1/callbacks/{token}` (part 2).
+        public var callbackToken: String?
+        public init(id: String, key: String, attempt: Int, deadline: String, recovery: Int? = nil,
+                    callbackToken: String? = nil) {
             self.id = id; self.key = key; self.attempt = attempt; self.deadline = deadline
+            self.recovery = recovery; self.callbackToken = callbackToken
         }
     }
     public struct TriggerInfo: Codable, Sendable, Equatable {
@@ -64,9 +74,16 @@ public struct FunctionEvent: Codable, Sendable, Equatable {
         public var name: String
         public var with: JSONValue
         public var rollback: Bool
-        public init(index: Int, name: String, with: JSONValue, rollback: Bool) {
-            self.index = index; self.name = name; self.with = with; self.rollback = rollback
+        /// The whole stage's deadline across retries, backoff and suspensions (part 2).
+        public var deadline: String?
+        public init(index: Int, name: String, with: JSONValue, rollback: Bool, deadline: String? = nil) {
+            self.index = index; self.name = name; self.with = with; self.rollback = rollback; self.deadline = deadline
         }
+    }
+    public struct FunctionInfo: Codable, Sendable, Equatable {
+        public var name: String
+        public var version: String
+        public init(name: String, version: String) { self.name = name; self.version = version }
     }
     public struct Sources: Codable, Sendable, Equatable {
         public var target: String
@@ -83,17 +100,23 @@ public struct FunctionEvent: Codable, Sendable, Equatable {
         public init(by: String, at: String) { self.by = by; self.at = at }
     }
     public struct ResumeInfo: Codable, Sendable, Equatable {
+        /// timer | callback | approval | cancel | timeout | recovery
         public var reason: String
+        public var payload: JSONValue?
         public var by: String?
-        public init(reason: String, by: String? = nil) { self.reason = reason; self.by = by }
+        /// For a callback: what the outside system reported, "succeeded" or "failed".
+        public var status: String?
+        public init(reason: String, payload: JSONValue? = nil, by: String? = nil, status: String? = nil) {
+            self.reason = reason; self.payload = payload; self.by = by; self.status = status
+        }
     }
 
     public init(invocation: InvocationInfo, deployment: DeploymentInfo, stage: StageInfo, checkpoint: JSONValue?,
                 sources: Sources, platform: JSONValue = .object([:]), approvals: [ApprovalInfo] = [],
-                resume: ResumeInfo? = nil) {
+                resume: ResumeInfo? = nil, function: FunctionInfo? = nil, outputs: [String: [String: String]] = [:]) {
         self.protocol = 1; self.invocation = invocation; self.deployment = deployment; self.stage = stage
         self.checkpoint = checkpoint; self.sources = sources; self.platform = platform
-        self.approvals = approvals; self.resume = resume
+        self.approvals = approvals; self.resume = resume; self.function = function; self.outputs = outputs
     }
 
     public init(from decoder: Decoder) throws {
@@ -107,6 +130,8 @@ public struct FunctionEvent: Codable, Sendable, Equatable {
         platform = try c.decodeIfPresent(JSONValue.self, forKey: .platform) ?? .object([:])
         approvals = try c.decodeIfPresent([ApprovalInfo].self, forKey: .approvals) ?? []
         resume = try c.decodeIfPresent(ResumeInfo.self, forKey: .resume)
+        function = try c.decodeIfPresent(FunctionInfo.self, forKey: .function)
+        outputs = try c.decodeIfPresent([String: [String: String]].self, forKey: .outputs) ?? [:]
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -116,6 +141,19 @@ public struct FunctionEvent: Codable, Sendable, Equatable {
         try c.encode(checkpoint ?? .null, forKey: .checkpoint); try c.encode(sources, forKey: .sources)
         try c.encode(platform, forKey: .platform); try c.encode(approvals, forKey: .approvals)
         try c.encodeIfPresent(resume, forKey: .resume)
+        try c.encodeIfPresent(function, forKey: .function)
+        try c.encode(outputs, forKey: .outputs)
+    }
+}
+
+/// A typed failure (protocol part 2): the stage's `retry` policy decides what happens with it.
+public struct FunctionError: Codable, Sendable, Equatable {
+    public var type: String
+    public var message: String?
+    public var retryable: Bool?
+    public var retryAfter: String?
+    public init(type: String, message: String? = nil, retryable: Bool? = nil, retryAfter: String? = nil) {
+        self.type = type; self.message = message; self.retryable = retryable; self.retryAfter = retryAfter
     }
 }
 
@@ -125,18 +163,40 @@ public struct FunctionResult: Codable, Sendable, Equatable {
     public var status: Status
     public var message: String?
     public var resumeAt: String?
-    public var waitFor: String?
+    /// "approval", or `{"callback": {"timeout": "1h"}}` (part 2).
+    public var waitFor: JSONValue?
     public var retryable: Bool?
+    public var error: FunctionError?
+
     public init(status: Status, message: String? = nil, resumeAt: String? = nil, waitFor: String? = nil,
-                retryable: Bool? = nil) {
-        self.status = status; self.message = message; self.resumeAt = resumeAt; self.waitFor = waitFor
-        self.retryable = retryable
+                retryable: Bool? = nil, error: FunctionError? = nil) {
+        self.status = status; self.message = message; self.resumeAt = resumeAt
+        self.waitFor = waitFor.map { .string($0) }; self.retryable = retryable; self.error = error
     }
+
+    /// What the stage waits for, as a name: "approval", "callback", ...
+    public var waitingFor: String? {
+        switch waitFor {
+        case .string(let s)?: return s
+        case .object(let o)? where o.count == 1: return o.keys.first
+        default: return nil
+        }
+    }
+
+    /// `waitFor.callback.timeout` in seconds, when the function waits for a callback.
+    public var callbackTimeout: Double? {
+        guard let text = waitFor?["callback"]?["timeout"]?.string else { return nil }
+        return try? DurationText.seconds(text)
+    }
+
+    /// Whether the function says a retry may succeed (`error.retryable`, or the part-1 shorthand).
+    public var saysRetryable: Bool { error?.retryable ?? retryable ?? false }
 }
 
 /// One stdout line of the protocol. Unknown keys are ignored so later protocol parts stay additive.
 public enum FunctionMessage: Sendable, Equatable {
-    case checkpoint(JSONValue)
+    /// `schema` (part 2) names the checkpoint's format; nil means 1.
+    case checkpoint(JSONValue, schema: Int? = nil)
     case output([String: String])
     case result(FunctionResult)
     case heartbeat
@@ -152,7 +212,10 @@ public enum FunctionMessage: Sendable, Equatable {
         let value: JSONValue
         do { value = try JSONValue.decode(line) } catch { throw Malformed(line: line, why: "not JSON") }
         guard let obj = value.object else { throw Malformed(line: line, why: "not a JSON object") }
-        if let cp = obj["checkpoint"] { return .checkpoint(cp) }
+        if let cp = obj["checkpoint"] {
+            let schema = obj["schema"]?.number.map { Int($0) }
+            return .checkpoint(cp, schema: schema)
+        }
         if let out = obj["output"] {
             guard let o = out.object else { throw Malformed(line: line, why: "output must be an object") }
             var strings: [String: String] = [:]
@@ -172,7 +235,10 @@ public enum FunctionMessage: Sendable, Equatable {
     /// The line a function writes for this message.
     public func line() -> String {
         switch self {
-        case .checkpoint(let v): return JSONValue.object(["checkpoint": v]).encoded()
+        case .checkpoint(let v, let schema):
+            var o: [String: JSONValue] = ["checkpoint": v]
+            if let schema { o["schema"] = .number(Double(schema)) }
+            return JSONValue.object(o).encoded()
         case .output(let o): return JSONValue.object(["output": .object(o.mapValues { .string($0) })]).encoded()
         case .heartbeat: return #"{"heartbeat":true}"#
         case .result(let r):

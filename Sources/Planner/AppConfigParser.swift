@@ -125,6 +125,7 @@ enum AppConfigParser {
             }
             policy.backoffCoefficient = v
         }
+        policy.nonRetryable = try YAMLFields.stringList(YAMLFields.child(m, "nonRetryable"), "\(path).nonRetryable")
         return policy
     }
 

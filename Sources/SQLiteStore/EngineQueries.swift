@@ -63,21 +63,34 @@ extension SQLiteStore {
         }
     }
 
-    public func leaseStage(deploymentID: String, index: Int, expectedAttempt: Int, newAttempt: Bool, owner: String,
-                           leaseExpiry: Date, now: Date) async throws -> Stage? {
+    public func leaseStage(_ r: LeaseRequest) async throws -> (stage: Stage, invocationID: Int64)? {
         try await pool.write { db in
             // started_at and deadline are fixed by the first attempt only: a restart never moves a timeout.
+            // resume_json is handed to this invocation (read below, before it is cleared).
+            guard let before = try Row.fetchOne(db, sql: """
+                SELECT * FROM stages WHERE deployment_id = ? AND idx = ? AND attempt = ? AND status = ?
+                """, arguments: [r.deploymentID, r.index, r.expectedAttempt, r.expectedStatus.rawValue]).map(Stage.init(row:))
+            else { return nil }
             try db.execute(sql: """
                 UPDATE stages SET status = 'RUNNING', attempt = attempt + ?, lease_owner = ?, lease_expiry = ?,
                     started_at = COALESCE(started_at, ?),
-                    deadline = COALESCE(deadline, CASE WHEN timeout_seconds IS NULL THEN NULL ELSE ? + timeout_seconds END),
-                    process_group = NULL, process_start = NULL
-                WHERE deployment_id = ? AND idx = ? AND attempt = ?
-                """, arguments: [newAttempt ? 1 : 0, owner, leaseExpiry.unix, now.unix, now.unix, deploymentID, index,
-                                 expectedAttempt])
-            guard db.changesCount == 1 else { return nil }
-            return try Row.fetchOne(db, sql: "SELECT * FROM stages WHERE deployment_id = ? AND idx = ?",
-                                    arguments: [deploymentID, index]).map(Stage.init(row:))
+                    deadline = COALESCE(deadline, ? + COALESCE(timeout_seconds, ?)),
+                    process_group = NULL, process_start = NULL, callback_hash = ?, resume_json = NULL,
+                    stop_reason = NULL, error_type = NULL, function_name = ?, function_version = ?
+                WHERE deployment_id = ? AND idx = ? AND attempt = ? AND status = ?
+                """, arguments: [r.newAttempt ? 1 : 0, r.owner, r.leaseExpiry.unix, r.now.unix, r.now.unix,
+                                 r.defaultStageTimeout, r.callbackHash, r.functionName, r.functionVersion,
+                                 r.deploymentID, r.index, r.expectedAttempt, r.expectedStatus.rawValue])
+            guard db.changesCount == 1,
+                  var stage = try Row.fetchOne(db, sql: "SELECT * FROM stages WHERE deployment_id = ? AND idx = ?",
+                                               arguments: [r.deploymentID, r.index]).map(Stage.init(row:)) else { return nil }
+            stage.resumeJSON = before.resumeJSON
+            try db.execute(sql: """
+                INSERT INTO invocations (deployment_id, stage_idx, attempt, recovery, function_name, function_version, started_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [r.deploymentID, r.index, stage.attempt, stage.recoveries, r.functionName,
+                                 r.functionVersion, r.now.unix])
+            return (stage, db.lastInsertedRowID)
         }
     }
 
@@ -89,11 +102,13 @@ extension SQLiteStore {
         }
     }
 
-    public func saveCheckpoint(deploymentID: String, index: Int, attempt: Int, checkpoint: String) async throws -> Bool {
+    public func saveCheckpoint(deploymentID: String, index: Int, attempt: Int, checkpoint: String,
+                               schema: Int?) async throws -> Bool {
         try await pool.write { db in
             try db.execute(sql: """
-                UPDATE stages SET checkpoint = ? WHERE deployment_id = ? AND idx = ? AND attempt = ? AND status = 'RUNNING'
-                """, arguments: [checkpoint, deploymentID, index, attempt])
+                UPDATE stages SET checkpoint = ?, checkpoint_schema = ?
+                WHERE deployment_id = ? AND idx = ? AND attempt = ? AND status = 'RUNNING'
+                """, arguments: [checkpoint, schema, deploymentID, index, attempt])
             return db.changesCount == 1
         }
     }
@@ -124,17 +139,59 @@ extension SQLiteStore {
         }
     }
 
-    public func finishAttempt(deploymentID: String, index: Int, attempt: Int, status: StageStatus, message: String,
-                              resumeAt: Date?, waitingFor: String?, now: Date) async throws -> Bool {
+    public func finishAttempt(_ f: AttemptFinish) async throws -> Bool {
         try await pool.write { db in
+            let waitsForCallback = f.status == .suspended && f.waitingFor == "callback"
+            // A callback may arrive before the function's own "suspended" result is applied: then its
+            // resume_json is already there and the stage is due at once.
             try db.execute(sql: """
-                UPDATE stages SET status = ?, message = ?, resume_at = ?, waiting_for = ?, lease_owner = NULL,
+                UPDATE stages SET status = ?, message = ?, error_type = ?, waiting_for = ?, lease_owner = NULL,
                     lease_expiry = NULL, process_group = NULL, process_start = NULL,
+                    resume_at = CASE WHEN ? AND resume_json IS NOT NULL THEN ? ELSE ? END,
+                    callback_hash = CASE WHEN ? THEN callback_hash ELSE NULL END,
                     completed_at = CASE WHEN ? THEN ? ELSE NULL END
                 WHERE deployment_id = ? AND idx = ? AND attempt = ? AND status = 'RUNNING'
-                """, arguments: [status.rawValue, message, resumeAt?.unix, waitingFor, status.isFinal, now.unix,
-                                 deploymentID, index, attempt])
-            return db.changesCount == 1
+                """, arguments: [f.status.rawValue, f.message, f.errorType, f.waitingFor,
+                                 waitsForCallback, f.now.unix, f.resumeAt?.unix, waitsForCallback,
+                                 f.status.isFinal, f.now.unix, f.deploymentID, f.index, f.attempt])
+            let applied = db.changesCount == 1
+            if let line = f.logLine {
+                try db.execute(sql: "INSERT INTO stage_logs (deployment_id, stage_idx, attempt, at, line) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [f.deploymentID, f.index, f.attempt, f.now.unix, line])
+            }
+            try db.execute(sql: """
+                UPDATE invocations SET ended_at = ?, status = ?, error_type = ?, message = ?, report_json = ? WHERE id = ?
+                """, arguments: [f.now.unix, applied ? f.status.rawValue : "DISCARDED", f.errorType, f.message,
+                                 f.reportJSON, f.invocationID])
+            return applied
+        }
+    }
+
+    public func markInterrupted(deploymentID: String, index: Int, now: Date) async throws -> Stage? {
+        try await pool.write { db in
+            try db.execute(sql: """
+                UPDATE invocations SET ended_at = ?, status = 'INTERRUPTED',
+                    error_type = (SELECT CASE WHEN stop_reason = 'shutdown' THEN 'Shutdown' ELSE 'Crashed' END
+                                  FROM stages WHERE deployment_id = ? AND idx = ?),
+                    message = 'the server stopped during this invocation'
+                WHERE deployment_id = ? AND stage_idx = ? AND ended_at IS NULL
+                """, arguments: [now.unix, deploymentID, index, deploymentID, index])
+            try db.execute(sql: """
+                UPDATE stages SET recoveries = recoveries + CASE WHEN stop_reason = 'shutdown' THEN 0 ELSE 1 END,
+                    stop_reason = NULL, lease_owner = NULL, lease_expiry = NULL
+                WHERE deployment_id = ? AND idx = ? AND status = 'RUNNING'
+                """, arguments: [deploymentID, index])
+            return try Row.fetchOne(db, sql: "SELECT * FROM stages WHERE deployment_id = ? AND idx = ?",
+                                    arguments: [deploymentID, index]).map(Stage.init(row:))
+        }
+    }
+
+    public func markShutdown(deploymentID: String, index: Int, attempt: Int) async throws {
+        try await pool.write { db in
+            try db.execute(sql: """
+                UPDATE stages SET stop_reason = 'shutdown' WHERE deployment_id = ? AND idx = ? AND attempt = ?
+                AND status = 'RUNNING'
+                """, arguments: [deploymentID, index, attempt])
         }
     }
 
@@ -144,6 +201,7 @@ extension SQLiteStore {
                 UPDATE stages SET status = ?, message = ?, lease_owner = NULL, lease_expiry = NULL,
                     started_at = COALESCE(started_at, ?), completed_at = CASE WHEN ? THEN ? ELSE NULL END
                 WHERE deployment_id = ? AND idx = ?
+                AND status IN ('NOT_STARTED', 'RUNNING', 'SUSPENDED')
                 """, arguments: [status.rawValue, message, now.unix, status.isFinal, now.unix, deploymentID, index])
         }
     }

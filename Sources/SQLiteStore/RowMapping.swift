@@ -61,6 +61,13 @@ extension Stage {
         message = row["message"]
         processGroup = row["process_group"]
         processStart = (row["process_start"] as Int64?).map { UInt64($0) }
+        recoveries = row["recoveries"]
+        errorType = row["error_type"]
+        checkpointSchema = row["checkpoint_schema"]
+        resumeJSON = row["resume_json"]
+        stopReason = row["stop_reason"]
+        functionName = row["function_name"]
+        functionVersion = row["function_version"]
     }
 
     func insert(_ db: Database) throws {
@@ -100,4 +107,13 @@ func insertTrigger(_ db: Database, _ t: NewTrigger, now: Date) throws -> Int64 {
         """).execute(arguments: [t.repository, t.ref, t.commit, t.kind.rawValue, t.application, t.strategy.rawValue,
                                  t.commitMessage, t.author, now.unix])
     return db.lastInsertedRowID
+}
+
+extension InvocationRecord {
+    init(row: Row) {
+        self.init(id: row["id"], deploymentID: row["deployment_id"], stageIndex: row["stage_idx"], attempt: row["attempt"],
+                  recovery: row["recovery"], functionName: row["function_name"], functionVersion: row["function_version"],
+                  startedAt: date(row["started_at"])!, endedAt: date(row["ended_at"]), status: row["status"],
+                  errorType: row["error_type"], message: row["message"], reportJSON: row["report_json"])
+    }
 }

@@ -36,6 +36,9 @@ public final class SQLiteStore: Store, Sendable {
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
         }
         pool = try DatabasePool(path: path, configuration: poolConfig)
+        // GRDB's WAL setup sets synchronous=NORMAL after prepareDatabase ran: set ours again on the writer, or
+        // commits are never fsynced and a 202 could be lost on power loss (seen with strace: no fdatasync at all).
+        try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = \(sync)") }
         try Schema.migrator().migrate(pool)
         ingestBatcher = GroupCommit(pool: pool)
         checkpointer = try WALCheckpointer(path: path, configuration: config, restartFrames: options.walRestartFrames)
@@ -121,5 +124,12 @@ public final class SQLiteStore: Store, Sendable {
             byID[s.deploymentID, default: []].append(s)
         }
         return deployments.map { DeploymentDetail(deployment: $0, stages: byID[$0.id] ?? []) }
+    }
+}
+
+extension SQLiteStore {
+    /// `PRAGMA integrity_check`: "ok" for a sound database file, else SQLite's list of problems.
+    public func integrityCheck() throws -> String {
+        try pool.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ") }
     }
 }

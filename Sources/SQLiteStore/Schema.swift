@@ -115,8 +115,37 @@ enum Schema {
             );
             """)
         }
+        m.registerMigration("v2-function-protocol-part-2") { db in
+            try db.execute(sql: """
+            ALTER TABLE stages ADD COLUMN recoveries INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE stages ADD COLUMN error_type TEXT;
+            ALTER TABLE stages ADD COLUMN checkpoint_schema INTEGER;
+            ALTER TABLE stages ADD COLUMN callback_hash TEXT;
+            ALTER TABLE stages ADD COLUMN resume_json TEXT;
+            ALTER TABLE stages ADD COLUMN stop_reason TEXT;
+            ALTER TABLE stages ADD COLUMN function_name TEXT;
+            ALTER TABLE stages ADD COLUMN function_version TEXT;
+            CREATE UNIQUE INDEX stages_callback ON stages (callback_hash) WHERE callback_hash IS NOT NULL;
+            CREATE TABLE invocations (
+                id INTEGER PRIMARY KEY,
+                deployment_id TEXT NOT NULL,
+                stage_idx INTEGER NOT NULL,
+                attempt INTEGER NOT NULL,
+                recovery INTEGER NOT NULL,
+                function_name TEXT NOT NULL,
+                function_version TEXT NOT NULL,
+                started_at REAL NOT NULL,
+                ended_at REAL,
+                status TEXT,
+                error_type TEXT,
+                message TEXT,
+                report_json TEXT
+            );
+            CREATE INDEX invocations_stage ON invocations (deployment_id, stage_idx, id);
+            """)
+        }
         // Recent deliveries per binding (newest first) and the reconcile's "last triggered commit" lookup.
-        m.registerMigration("v2-ingress-lookups") { db in
+        m.registerMigration("v3-ingress-lookups") { db in
             try db.execute(sql: """
             CREATE INDEX deliveries_by_binding ON deliveries (binding, id);
             CREATE INDEX triggers_by_ref ON triggers (repository, ref, id) WHERE commit_hash IS NOT NULL;

@@ -64,4 +64,35 @@ extension SQLiteStore {
             }
         }
     }
+
+    public func invocations(deploymentID: String, stageIndex: Int?) async throws -> [InvocationRecord] {
+        try await pool.read { db in
+            var sql = "SELECT * FROM invocations WHERE deployment_id = ?"
+            var args: StatementArguments = [deploymentID]
+            if let stageIndex { sql += " AND stage_idx = ?"; args += [stageIndex] }
+            return try Row.fetchAll(db, sql: sql + " ORDER BY id", arguments: args).map(InvocationRecord.init(row:))
+        }
+    }
+
+    public func resolveCallback(tokenHash: String, status: String, payloadJSON: String?, now: Date) async throws -> CallbackOutcome {
+        try await pool.write { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT deployment_id, idx FROM stages WHERE callback_hash = ? AND status IN ('RUNNING', 'SUSPENDED')
+                """, arguments: [tokenHash]) else { return .unknown }
+            let id: String = row["deployment_id"], index: Int = row["idx"]
+            if status == "heartbeat" { return .heartbeat(deploymentID: id) }
+            var resume: [String: Any] = ["reason": "callback", "status": status]
+            if let payloadJSON, let payload = try? JSONSerialization.jsonObject(with: Data(payloadJSON.utf8), options: [.fragmentsAllowed]) {
+                resume["payload"] = payload
+            }
+            let text = String(decoding: try JSONSerialization.data(withJSONObject: resume, options: [.sortedKeys]), as: UTF8.self)
+            // Single use: the hash is gone once the callback is taken.
+            try db.execute(sql: """
+                UPDATE stages SET callback_hash = NULL, resume_json = ?,
+                    resume_at = CASE WHEN status = 'SUSPENDED' THEN ? ELSE resume_at END
+                WHERE deployment_id = ? AND idx = ?
+                """, arguments: [text, now.unix, id, index])
+            return .resolved(deploymentID: id)
+        }
+    }
 }

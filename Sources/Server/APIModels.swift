@@ -15,13 +15,19 @@ struct StageView: Codable, Sendable {
     var completedAt: String?
     var resumeAt: String?
     var waitingFor: String?
+    var errorType: String?
+    var recoveries: Int
+    /// The host's report of the last finished invocation (wallMs, cpuMs, maxRssKiB, exitCode, signal, limitHit).
+    var report: JSONValue?
     var logs: [String]?
 
-    init(_ s: Stage, logs: [String]? = nil) {
+    init(_ s: Stage, logs: [String]? = nil, report: String? = nil) {
         index = s.index; name = s.name; status = s.status.rawValue; attempts = s.attempt; message = s.message
         rollback = s.rollback; with = (try? JSONValue.decode(s.withJSON)) ?? .object([:])
         startedAt = s.startedAt.map(RFC3339.format); completedAt = s.completedAt.map(RFC3339.format)
         resumeAt = s.resumeAt.map(RFC3339.format); waitingFor = s.waitingFor
+        errorType = s.errorType; recoveries = s.recoveries
+        self.report = report.flatMap { try? JSONValue.decode($0) }
         self.logs = logs
     }
 }
@@ -42,14 +48,16 @@ struct DeploymentView: Codable, Sendable {
     var completedAt: String?
     var stages: [StageView]
 
-    init(_ d: DeploymentDetail, logs: [Int: [String]]? = nil) {
+    init(_ d: DeploymentDetail, logs: [Int: [String]]? = nil, reports: [Int: String] = [:]) {
         let x = d.deployment
         id = x.id; application = x.application; commit = x.commit; runningCommit = x.runningCommit
         status = x.status.rawValue; statusReason = x.statusReason; summary = x.summary; strategy = x.strategy.rawValue
         trigger = Trigger(kind: x.triggerKind.rawValue, commitMessage: x.commitMessage, author: x.author)
         createdAt = RFC3339.format(x.createdAt); startedAt = x.startedAt.map(RFC3339.format)
         completedAt = x.completedAt.map(RFC3339.format)
-        stages = d.stages.map { stage in StageView(stage, logs: logs.map { byStage in byStage[stage.index] ?? [] }) }
+        stages = d.stages.map { stage in
+            StageView(stage, logs: logs.map { byStage in byStage[stage.index] ?? [] }, report: reports[stage.index])
+        }
     }
 }
 
@@ -82,3 +90,23 @@ struct Message: Codable, Sendable {
     var reason: String
     var id: String?
 }
+
+struct InvocationView: Codable, Sendable {
+    var attempt: Int
+    var recovery: Int
+    var function: String
+    var functionVersion: String
+    var startedAt: String
+    var endedAt: String?
+    var status: String?
+    var errorType: String?
+    var message: String?
+    var report: JSONValue?
+    init(_ r: InvocationRecord) {
+        attempt = r.attempt; recovery = r.recovery; function = r.functionName; functionVersion = r.functionVersion
+        startedAt = RFC3339.format(r.startedAt); endedAt = r.endedAt.map(RFC3339.format); status = r.status
+        errorType = r.errorType; message = r.message; report = r.reportJSON.flatMap { try? JSONValue.decode($0) }
+    }
+}
+
+struct InvocationList: Codable, Sendable { var attempts: [InvocationView] }

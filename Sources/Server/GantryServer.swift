@@ -76,9 +76,12 @@ public struct GantryServer: Sendable {
         for (p, raw) in zip(c.platforms ?? [], rawPlatforms) {
             platforms[p.name] = PlatformInfo(kind: p.kind, settings: raw)
         }
+        var secrets: [String: String] = [:]
+        for secret in c.secrets ?? [] { secrets[secret.name] = try SecretReference.resolve(secret.value) }
         let engine = Engine(store: store, host: host, registry: registry,
                             config: EngineConfig(dataDir: dataDir, platforms: platforms,
-                                                 environment: ["GANTRY_API_URL": "http://\(c.server.listen)"]),
+                                                 environment: ["GANTRY_API_URL": "http://\(c.server.listen)"],
+                                                 secrets: secrets),
                             logger: logger)
         let interrupted = try await engine.recover()
         if interrupted > 0 { logger.notice("recovery: \(interrupted) interrupted stage(s) will be re-invoked") }
@@ -120,6 +123,7 @@ public struct GantryServer: Sendable {
         addAPIRoutes(to: router, api: APIContext(store: store, auth: auth, repositories: repos,
                                                   wakeEngine: { engine.wakeup.signal() },
                                                   wakePlanner: { plannerWakeup.signal() }))
+        addCallbackRoutes(to: router, store: store, wakeEngine: { engine.wakeup.signal() })
         let addressFile = dataDir + "/listen-address"
         let startupLogger = logger
         // The guards sit between HTTP decoding and Hummingbird: deadlines per connection and a 431 for oversized

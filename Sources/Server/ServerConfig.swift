@@ -39,6 +39,11 @@ public struct ServerConfig: Codable, Sendable {
         public var reconcile: String? = nil
     }
     public struct Functions: Codable, Sendable { public var paths: [String]? = [] }
+    /// A secret functions may declare: delivered as a file, never in the environment, redacted from logs.
+    public struct Secret: Codable, Sendable {
+        public var name: String
+        public var value: String
+    }
     public struct Platform: Codable, Sendable {
         public var name: String
         public var kind: String
@@ -49,6 +54,7 @@ public struct ServerConfig: Codable, Sendable {
     public var functions: Functions? = nil
     /// Kept as raw values too: every key of a platform entry goes to its functions as `platform`.
     public var platforms: [Platform]? = []
+    public var secrets: [Secret]? = []
 
     public init() {}
 

@@ -165,9 +165,21 @@ public struct RetryPolicy: Codable, Sendable, Equatable {
     public var initialInterval: Double
     public var maxInterval: Double
     public var backoffCoefficient: Double
-    public init(maxAttempts: Int, initialInterval: Double = 1, maxInterval: Double = 60, backoffCoefficient: Double = 2) {
+    /// Error types never retried, whatever the function says (e.g. InvalidManifest).
+    public var nonRetryable: [String]
+    public init(maxAttempts: Int, initialInterval: Double = 1, maxInterval: Double = 60, backoffCoefficient: Double = 2,
+                nonRetryable: [String] = []) {
         self.maxAttempts = maxAttempts; self.initialInterval = initialInterval; self.maxInterval = maxInterval
-        self.backoffCoefficient = backoffCoefficient
+        self.backoffCoefficient = backoffCoefficient; self.nonRetryable = nonRetryable
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        maxAttempts = try c.decode(Int.self, forKey: .maxAttempts)
+        initialInterval = try c.decode(Double.self, forKey: .initialInterval)
+        maxInterval = try c.decode(Double.self, forKey: .maxInterval)
+        backoffCoefficient = try c.decode(Double.self, forKey: .backoffCoefficient)
+        nonRetryable = try c.decodeIfPresent([String].self, forKey: .nonRetryable) ?? []
     }
 
     /// The wait before attempt `attempt + 1`, after `attempt` attempts failed.
@@ -199,6 +211,13 @@ public struct Stage: Codable, Sendable, Equatable {
     public var message: String
     public var processGroup: Int32?        // of the running attempt, to kill after a crash
     public var processStart: UInt64?      // start time (clock ticks) of that group's leader
+    public var recoveries: Int = 0         // re-invocations caused by the server dying mid-attempt
+    public var errorType: String?          // typed failure of the last attempt (DeadlineExceeded, ...)
+    public var checkpointSchema: Int?      // `schema` of the stored checkpoint (nil = 1)
+    public var resumeJSON: String?         // why the next invocation resumes (callback payload, approval ...)
+    public var stopReason: String?         // "shutdown" when a graceful stop interrupted the attempt
+    public var functionName: String?
+    public var functionVersion: String?
 
     public init(deploymentID: String, index: Int, name: String, withJSON: String = "{}", rollback: Bool = false,
                 rollbackOf: Int? = nil, status: StageStatus = .notStarted, attempt: Int = 0,
@@ -235,6 +254,91 @@ public struct DeploymentDetail: Codable, Sendable, Equatable {
     public var deployment: Deployment
     public var stages: [Stage]
     public init(deployment: Deployment, stages: [Stage]) { self.deployment = deployment; self.stages = stages }
+}
+
+/// One invocation of a stage's function (a resumed stage is invoked again within the same attempt).
+public struct InvocationRecord: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var deploymentID: String
+    public var stageIndex: Int
+    public var attempt: Int
+    public var recovery: Int
+    public var functionName: String
+    public var functionVersion: String
+    public var startedAt: Date
+    public var endedAt: Date?
+    public var status: String?
+    public var errorType: String?
+    public var message: String?
+    /// The host's attempt report (wallMs, cpuMs, maxRssKiB, exitCode, signal, limitHit) as JSON.
+    public var reportJSON: String?
+    public init(id: Int64, deploymentID: String, stageIndex: Int, attempt: Int, recovery: Int, functionName: String,
+                functionVersion: String, startedAt: Date, endedAt: Date? = nil, status: String? = nil,
+                errorType: String? = nil, message: String? = nil, reportJSON: String? = nil) {
+        self.id = id; self.deploymentID = deploymentID; self.stageIndex = stageIndex; self.attempt = attempt
+        self.recovery = recovery; self.functionName = functionName; self.functionVersion = functionVersion
+        self.startedAt = startedAt; self.endedAt = endedAt; self.status = status; self.errorType = errorType
+        self.message = message; self.reportJSON = reportJSON
+    }
+}
+
+/// Taking a stage to run one invocation of it (committed before the process starts).
+public struct LeaseRequest: Sendable {
+    public var deploymentID: String
+    public var index: Int
+    public var expectedAttempt: Int
+    /// The status the caller saw: together with the attempt it fences off a decision taken on stale data.
+    public var expectedStatus: StageStatus
+    /// First run, retry or crash recovery: attempt + 1. Waking a suspended stage continues its attempt.
+    public var newAttempt: Bool
+    public var owner: String
+    public var leaseExpiry: Date
+    /// The stage's deadline when it has no `timeout` of its own (SPEC: 6 h).
+    public var defaultStageTimeout: Double
+    public var functionName: String
+    public var functionVersion: String
+    /// SHA-256 of this invocation's callback token; only the hash is stored.
+    public var callbackHash: String?
+    public var now: Date
+    public init(deploymentID: String, index: Int, expectedAttempt: Int, expectedStatus: StageStatus, newAttempt: Bool,
+                owner: String, leaseExpiry: Date,
+                defaultStageTimeout: Double = 6 * 3600, functionName: String, functionVersion: String,
+                callbackHash: String?, now: Date) {
+        self.deploymentID = deploymentID; self.index = index; self.expectedAttempt = expectedAttempt
+        self.expectedStatus = expectedStatus; self.newAttempt = newAttempt; self.owner = owner; self.leaseExpiry = leaseExpiry
+        self.defaultStageTimeout = defaultStageTimeout; self.functionName = functionName
+        self.functionVersion = functionVersion; self.callbackHash = callbackHash; self.now = now
+    }
+}
+
+/// An invocation's outcome, applied only if its attempt is still the stage's current one (fencing).
+public struct AttemptFinish: Sendable {
+    public var deploymentID: String
+    public var index: Int
+    public var attempt: Int
+    public var invocationID: Int64
+    public var status: StageStatus
+    public var errorType: String?
+    public var message: String
+    public var resumeAt: Date?
+    public var waitingFor: String?
+    public var reportJSON: String?
+    /// A stage log line committed with the outcome (one fsync instead of two per invocation).
+    public var logLine: String?
+    public var now: Date
+    public init(deploymentID: String, index: Int, attempt: Int, invocationID: Int64, status: StageStatus,
+                errorType: String?, message: String, resumeAt: Date?, waitingFor: String?, reportJSON: String?,
+                logLine: String? = nil, now: Date) {
+        self.deploymentID = deploymentID; self.index = index; self.attempt = attempt; self.invocationID = invocationID
+        self.status = status; self.errorType = errorType; self.message = message; self.resumeAt = resumeAt
+        self.waitingFor = waitingFor; self.reportJSON = reportJSON; self.logLine = logLine; self.now = now
+    }
+}
+
+public enum CallbackOutcome: Sendable, Equatable {
+    case unknown                       // no stage holds this token (never issued, used, or expired)
+    case heartbeat(deploymentID: String)
+    case resolved(deploymentID: String)
 }
 
 /// What the planner decided for one trigger, committed in one transaction.

@@ -26,23 +26,25 @@ public protocol EngineStore: Sendable {
     func activateNextDeployments(now: Date) async throws -> [Deployment]
     func activeDeployments() async throws -> [DeploymentDetail]
     func updateDeployment(id: String, status: DeploymentStatus, reason: String, now: Date) async throws
-    /// Leases a stage for `owner`: status RUNNING, first-start time and deadline fixed once. A new attempt
-    /// (first run, retry, re-invocation after a crash) increments `attempt`; resuming a suspended stage continues
-    /// the same attempt. Returns nil when the stage is not at `expectedAttempt` any more (someone else moved it).
-    func leaseStage(deploymentID: String, index: Int, expectedAttempt: Int, newAttempt: Bool, owner: String,
-                    leaseExpiry: Date, now: Date) async throws -> Stage?
+    /// Leases a stage for one invocation (status RUNNING, lease, first-start time and deadline fixed once) and
+    /// records the invocation. Returns nil when the stage is not at `expectedAttempt` any more.
+    func leaseStage(_ request: LeaseRequest) async throws -> (stage: Stage, invocationID: Int64)?
     func recordProcess(deploymentID: String, index: Int, attempt: Int, group: Int32, start: UInt64) async throws
     /// Fenced by attempt: false (nothing written) when `attempt` is not the stage's current running attempt.
-    func saveCheckpoint(deploymentID: String, index: Int, attempt: Int, checkpoint: String) async throws -> Bool
+    func saveCheckpoint(deploymentID: String, index: Int, attempt: Int, checkpoint: String, schema: Int?) async throws -> Bool
     func mergeOutputs(deploymentID: String, index: Int, attempt: Int, outputs: [String: String]) async throws -> Bool
     func appendLogs(_ lines: [StageLogLine]) async throws
-    /// Applies an attempt's result, fenced by attempt.
-    func finishAttempt(deploymentID: String, index: Int, attempt: Int, status: StageStatus, message: String,
-                       resumeAt: Date?, waitingFor: String?, now: Date) async throws -> Bool
+    /// Applies an invocation's outcome, fenced by attempt.
+    func finishAttempt(_ finish: AttemptFinish) async throws -> Bool
     /// Sets a stage's status outside any attempt (skip, cancel, fail before invoking).
     func setStageStatus(deploymentID: String, index: Int, status: StageStatus, message: String, now: Date) async throws
     /// Stages RUNNING under a lease whose owner is not `liveOwner` or whose lease has expired.
     func orphanedStages(liveOwner: String, now: Date) async throws -> [Stage]
+    /// After a restart: closes the interrupted invocation and counts a recovery unless a graceful shutdown
+    /// stopped it. Returns the stage as it is now.
+    func markInterrupted(deploymentID: String, index: Int, now: Date) async throws -> Stage?
+    /// A graceful stop is about to interrupt this attempt: its re-invocation will not count as a recovery.
+    func markShutdown(deploymentID: String, index: Int, attempt: Int) async throws
     func approvals(deploymentID: String, stageIndex: Int) async throws -> [Approval]
 }
 
@@ -55,4 +57,7 @@ public protocol ServerStore: Sendable {
     func logs(deploymentID: String, stageIndex: Int?, afterID: Int64) async throws -> [(id: Int64, line: StageLogLine)]
     func requestCancel(deploymentID: String, rollback: Bool) async throws -> Bool
     func addApproval(_ approval: Approval) async throws
+    func invocations(deploymentID: String, stageIndex: Int?) async throws -> [InvocationRecord]
+    /// `POST /api/v1/callbacks/{token}`: the token's hash, single use (a heartbeat does not use it up).
+    func resolveCallback(tokenHash: String, status: String, payloadJSON: String?, now: Date) async throws -> CallbackOutcome
 }

@@ -61,22 +61,27 @@ final class FunctionHostLimitTests: XCTestCase {
         let box = try FunctionSandbox()
         let spec = try box.scriptFunction("longline", script: "head -c 5000000 /dev/zero | tr '\\0' '{'")
         let outcome = try box.host().run(box.request(spec), recorder: Recorder())
-        XCTAssertEqual(outcome.errorType, "OutputLimit")
+        XCTAssertEqual(outcome.errorType, "LimitExceeded", "one line over 1 MiB is a protocol cap, not the volume cap")
         XCTAssertTrue(outcome.result.message?.contains("stdout line exceeded the 1 MiB limit") == true, outcome.result.message ?? "")
+        XCTAssertEqual(outcome.report.limitHit, "stdoutLine")
     }
 
-    func testAStderrFloodIsCutOff() throws {
+    func testAStderrFloodIsTruncatedWithAMarkerAndFailsLimitExceeded() throws {
         let box = try FunctionSandbox()
         let spec = try box.scriptFunction("noisy", script: "yes 'log line' | head -c 100000000 >&2")
         let recorder = Recorder(keepLogs: 10)
         let rssBefore = peakRSSKiB()
         let begin = Date()
         let outcome = try box.host().run(box.request(spec), recorder: recorder)
-        XCTAssertEqual(outcome.errorType, "OutputLimit")
+        XCTAssertEqual(outcome.errorType, "LimitExceeded")
         XCTAssertTrue(outcome.result.message?.contains("stderr exceeded the 10 MiB limit") == true, outcome.result.message ?? "")
+        XCTAssertEqual(outcome.report.limitHit, "stderr")
         XCTAssertLessThan(Date().timeIntervalSince(begin), 10)
         XCTAssertLessThan(peakRSSKiB() - rssBefore, 32 * 1024)
-        XCTAssertLessThanOrEqual(recorder.logCount * 9, 10 << 20, "no more than 10 MiB of log is delivered")
-        XCTAssertGreaterThan(recorder.logCount, 0)
+        // Exactly the first 10 MiB arrive: 1,165,084 whole "log line\n" lines, the cut "log " (counted with
+        // a newline by logBytes), then the marker as the very last line.
+        XCTAssertEqual(recorder.lastLog, ProtocolCaps.stderrTruncatedMarker)
+        XCTAssertEqual(recorder.logBytes, (10 << 20) + 1 + ProtocolCaps.stderrTruncatedMarker.utf8.count + 1)
+        XCTAssertEqual(recorder.logCount, 1_165_084 + 2)
     }
 }

@@ -40,6 +40,7 @@ final class FunctionHostRunTests: XCTestCase {
         ])
         XCTAssertEqual(outcome.result, FunctionResult(status: .succeeded, message: "done"))
         XCTAssertNil(outcome.errorType)
+        XCTAssertNil(outcome.stopReason, "nothing stopped it")
         XCTAssertEqual(outcome.report.exitCode, 0)
         XCTAssertNil(outcome.report.signal)
         XCTAssertTrue(recorder.logs.contains(#"got: {"protocol":1,"stage":{"name":"STEPS"}}"#), "\(recorder.logs)")

@@ -15,6 +15,7 @@ final class FunctionHostStopTests: XCTestCase {
 
         XCTAssertEqual(outcome.result.status, .failed)
         XCTAssertEqual(outcome.errorType, "DeadlineExceeded")
+        XCTAssertEqual(outcome.stopReason, .deadline)
         XCTAssertEqual(outcome.result.message, "exceeded its deadline of 1s")
         XCTAssertEqual(outcome.report.limitHit, "deadline")
         XCTAssertEqual(outcome.report.signal, 15, "SIGTERM was enough; no need to wait for the 10 s grace")
@@ -64,6 +65,7 @@ final class FunctionHostStopTests: XCTestCase {
 
         XCTAssertEqual(outcome.result.status, .failed)
         XCTAssertEqual(outcome.errorType, "Cancelled")
+        XCTAssertEqual(outcome.stopReason, .cancel)
         XCTAssertEqual(outcome.result.message, "cancelled")
         XCTAssertLessThan(Date().timeIntervalSince(begin), 5)
         XCTAssertTrue(recorder.logs.contains(#"stop file: {"reason":"cancel"}"#), "\(recorder.logs)")
@@ -78,6 +80,7 @@ final class FunctionHostStopTests: XCTestCase {
         let outcome = try box.host().run(box.request(spec), control: control, onStarted: { _, _ in },
                                          onMessage: { _ in control.stop(.shutdown) }, onLog: { _ in })
         XCTAssertEqual(outcome.errorType, "Cancelled")
+        XCTAssertEqual(outcome.stopReason, .shutdown)
         XCTAssertTrue(outcome.result.message?.contains("shutting down") == true, outcome.result.message ?? "")
     }
 
@@ -88,6 +91,7 @@ final class FunctionHostStopTests: XCTestCase {
         let begin = Date()
         let outcome = try box.host().run(box.request(spec), recorder: Recorder())
         XCTAssertEqual(outcome.errorType, "HeartbeatTimeout")
+        XCTAssertEqual(outcome.stopReason, .heartbeat)
         XCTAssertEqual(outcome.report.limitHit, "heartbeat")
         XCTAssertLessThan(Date().timeIntervalSince(begin), 5)
     }
@@ -100,6 +104,7 @@ final class FunctionHostStopTests: XCTestCase {
         let request = box.request(spec)
         let outcome = try box.host().run(request, control: control, recorder: Recorder())
         XCTAssertEqual(outcome.errorType, "Cancelled")
+        XCTAssertEqual(outcome.stopReason, .cancel)
         XCTAssertEqual(outcome.result.message, "cancelled")
         XCTAssertFalse(FileManager.default.fileExists(atPath: request.directory + "/ran"))
     }

@@ -23,10 +23,12 @@ final class FunctionRegistryTests: XCTestCase {
         XCTAssertEqual(registry.problems, [])
         XCTAssertEqual(registry.functions.map(\.name), ["minimal", "wait"])
         let wait = try XCTUnwrap(registry.functions.first { $0.name == "wait" })
+        XCTAssertEqual(wait.version.count, 64, "the registry computes the folder's version")
         XCTAssertEqual(wait, FunctionSpec(
             name: "wait", stages: ["WAIT"], command: ["gantry-fn-wait", "--verbose"], folder: box.functionsDir + "/wait",
             timeout: 300, limits: FunctionLimits(memoryBytes: 256 << 20, cpuSeconds: 60, openFiles: 256),
-            env: ["AWS_REGION", "HOME_DIR"], gracePeriod: 3, heartbeatTimeout: 90, platform: "kubernetes"))
+            env: ["AWS_REGION", "HOME_DIR"], gracePeriod: 3, heartbeatTimeout: 90, platform: "kubernetes",
+            version: wait.version))
         let minimal = try XCTUnwrap(registry.functions.first { $0.name == "minimal" })
         XCTAssertEqual(minimal.stages, ["A", "B"])
         XCTAssertEqual(minimal.timeout, 300, "default timeout")

@@ -102,6 +102,8 @@ final class Recorder: @unchecked Sendable {
     private var _messages: [FunctionMessage] = []
     private var _logs: [String] = []
     private var _logCount = 0
+    private var _logBytes = 0
+    private var _lastLog: String?
     private var _started: (Int32, UInt64)?
     /// Keep at most this many log lines (flood tests only count).
     let keepLogs: Int
@@ -111,6 +113,9 @@ final class Recorder: @unchecked Sendable {
     var messages: [FunctionMessage] { lock.withLock { _messages } }
     var logs: [String] { lock.withLock { _logs } }
     var logCount: Int { lock.withLock { _logCount } }
+    /// UTF-8 bytes of every line delivered, plus one per line (its newline).
+    var logBytes: Int { lock.withLock { _logBytes } }
+    var lastLog: String? { lock.withLock { _lastLog } }
     var started: (group: Int32, ticks: UInt64)? { lock.withLock { _started.map { ($0.0, $0.1) } } }
 
     func onStarted(_ group: Int32, _ ticks: UInt64) { lock.withLock { _started = (group, ticks) } }
@@ -118,6 +123,8 @@ final class Recorder: @unchecked Sendable {
     func onLog(_ lines: [String]) {
         lock.withLock {
             _logCount += lines.count
+            _logBytes += lines.reduce(0) { $0 + $1.utf8.count + 1 }
+            if let last = lines.last { _lastLog = last }
             let room = max(0, keepLogs - _logs.count)
             _logs += lines.prefix(room)
         }

@@ -21,7 +21,7 @@ final class FunctionProcess {
             return nil
         }
         var checkpoints: [JSONValue] {
-            messages.compactMap { if case .checkpoint(let v) = $0 { return v } else { return nil } }
+            messages.compactMap { if case .checkpoint(let v, _) = $0 { return v } else { return nil } }
         }
     }
 

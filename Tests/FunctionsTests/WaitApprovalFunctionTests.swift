@@ -18,13 +18,13 @@ final class WaitApprovalFunctionTests: XCTestCase {
 
     func testWithoutApprovalsItCheckpointsAndSuspendsWaitingForApproval() throws {
         let run = try invoke(approvers: ["alice", "bob"], min: 2)
-        guard case .checkpoint(let checkpoint)? = run.messages.first else {
+        guard case .checkpoint(let checkpoint, _)? = run.messages.first else {
             return XCTFail("the first line must be the checkpoint: \(run.stdoutLines)")
         }
         let startedAt = try date(checkpoint["startedAt"]?.string)
         let result = try XCTUnwrap(run.result)
         XCTAssertEqual(result.status, .suspended)
-        XCTAssertEqual(result.waitFor, "approval")
+        XCTAssertEqual(result.waitingFor, "approval")
         XCTAssertEqual(result.message, "waiting for 2 more approvals (from: alice, bob)")
         XCTAssertEqual(try date(result.resumeAt).timeIntervalSince(startedAt), 6 * 3600, accuracy: 0.001,
                        "the default timeout is 6h from the start")

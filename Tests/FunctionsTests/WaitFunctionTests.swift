@@ -16,7 +16,7 @@ final class WaitFunctionTests: XCTestCase {
         let run = try invoke(duration: "10s")
         XCTAssertEqual(run.exitCode, 0)
         XCTAssertEqual(run.messages.count, 2, "stdout: \(run.stdoutLines)")
-        guard case .checkpoint(let checkpoint)? = run.messages.first else {
+        guard case .checkpoint(let checkpoint, _)? = run.messages.first else {
             return XCTFail("the first line must be the checkpoint: \(run.stdoutLines)")
         }
         let startedAt = try date(checkpoint["startedAt"]?.string)

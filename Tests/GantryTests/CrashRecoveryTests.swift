@@ -138,6 +138,7 @@ final class GracefulStopTests: XCTestCase {
         let done = try await server.waitForDeployment(id)
         XCTAssertEqual(done["status"] as? String, "SUCCESS", server.logText())
         XCTAssertEqual(stage(done, 0)["attempts"] as? Int, 2)
+        XCTAssertEqual(stage(done, 0)["recoveries"] as? Int, 0, "a graceful stop is not a crash recovery")
         server.stop()
     }
 }

@@ -4,28 +4,20 @@ import XCTest
 /// Functions that hang, eat memory or flood their output fail their own stage with a clear reason, the
 /// deployment rolls back, and the server keeps serving.
 final class FunctionFailureTests: XCTestCase {
-    /// Test-only functions, written as bash scripts with their own function.yaml, like a user's would be.
+    /// Test-only functions that misbehave in one way each.
     func makeFunctions(in root: String) throws -> String {
-        let dir = root + "/functions"
-        let functions: [(String, String, String)] = [
-            ("hang", "stages: [HANG]\ntimeout: 2s\ngracePeriod: 1s", "sleep 1000"),
+        try writeScriptFunctions(in: root, [
+            ("hang", "stages: [HANG]\ntimeout: 2s\ngracePeriod: 1s", "cat > /dev/null\nsleep 1000"),
             ("hog", "stages: [HOG]\nlimits: {memory: 64Mi}",
-             "x=$(head -c 300000000 /dev/zero | tr '\\0' a); echo ${#x}"),
-            ("flood", "stages: [FLOOD]", "head -c 100000000 /dev/zero | tr '\\0' a; echo"),
-        ]
-        for (name, yaml, script) in functions {
-            try FileManager.default.createDirectory(atPath: "\(dir)/\(name)", withIntermediateDirectories: true)
-            try "name: \(name)\n\(yaml)\ncommand: [./run.sh]\n".write(toFile: "\(dir)/\(name)/function.yaml",
-                                                                      atomically: true, encoding: .utf8)
-            try "#!/bin/bash\ncat > /dev/null\n\(script)\n".write(toFile: "\(dir)/\(name)/run.sh", atomically: true, encoding: .utf8)
-            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: "\(dir)/\(name)/run.sh")
-        }
-        return dir
+             "cat > /dev/null\nx=$(head -c 300000000 /dev/zero | tr '\\0' a); echo ${#x}"),
+            ("flood", "stages: [FLOOD]", "cat > /dev/null\nyes | head -c 100000000"), // many lines: the volume cap
+            ("spin", "stages: [SPIN]\nlimits: {cpuSeconds: 1}", "cat > /dev/null\nwhile :; do :; done"),
+        ])
     }
 
     func testDeadlineMemoryAndFloodEachFailTheirStageAndRollBack() async throws {
         let (git, server, marks) = try await launchServer(hook: false, functionsDir: makeFunctions(in:))
-        for (name, stageName) in [("hang", "HANG"), ("hog", "HOG"), ("flood", "FLOOD")] {
+        for (name, stageName) in [("hang", "HANG"), ("hog", "HOG"), ("flood", "FLOOD"), ("spin", "SPIN")] {
             try git.write("\(name)/app.gantry.yaml", """
                 apiVersion: gantry.dev/v1
                 spec:
@@ -42,7 +34,7 @@ final class FunctionFailureTests: XCTestCase {
         let commit = try git.commitAndPush("three misbehaving functions").commit
         let signer = WebhookSigner(secret: git.secret, url: server.url + "/hooks/demo")
         _ = try await signer.send(signer.push(after: commit, before: String(repeating: "0", count: 40)))
-        let expected = ["hang": "DeadlineExceeded", "hog": "MemoryLimit", "flood": "OutputLimit"]
+        let expected = ["hang": "DeadlineExceeded", "hog": "MemoryLimit", "flood": "OutputLimit", "spin": "CpuLimit"]
         for (app, reason) in expected {
             let id = try await eventually("deployment of \(app)") {
                 try await server.deployments().first { $0["application"] as? String == app }?["id"] as? String
@@ -55,6 +47,13 @@ final class FunctionFailureTests: XCTestCase {
             XCTAssertTrue(FileManager.default.fileExists(atPath: "\(marks)/\(app)-rolled-back"), "\(app) did not roll back")
             let rollback = stages(done).first { $0["name"] as? String == "SCRIPT_RUN_ROLLBACK" }
             XCTAssertEqual(rollback?["status"] as? String, "SUCCESS", app)
+            XCTAssertEqual(failed["errorType"] as? String, reason, app)
+            if app == "spin" {
+                // The attempt report comes from wait4's rusage: about the 1 s of CPU the limit allowed (the kernel
+                // enforces RLIMIT_CPU on tick-based accounting, so on a busy VM rusage can read a little under).
+                let cpu = (failed["report"] as? [String: Any])?["cpuMs"] as? Int ?? 0
+                XCTAssertTrue((700...2500).contains(cpu), "spin used \(cpu) ms of CPU: \(failed)")
+            }
         }
         let health = try await server.request("GET", "/healthz", auth: false)
         XCTAssertEqual(health.status, 200)

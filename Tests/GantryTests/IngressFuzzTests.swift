@@ -175,8 +175,8 @@ final class FuzzResults: @unchecked Sendable {
     }
 }
 
-/// A small seeded generator (SplitMix64), so a failing run can be replayed from its printed seed.
-struct SplitMix64 {
+/// A small seeded generator (SplitMix64), so a failing run (fuzz, chaos) can be replayed from its printed seed.
+struct SplitMix64: RandomNumberGenerator {
     private var state: UInt64
     init(seed: UInt64) { state = seed }
 

@@ -475,19 +475,26 @@ def signed_push(secret, commit, before):
     return body, headers
 
 
-def send_deliveries(port, path, secret, commit, before, count, latencies, errors):
-    """Sends `count` signed deliveries over one keep-alive connection; appends ms latencies (client side)."""
+def send_deliveries(port, path, secret, commit, before, count, latencies, errors, barrier=None, spans=None):
+    """Sends `count` signed deliveries over one keep-alive connection; appends ms latencies (client side).
+    With `barrier`, waits there after connecting so concurrent senders start together; `spans` gets the
+    (start, end) of the send loop for throughput."""
     client = Client("127.0.0.1", port, token=None)
     # Bodies are signed before timing: the measure is the server's answer, not the client's HMAC.
     prepared = [signed_push(secret, commit, before) for _ in range(count)]
     try:
         client.connect()
+        if barrier is not None:
+            barrier.wait(timeout=30)   # a sender that failed to connect breaks it for all
+        start = time.perf_counter()
         for body, headers in prepared:
             t0 = time.perf_counter()
             status, data = client.request("POST", path, body=body, headers=headers, auth=False)
             latencies.append((time.perf_counter() - t0) * 1000)
             if status != 202:
                 errors.append(f"{status}: {data[:200]!r}")
+        if spans is not None:
+            spans.append((start, time.perf_counter()))
     finally:
         client.close()
 
@@ -511,27 +518,29 @@ def measure_webhooks(tmp, bin_dir, report, total, threads):
     try:
         # Warm-up (connection setup, first SQLite writes), not counted.
         send_deliveries(server.port, path, git.secret, commit, zeros, 20, [], [])
-        seq, errors = [], []
-        t0 = time.time()
-        send_deliveries(server.port, path, git.secret, commit, zeros, total, seq, errors)
-        seq_wall = time.time() - t0
+        seq, errors, spans = [], [], []
+        send_deliveries(server.port, path, git.secret, commit, zeros, total, seq, errors, spans=spans)
+        seq_wall = spans[0][1] - spans[0][0]
         if errors:
             raise BenchError(f"{len(errors)} deliveries were not answered 202, first: {errors[0]}")
         report.add("1a webhook 202, sequential keep-alive", seq, 5.0,
                    f"({total / seq_wall:.0f} req/s; planner backlog after: {pending_triggers(server.db_path)} triggers)")
 
-        conc, errors, workers = [], [], []
+        conc, errors, workers, spans = [], [], [], []
         per_thread = total // threads
         lists = [[] for _ in range(threads)]
-        t0 = time.time()
+        barrier = threading.Barrier(threads)
         for i in range(threads):
             w = threading.Thread(target=send_deliveries,
-                                 args=(server.port, path, git.secret, commit, zeros, per_thread, lists[i], errors))
+                                 args=(server.port, path, git.secret, commit, zeros, per_thread, lists[i], errors),
+                                 kwargs={"barrier": barrier, "spans": spans}, daemon=True)
             w.start()
             workers.append(w)
         for w in workers:
             w.join()
-        conc_wall = time.time() - t0
+        if len(spans) != threads:
+            raise BenchError(f"only {len(spans)} of {threads} client threads finished: {errors[:1]}")
+        conc_wall = max(e for _, e in spans) - min(b for b, _ in spans)
         for l in lists:
             conc.extend(l)
         if errors:
@@ -724,7 +733,8 @@ def mark_interrupted(db_path, data_dir, deployment_id):
         c.execute("UPDATE deployments SET status = 'RUNNING', status_reason = '', completed_at = NULL WHERE id = ?",
                   (deployment_id,))
         c.execute("UPDATE stages SET status = 'RUNNING', attempt = 1, lease_owner = ?, lease_expiry = ?, "
-                  "completed_at = NULL, message = '', process_group = NULL, process_start = NULL "
+                  "completed_at = NULL, message = '', process_group = NULL, process_start = NULL, "
+                  "recoveries = 0, error_type = NULL, stop_reason = NULL "
                   "WHERE deployment_id = ? AND idx = 0",
                   ("gantry-dead-" + uuid.uuid4().hex, time.time() + 3600, deployment_id))
         c.execute("DELETE FROM stage_logs WHERE deployment_id = ?", (deployment_id,))
@@ -839,7 +849,7 @@ def main():
     q = args.quick
     report = Report()
     tmp = tempfile.mkdtemp(prefix="gantry-bench-")
-    ok = False
+    ok = interrupted = False
     started = time.time()
     try:
         print(f"gantry bench: binaries {bin_dir}, work dir {tmp}, {os.cpu_count()} CPUs", flush=True)
@@ -855,6 +865,7 @@ def main():
         print(f"\nbench failed: {e}", file=sys.stderr)
     except KeyboardInterrupt:
         print("\ninterrupted: stopping servers", file=sys.stderr)
+        interrupted = True
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, signal.SIG_IGN)   # a second Ctrl-C must not cut the cleanup short
@@ -862,10 +873,10 @@ def main():
         if report.rows:
             print(f"\nSummary ({time.time() - started:.0f} s; ms; verdict compares median and p99 with the target):")
             print(report.table())
-        if ok and not args.keep:
-            shutil.rmtree(tmp, ignore_errors=True)
+        if args.keep or not (ok or interrupted):
+            print(f"\nwork dir kept for inspection (configs, repos, server logs): {tmp}", file=sys.stderr)
         else:
-            print(f"\nwork dir kept for inspection: {tmp}", file=sys.stderr)
+            shutil.rmtree(tmp, ignore_errors=True)
     return 0 if ok else 1
 
 

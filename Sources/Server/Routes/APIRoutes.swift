@@ -31,7 +31,21 @@ func addAPIRoutes(to router: Router<BasicRequestContext>, api: APIContext) {
         for entry in try await api.store.logs(deploymentID: id, stageIndex: nil, afterID: 0) {
             byStage[entry.line.stageIndex, default: []].append(entry.line.line)
         }
-        return json(DeploymentView(detail, logs: byStage))
+        var reports: [Int: String] = [:]
+        for invocation in try await api.store.invocations(deploymentID: id, stageIndex: nil) {
+            if let report = invocation.reportJSON { reports[invocation.stageIndex] = report }
+        }
+        return json(DeploymentView(detail, logs: byStage, reports: reports))
+    }
+    v1.get("/deployments/:id/stages/:index/attempts") { request, context -> Response in
+        guard api.auth.authenticate(request) != nil else { return unauthorized() }
+        let id = context.parameters.get("id") ?? ""
+        guard let index = context.parameters.get("index").flatMap(Int.init) else { return problem(.badRequest, "bad stage index") }
+        guard let detail = try await api.store.deployment(id: id), detail.stages.contains(where: { $0.index == index }) else {
+            return problem(.notFound, "no stage \(index) in deployment \(id)")
+        }
+        let list = try await api.store.invocations(deploymentID: id, stageIndex: index)
+        return json(InvocationList(attempts: list.map(InvocationView.init)))
     }
     v1.get("/deployments/:id/logs") { request, context -> Response in
         guard api.auth.authenticate(request) != nil else { return unauthorized() }

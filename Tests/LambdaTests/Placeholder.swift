@@ -1,5 +1,0 @@
-import XCTest
-
-final class LambdaPlaceholderTests: XCTestCase {
-    func testPlaceholder() {}
-}
