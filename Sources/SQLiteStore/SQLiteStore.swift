@@ -6,16 +6,11 @@ import Store
 public final class SQLiteStore: Store, Sendable {
     let pool: DatabasePool
     let ingestBatcher: GroupCommit
-    let checkpointer: WALCheckpointer
 
     public struct Options: Sendable {
         /// FULL (default) fsyncs every commit; NORMAL trades the last commits on power loss for speed.
         public var synchronous: String = "FULL"
-        /// WAL length (frames, ~32 MB by default) past which the background checkpoint starts the log over.
-        public var walRestartFrames: Int = 8192
-        public init(synchronous: String = "FULL", walRestartFrames: Int = 8192) {
-            self.synchronous = synchronous; self.walRestartFrames = walRestartFrames
-        }
+        public init(synchronous: String = "FULL") { self.synchronous = synchronous }
     }
 
     /// Opens (creating if needed) `<path>` and migrates it to the current schema.
@@ -30,19 +25,12 @@ public final class SQLiteStore: Store, Sendable {
         }
         // Another process (a second `gantry` on the same data dir, the CLI) may hold the write lock briefly.
         config.busyMode = .timeout(10)
-        var poolConfig = config
-        poolConfig.prepareDatabase { db in
-            // Checkpoints run beside the writer (WALCheckpointer), not inside a commit.
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
-        }
-        pool = try DatabasePool(path: path, configuration: poolConfig)
+        pool = try DatabasePool(path: path, configuration: config)
         // GRDB's WAL setup sets synchronous=NORMAL after prepareDatabase ran: set ours again on the writer, or
         // commits are never fsynced and a 202 could be lost on power loss (seen with strace: no fdatasync at all).
         try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = \(sync)") }
         try Schema.migrator().migrate(pool)
         ingestBatcher = GroupCommit(pool: pool)
-        checkpointer = try WALCheckpointer(path: path, configuration: config, restartFrames: options.walRestartFrames)
-        checkpointer.start()
     }
 
     // MARK: ingress

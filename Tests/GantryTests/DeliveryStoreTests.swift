@@ -1,5 +1,5 @@
 import Foundation
-@testable import SQLiteStore
+import SQLiteStore
 import Store
 import XCTest
 
@@ -27,44 +27,6 @@ final class DeliveryStoreTests: XCTestCase {
         XCTAssertEqual(depth, 2)
         let last = try await store.lastTriggeredCommit(repository: "demo", ref: "refs/heads/main")
         XCTAssertEqual(last, b)
-    }
-
-    func testTheWALIsCopiedBackBesideTheWriterNotInsideACommit() async throws {
-        let store = try SQLiteStore(path: try makeTempDir() + "/gantry.db")
-        let autocheckpoint = try await store.writerAutocheckpointPages()
-        XCTAssertEqual(autocheckpoint, 0, "no checkpoint inside the commits of the group commit")
-        for batch in 0..<5 {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for n in 0..<20 {
-                    group.addTask {
-                        _ = try await store.ingest(NewDelivery(binding: "hook", deliveryID: "\(batch)-\(n)", event: "push",
-                                                               verdict: "ignored", reason: "test", trigger: nil))
-                    }
-                }
-                try await group.waitForAll()
-            }
-        }
-        let copied = try store.checkpointer.checkpointIfChanged()
-        if let copied {   // nil: the background loop had copied everything already
-            XCTAssertGreaterThan(copied.walFrames, 0)
-            XCTAssertEqual(copied.copied, copied.walFrames, "a passive checkpoint with no reader copies every frame")
-        }
-        XCTAssertNil(try store.checkpointer.checkpointIfChanged(), "nothing new to copy")
-        let recent = try await store.recentDeliveries(binding: "hook", limit: 1000)
-        XCTAssertEqual(recent.count, 100)
-    }
-
-    func testALongLogStartsOverAfterItIsCopied() async throws {
-        let store = try SQLiteStore(path: try makeTempDir() + "/gantry.db", options: .init(walRestartFrames: 8))
-        for n in 0..<30 {
-            _ = try await store.ingest(NewDelivery(binding: "hook", deliveryID: "d-\(n)", event: "push", verdict: "ignored",
-                                                   reason: "test", trigger: nil))
-        }
-        _ = try store.checkpointer.checkpointIfChanged()
-        _ = try await store.ingest(NewDelivery(binding: "hook", deliveryID: "after", event: "push", verdict: "ignored",
-                                               reason: "test", trigger: nil))
-        let frames = try XCTUnwrap(store.checkpointer.checkpointIfChanged()?.walFrames)
-        XCTAssertLessThan(frames, 20, "after a RESTART checkpoint the next commit writes at the start of the log")
     }
 
     func testRecentDeliveriesNewestFirstAndLastTriggeredCommitSkipsHeadResolves() async throws {

@@ -158,6 +158,17 @@ for round in $(seq "$rounds"); do
   echo "bench: round $round done" >&2
 done
 
+# The disk's floor under every durable 202: one synchronous 4 KiB write, as a commit's fsync costs.
+sync_ms="$(python3 - "$work/sync-probe" <<'PY'
+import os, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_DSYNC, 0o600)
+block, n = b"\0" * 4096, 200
+start = time.perf_counter()
+for _ in range(n): os.write(fd, block)
+print(f"{(time.perf_counter() - start) / n * 1000:.2f}")
+PY
+)"
+
 enqueued="$(python3 - "$work/gantry-data/gantry.sqlite" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
@@ -165,7 +176,7 @@ print(db.execute("SELECT COUNT(*) FROM triggers").fetchone()[0])
 PY
 )"
 
-python3 - "$work/results" "$connections" "$duration" "$rounds" "$enqueued" <<'PY'
+python3 - "$work/results" "$connections" "$duration" "$rounds" "$enqueued" "$sync_ms" <<'PY'
 import statistics, sys
 rows = [line.split() for line in open(sys.argv[1])]
 def med(name, i): return statistics.median(float(r[i]) for r in rows if r[0] == name)
@@ -176,7 +187,8 @@ for name, label in [("webhook", "adnanh/webhook 2.8 (/bin/true)"), ("gantry", "g
 ratio = med("gantry", 1) / med("webhook", 1)
 p99 = med("gantry", 3)
 print(f"gantry/webhook throughput: {ratio:.2f}x (goal >= 2x); gantry p99 {p99:.2f} ms (goal < 5 ms)")
-print(f"triggers durably enqueued by gantry during the run: {sys.argv[5]}")
+print(f"triggers durably enqueued by gantry during the run: {sys.argv[5]}; "
+      f"disk: {sys.argv[6]} ms per synchronous 4 KiB write (every 202 waits for one)")
 for name in ("webhook", "gantry"):
     print(f"  {name} rounds: " + ", ".join(f"{float(r[1]):.0f}/s p50 {r[2]} p99 {r[3]}" for r in rows if r[0] == name))
 PY
