@@ -24,7 +24,7 @@ if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
   echo "bench: swift build -c release" >&2
   (cd "$root" && swift build -c release >&2) || { echo "bench: the release build failed" >&2; exit 2; }
 fi
-gantry="$root/.build/release/gantry"
+gantry="${GANTRY_BIN:-$root/.build/release/gantry}"   # GANTRY_BIN: measure another build
 [ -x "$gantry" ] || { echo "bench: $gantry is missing (build with swift build -c release)" >&2; exit 2; }
 
 work="$(mktemp -d /tmp/gantry-ingress-bench.XXXXXX)"
