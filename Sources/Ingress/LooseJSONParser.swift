@@ -153,11 +153,17 @@ struct LooseJSONParser {
         }
     }
 
-    /// Moves past a string, checking its escapes and that it has no raw control characters.
-    private mutating func skipString() -> Bool {
+    private mutating func skipString() -> Bool { string(keep: false) != nil }
+
+    /// A string starting at its opening quote: decoded and UTF-8 validated when `keep`, otherwise only checked
+    /// (escapes, no raw control characters) and moved past, returning "". nil when it is not a JSON string.
+    private mutating func string(keep: Bool = true) -> String? {
         index += 1   // "
-        while index < bytes.count {
-            // Plain characters in bulk (most of a skipped payload), without per-byte bounds checks.
+        let first = index
+        var start = index
+        var out: [UInt8] = []
+        while true {
+            // Plain characters in bulk (most of a payload), without per-byte bounds checks.
             index = bytes.withUnsafeBufferPointer { buffer in
                 var i = index
                 while i < buffer.count {
@@ -167,78 +173,37 @@ struct LooseJSONParser {
                 }
                 return i
             }
-            guard index < bytes.count else { return false }
-            switch bytes[index] {
-            case UInt8(ascii: "\""):
-                index += 1
-                return true
-            case UInt8(ascii: "\\"):
-                index += 1
-                guard index < bytes.count else { return false }
-                let escape = bytes[index]
-                index += 1
-                switch escape {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
-                     UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"): break
-                case UInt8(ascii: "u"): guard hex4() != nil else { return false }
-                default: return false
-                }
-            case 0..<0x20:
-                return false
-            default:
-                index += 1
-            }
-        }
-        return false
-    }
-
-    /// A string starting at the opening quote; escapes decoded, UTF-8 validated.
-    private mutating func string() -> String? {
-        index += 1   // "
-        let start = index
-        // Fast path: no escapes, copy the bytes in one go.
-        while index < bytes.count {
+            guard index < bytes.count else { return nil }   // unterminated
             let byte = bytes[index]
-            if byte == UInt8(ascii: "\"") {
-                let text = Self.text(bytes, start..<index)
+            guard byte >= 0x20 else { return nil }          // control characters must be escaped
+            if byte == UInt8(ascii: "\""), keep, out.isEmpty, start == first {
                 index += 1
-                return text
+                return Self.text(bytes, start..<index - 1)  // no escapes: straight from the payload's bytes
             }
-            if byte == UInt8(ascii: "\\") { break }
-            guard byte >= 0x20 else { return nil }   // control characters must be escaped
+            if keep { out.append(contentsOf: bytes[start..<index]) }
             index += 1
-        }
-        var out = Array(bytes[start..<min(index, bytes.count)])
-        while index < bytes.count {
-            let byte = bytes[index]
-            switch byte {
-            case UInt8(ascii: "\""):
-                index += 1
+            if byte == UInt8(ascii: "\"") {
+                guard keep else { return "" }
                 return Self.text(out, 0..<out.count)
-            case UInt8(ascii: "\\"):
-                index += 1
-                guard index < bytes.count else { return nil }
-                let escape = bytes[index]
-                index += 1
-                switch escape {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(escape)
-                case UInt8(ascii: "b"): out.append(0x08)
-                case UInt8(ascii: "f"): out.append(0x0C)
-                case UInt8(ascii: "n"): out.append(0x0A)
-                case UInt8(ascii: "r"): out.append(0x0D)
-                case UInt8(ascii: "t"): out.append(0x09)
-                case UInt8(ascii: "u"):
-                    guard let scalar = unicodeEscape() else { return nil }
-                    out.append(contentsOf: Array(String(Character(scalar)).utf8))
-                default: return nil
-                }
-            default:
-                guard byte >= 0x20 else { return nil }
-                out.append(byte)
-                index += 1
             }
+            // A backslash: one escape.
+            guard index < bytes.count else { return nil }
+            let escape = bytes[index]
+            index += 1
+            switch escape {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(escape)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                guard let scalar = unicodeEscape() else { return nil }
+                if keep { out.append(contentsOf: Array(String(Character(scalar)).utf8)) }
+            default: return nil
+            }
+            start = index
         }
-        return nil   // unterminated
     }
 
     /// After `\u`: four hex digits, or a surrogate pair written as two escapes.
