@@ -8,7 +8,7 @@ struct IngressMetrics: Sendable {
     static let deliveries = "gantry_webhook_deliveries_total"
     static let latency = "gantry_webhook_ingest_duration_seconds"
     static let verdicts = ["accepted", "duplicate", "ignored", "unauthorized", "unavailable", "not-found",
-                           "too-large", "overloaded", "bad-request"]
+                           "too-large", "overloaded"]
 
     private let counters: [String: [String: Counter]]
     private let timer: Metrics.Timer

@@ -131,6 +131,16 @@ final class IngressGuardTests: XCTestCase {
         server.stop()
     }
 
+    func testPipelinedRequestsOnOneConnectionAreAllAnswered() async throws {
+        let (git, server, _) = try await launchServer(hook: false, serverYAML: Self.serverYAML)
+        let signer = WebhookSigner(secret: git.secret, url: server.url + "/hooks/demo")
+        let client = try RawConnection(port: server.port)
+        client.send(signedPing(signer) + signedPing(signer) + signedPing(signer))   // before any answer
+        for n in 1...3 { XCTAssertEqual(client.readAnswer(timeout: 5).status, 200, "answer \(n)") }
+        XCTAssertFalse(client.isClosedByServer, "a kept-alive connection stays open between requests")
+        server.stop()
+    }
+
     func testOversizedHeadIs431() async throws {
         let (_, server, _) = try await launchServer(hook: false, serverYAML: Self.serverYAML)
         let client = try RawConnection(port: server.port)

@@ -25,6 +25,9 @@ final class RequestDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let limits: Limits
     private var phase = Phase.awaitingHead
+    /// Requests read completely whose responses are not finished yet (more than one when pipelined).
+    private var unanswered = 0
+    /// A response head went out and its end has not.
     private var responseStarted = false
     private var outputClosed = false
     private var timer: Scheduled<Void>?
@@ -51,12 +54,12 @@ final class RequestDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head:
             phase = .readingBody
-            responseStarted = false
             arm(context, limits.request)
         case .body:
             break
         case .end:
             if outputClosed { disarm(); context.close(promise: nil) }
+            unanswered += 1
             if phase == .readingBody { phase = .answering; disarm() }
         }
         context.fireChannelRead(data)
@@ -69,7 +72,15 @@ final class RequestDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
             context.write(data, promise: promise)
         case .end:
             context.write(data, promise: promise)
-            if phase == .readingBody {
+            responseStarted = false
+            if unanswered > 0 {
+                // The answer to a request read completely (the oldest, when pipelined).
+                unanswered -= 1
+                if unanswered == 0, phase == .answering {
+                    phase = .awaitingHead
+                    arm(context, limits.idle)
+                }
+            } else if phase == .readingBody {
                 // Answered before the body was read (413, 503): no further request on this connection. Only the
                 // sending side closes: closing both while the client is still sending would reset the
                 // connection, and the client might lose the answer. The request deadline still ends it.
