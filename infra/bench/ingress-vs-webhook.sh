@@ -144,7 +144,7 @@ for round in $(seq "$rounds"); do
   echo "bench: round $round done" >&2
 done
 
-enqueued="$(python3 - "$work/gantry-data/gantry.db" <<'PY'
+enqueued="$(python3 - "$work/gantry-data/gantry.sqlite" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 print(db.execute("SELECT COUNT(*) FROM triggers").fetchone()[0])
