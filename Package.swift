@@ -29,6 +29,8 @@ let package = Package(
         // Already in the graph through Hummingbird; named here because the server's ingress guards are channel handlers.
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.1"),
+        // The shared store for several replicas (issue 9).
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // The system's libcrypto (OpenSSL 3) for HMAC, SHA-256 and CRYPTO_memcmp.
@@ -41,6 +43,9 @@ let package = Package(
         .target(name: "Store", path: "Sources/Store"),
         .target(name: "SQLiteStore", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")],
                 path: "Sources/SQLiteStore"),
+        .target(name: "PostgresStore", dependencies: ["Store", .product(name: "PostgresNIO", package: "postgres-nio"),
+                                                   .product(name: "Logging", package: "swift-log")],
+                path: "Sources/PostgresStore"),
         .target(name: "Ingress", dependencies: ["Store", "COpenSSL", .product(name: "Metrics", package: "swift-metrics")],
                 path: "Sources/Ingress"),
         .target(name: "Planner", dependencies: ["Store", "FunctionKit", "Yams", .product(name: "Logging", package: "swift-log")],
@@ -51,7 +56,7 @@ let package = Package(
                                                .product(name: "Metrics", package: "swift-metrics")],
                 path: "Sources/Engine"),
         .target(name: "Server", dependencies: [
-            "Store", "SQLiteStore", "Ingress", "Planner", "Engine", "FunctionHost", "FunctionKit", "COpenSSL", "Yams",
+            "Store", "SQLiteStore", "PostgresStore", "Ingress", "Planner", "Engine", "FunctionHost", "FunctionKit", "COpenSSL", "Yams",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -90,7 +95,7 @@ let package = Package(
         .testTarget(name: "LambdaTests", dependencies: ["gantry-fn-lambda", "LambdaPlatform", "MotoSupport", "FunctionKit"],
                     path: "Tests/LambdaTests"),
         .testTarget(name: "GantryTests", dependencies: [
-            "Store", "SQLiteStore", "Ingress", "Planner", "Engine", "FunctionHost", "Server", "COpenSSL", "MotoSupport",
+            "Store", "SQLiteStore", "PostgresStore", "Ingress", "Planner", "Engine", "FunctionHost", "Server", "COpenSSL", "MotoSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ], path: "Tests/GantryTests"),

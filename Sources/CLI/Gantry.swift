@@ -16,10 +16,12 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the server (webhooks, API, planner, engine).")
     @Option(help: "Server config file (gantry.yaml). Without it: SQLite under ./.gantry on 127.0.0.1:8080.")
     var config: String?
+    @Option(help: "This replica's name among the replicas sharing a PostgreSQL store (default: kept in the data dir).")
+    var replicaId: String?
 
     func run() async throws {
         do {
-            try await GantryServer(configPath: config).run()
+            try await GantryServer(configPath: config, replicaID: replicaId).run()
         } catch let error as ServerConfig.Invalid {
             throw ValidationError(error.description)
         } catch let error as SecretReference.Unresolved {

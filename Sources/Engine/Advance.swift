@@ -21,6 +21,13 @@ extension Engine {
         // Rows read before an invocation of ours committed its result (the actor ran `finished` meanwhile): act
         // on nothing stale; that invocation's wake-up brings a fresh look.
         if detail.stages.contains(where: { $0.status == .running && $0.leaseOwner == config.owner }) { return nil }
+        // Another replica runs a stage of it under a live lease: that replica alone moves the deployment on (cancel
+        // and deadline included) until the stage ends or the lease expires; then this one may take it over.
+        if let held = detail.stages.first(where: {
+            $0.status == .running && $0.leaseOwner != nil && ($0.leaseExpiry ?? .distantPast) > now
+        }) {
+            return held.leaseExpiry.map { $0.addingTimeInterval(0.01) }
+        }
         if d.status == .running {
             if d.cancelRequested {
                 try await beginRollback(detail, cancelled: true, reason: "cancelled", now: now)

@@ -9,7 +9,7 @@ import Store
 /// cancel) or the earliest stored timer is due: no polling loop.
 public actor Engine {
     public nonisolated let wakeup = Wakeup()
-    let store: any EngineStore
+    let store: any EngineStore & ReplicaStore
     let host: FunctionHost
     let registry: FunctionRegistry
     let config: EngineConfig
@@ -31,8 +31,13 @@ public actor Engine {
     var stageOutputs: [String: [String: [String: String]]] = [:]
     /// Deployments whose functions' `requires:` were checked (once per process start).
     var requirementsChecked: Set<String> = []
+    /// Replicas that beat within a lease period (from the last heartbeat); new work is spread over them.
+    var liveReplicas: [String] = []
+    /// When this replica first saw a stage ready to start that another live replica is preferred for.
+    var deferredSince: [StageKey: Date] = [:]
+    let startedAt = Date()
 
-    public init(store: any EngineStore, host: FunctionHost, registry: FunctionRegistry, config: EngineConfig, logger: Logger) {
+    public init(store: any EngineStore & ReplicaStore, host: FunctionHost, registry: FunctionRegistry, config: EngineConfig, logger: Logger) {
         self.store = store; self.host = host; self.registry = registry; self.config = config; self.logger = logger
     }
 
@@ -40,7 +45,7 @@ public actor Engine {
     /// recovery counted (not after a graceful shutdown); the next tick re-invokes them with attempt + 1 and their
     /// last checkpoint. Timers need nothing: they are stored.
     public func recover() async throws -> Int {
-        let orphans = try await store.orphanedStages(liveOwner: config.owner, now: Date())
+        let orphans = try await store.orphanedStages(replica: config.replica, liveOwner: config.owner, now: Date())
         for stage in orphans {
             if let group = stage.processGroup, let start = stage.processStart,
                FunctionHost.killLeftoverGroup(group, leaderStart: start) {
@@ -58,13 +63,17 @@ public actor Engine {
 
     /// The engine loop; returns when the surrounding task is cancelled.
     public func run() async {
+        let beats = Task { await self.heartbeatLoop() }
+        defer { beats.cancel() }
         while !Task.isCancelled && !stopping {
             var nextDue: Date? = nil
             do { nextDue = try await tick() } catch {
                 logger.error("engine tick failed: \(error)")
                 nextDue = Date().addingTimeInterval(1)
             }
-            let timeout = nextDue.map { max(0, $0.timeIntervalSinceNow) + 0.005 }
+            // Another replica's wake-up can be lost with its connection: look again after a sweep period anyway.
+            let timeout = min(nextDue.map { max(0, $0.timeIntervalSinceNow) + 0.005 } ?? config.sweepSeconds,
+                              config.sweepSeconds)
             await wakeup.wait(timeout: timeout)
         }
     }
@@ -97,7 +106,10 @@ public actor Engine {
         }
         let waiting = newWork
         newWork = []
-        for (stage, deployment) in waiting { try await start(stage, of: deployment, resume: nil, now: now) }
+        for (stage, deployment) in waiting {
+            if let later = deferral(of: stage, now: now) { soonest(later); continue }
+            try await start(stage, of: deployment, resume: nil, now: now)
+        }
         return due
     }
 }

@@ -19,7 +19,10 @@ extension Engine {
         if let slot, let limit = function.concurrency?.limit, runningSlots.values.filter({ $0 == slot }).count >= limit {
             return
         }
-        let leaseEnd = now.addingTimeInterval(function.timeout + function.gracePeriod + 60)
+        // Short and renewed by the heartbeat while the function runs: a dead replica's stages move on soon.
+        // Before the lease: a failure here leaves the stage as it was, for the next tick to try again.
+        if let prepare = config.prepareSources { try await prepare(d) }
+        let leaseEnd = now.addingTimeInterval(config.leaseSeconds)
         // Waking a suspended stage continues its attempt; a first run, a retry or a crash recovery is a new one.
         let newAttempt = stage.status != .suspended || stage.waitingFor == "retry"
         let callback = CallbackToken.make()
@@ -29,6 +32,11 @@ extension Engine {
             owner: config.owner, leaseExpiry: leaseEnd, functionName: function.name,
             functionVersion: function.version, callbackHash: callback.hash, now: now)) else {
             return   // someone else moved the stage meanwhile; the next tick sees its new state
+        }
+        deferredSince[key] = nil
+        if stage.status == .running, let previous = stage.leaseOwner {
+            try await store.appendLogs([StageLogLine(deploymentID: d.id, stageIndex: stage.index, attempt: leased.attempt,
+                                                     line: "gantry: \(config.replica) took this stage over from \(previous) (lease expired); attempt \(leased.attempt)")])
         }
         func failNow(_ type: String, _ message: String) async throws {
             _ = try await store.finishAttempt(AttemptFinish(

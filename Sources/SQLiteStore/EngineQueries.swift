@@ -67,18 +67,30 @@ extension SQLiteStore {
         try await pool.write { db in
             // started_at and deadline are fixed by the first attempt only: a restart never moves a timeout.
             // resume_json is handed to this invocation (read below, before it is cleared).
+            // A RUNNING stage is free only when its lease expired (its replica died or stopped) or was released.
             guard let before = try Row.fetchOne(db, sql: """
                 SELECT * FROM stages WHERE deployment_id = ? AND idx = ? AND attempt = ? AND status = ?
-                """, arguments: [r.deploymentID, r.index, r.expectedAttempt, r.expectedStatus.rawValue]).map(Stage.init(row:))
+                AND (status != 'RUNNING' OR lease_owner IS NULL OR lease_expiry < ?)
+                """, arguments: [r.deploymentID, r.index, r.expectedAttempt, r.expectedStatus.rawValue,
+                                 r.now.unix]).map(Stage.init(row:))
             else { return nil }
+            // Taking over: the invocation the lost lease belonged to ends here, and counts as a crash recovery.
+            try db.execute(sql: """
+                UPDATE invocations SET ended_at = ?, status = 'INTERRUPTED', error_type = ?,
+                    message = 'the replica running this invocation stopped or lost its lease'
+                WHERE deployment_id = ? AND stage_idx = ? AND ended_at IS NULL
+                """, arguments: [r.now.unix, before.stopReason == "shutdown" ? "Shutdown" : "Crashed",
+                                 r.deploymentID, r.index])
+            let recovered = db.changesCount > 0 && before.stopReason != "shutdown" ? 1 : 0
             try db.execute(sql: """
                 UPDATE stages SET status = 'RUNNING', attempt = attempt + ?, lease_owner = ?, lease_expiry = ?,
+                    recoveries = recoveries + ?,
                     started_at = COALESCE(started_at, ?),
                     deadline = COALESCE(deadline, ? + COALESCE(timeout_seconds, ?)),
                     process_group = NULL, process_start = NULL, callback_hash = ?, resume_json = NULL,
                     stop_reason = NULL, error_type = NULL, function_name = ?, function_version = ?
                 WHERE deployment_id = ? AND idx = ? AND attempt = ? AND status = ?
-                """, arguments: [r.newAttempt ? 1 : 0, r.owner, r.leaseExpiry.unix, r.now.unix, r.now.unix,
+                """, arguments: [r.newAttempt ? 1 : 0, r.owner, r.leaseExpiry.unix, recovered, r.now.unix, r.now.unix,
                                  r.defaultStageTimeout, r.callbackHash, r.functionName, r.functionVersion,
                                  r.deploymentID, r.index, r.expectedAttempt, r.expectedStatus.rawValue])
             guard db.changesCount == 1,
@@ -206,12 +218,13 @@ extension SQLiteStore {
         }
     }
 
-    public func orphanedStages(liveOwner: String, now: Date) async throws -> [Stage] {
+    public func orphanedStages(replica: String, liveOwner: String, now: Date) async throws -> [Stage] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT * FROM stages WHERE status = 'RUNNING'
-                AND (lease_owner IS NULL OR lease_owner != ? OR lease_expiry < ?)
-                """, arguments: [liveOwner, now.unix]).map(Stage.init(row:))
+                AND (lease_owner IS NULL OR instr(lease_owner, '/') = 0
+                     OR (substr(lease_owner, 1, length(?)) = ? AND lease_owner != ?))
+                """, arguments: [replica + "/", replica + "/", liveOwner]).map(Stage.init(row:))
         }
     }
 }

@@ -70,6 +70,10 @@ public final class SQLiteStore: Store, Sendable {
 
     public func commitPlan(_ outcome: PlanOutcome) async throws {
         try await pool.write { db in
+            // Applied once per trigger (the PostgreSQL store's rule too, where two replicas could plan one trigger).
+            try db.execute(sql: "UPDATE triggers SET planned_at = ?, note = ? WHERE id = ? AND planned_at IS NULL",
+                           arguments: [Date().unix, outcome.note, outcome.triggerID])
+            guard db.changesCount == 1 else { return }
             for app in outcome.applications {
                 // running_commit is owned by the engine (set on SUCCESS): never overwrite it from a plan.
                 try db.execute(sql: """
@@ -87,8 +91,6 @@ public final class SQLiteStore: Store, Sendable {
                 try detail.deployment.insert(db)
                 for stage in detail.stages { try stage.insert(db) }
             }
-            try db.execute(sql: "UPDATE triggers SET planned_at = ?, note = ? WHERE id = ?",
-                           arguments: [Date().unix, outcome.note, outcome.triggerID])
         }
     }
 

@@ -151,6 +151,17 @@ enum Schema {
             CREATE INDEX triggers_by_ref ON triggers (repository, ref, id) WHERE commit_hash IS NOT NULL;
             """)
         }
+        // Replicas sharing the store name themselves and beat (one row with SQLite: the one process).
+        m.registerMigration("v4-replicas") { db in
+            try db.execute(sql: """
+            CREATE TABLE replicas (
+                id TEXT PRIMARY KEY,
+                owner TEXT NOT NULL,
+                started_at REAL NOT NULL,
+                last_heartbeat REAL NOT NULL
+            );
+            """)
+        }
         return m
     }
 }

@@ -10,12 +10,16 @@ import Planner
 import SQLiteStore
 import Store
 
-/// Puts the flow together: ingress → planner → engine → function host, all on one SQLite store.
+/// Puts the flow together: ingress → planner → engine → function host, all on one store (SQLite, or PostgreSQL
+/// shared by several replicas).
 public struct GantryServer: Sendable {
     public let config: ServerConfig
     let rawPlatforms: [JSONValue]
+    /// `--replica-id`; nil: the id kept in the data dir.
+    let replicaID: String?
 
-    public init(configPath: String?) throws {
+    public init(configPath: String?, replicaID: String? = nil) throws {
+        self.replicaID = replicaID
         if let configPath {
             (config, rawPlatforms) = try ServerConfig.load(path: configPath)
         } else {
@@ -32,6 +36,7 @@ public struct GantryServer: Sendable {
         public let planner: Planner
         public let plannerWakeup: Wakeup
         public let reconciler: Reconciler
+        public let store: any Store
     }
 
     public func run() async throws {
@@ -40,7 +45,9 @@ public struct GantryServer: Sendable {
         let engineTask = Task { await engine.run() }
         let plannerTask = Task { await parts.planner.run(wakeup: parts.plannerWakeup, onPlanned: { engine.wakeup.signal() }) }
         let reconcileTask = Task { await parts.reconciler.run() }
-        defer { plannerTask.cancel(); reconcileTask.cancel() }
+        let listenTask = Task { await Self.listen(parts.store, planner: parts.plannerWakeup, engine: engine.wakeup,
+                                                  logger: parts.app.logger) }
+        defer { plannerTask.cancel(); reconcileTask.cancel(); listenTask.cancel() }
         try await parts.app.runService()
         parts.app.logger.notice("shutting down: running functions get `shutdown` and resume after restart")
         await engine.shutdown()
@@ -63,7 +70,9 @@ public struct GantryServer: Sendable {
         }
         if auth.open { logger.warning("no API tokens configured: the API is open to local users on \(c.server.listen)") }
 
-        let store = try SQLiteStore(path: DataLayout.database(dataDir))
+        let store = try await StoreSelection.parse(c.server.database, dataDir: dataDir).open(logger: logger)
+        let replica = try ReplicaIdentity.resolve(explicit: replicaID, dataDir: dataDir)
+        let leaseSeconds = try c.server.leaseDuration.map(DurationText.seconds) ?? 10
         var functionPaths = c.functions?.paths ?? []
         if let builtin = Locations.builtinFunctions() { functionPaths.insert(builtin, at: 0) } else {
             logger.warning("built-in functions not found (set GANTRY_BUILTIN_FUNCTIONS)")
@@ -78,15 +87,19 @@ public struct GantryServer: Sendable {
         }
         var secrets: [String: String] = [:]
         for secret in c.secrets ?? [] { secrets[secret.name] = try SecretReference.resolve(secret.value) }
+        let repos = c.repositories ?? []
+        // A deployment planned by another replica has its sources in that replica's data dir: fetch them here.
+        let sources = SourcesOnDemand(repositories: repos.map { RepositoryConfig(id: $0.id, remote: $0.remote, branch: $0.branch ?? "main") },
+                                      dataDir: dataDir, logger: logger)
         let engine = Engine(store: store, host: host, registry: registry,
-                            config: EngineConfig(dataDir: dataDir, platforms: platforms,
+                            config: EngineConfig(dataDir: dataDir, replica: replica, platforms: platforms,
                                                  environment: ["GANTRY_API_URL": "http://\(c.server.listen)"],
-                                                 secrets: secrets),
+                                                 secrets: secrets, leaseSeconds: leaseSeconds,
+                                                 prepareSources: { try await sources.ensure($0) }),
                             logger: logger)
         let interrupted = try await engine.recover()
         if interrupted > 0 { logger.notice("recovery: \(interrupted) interrupted stage(s) will be re-invoked") }
 
-        let repos = c.repositories ?? []
         let planner = Planner(store: store,
                               repositories: repos.map { RepositoryConfig(id: $0.id, remote: $0.remote, branch: $0.branch ?? "main") },
                               platforms: (c.platforms ?? []).map { PlatformConfig(name: $0.name, kind: $0.kind) },
@@ -124,6 +137,7 @@ public struct GantryServer: Sendable {
                                                   wakeEngine: { engine.wakeup.signal() },
                                                   wakePlanner: { plannerWakeup.signal() }))
         addCallbackRoutes(to: router, store: store, wakeEngine: { engine.wakeup.signal() })
+        addReplicaRoutes(to: router, store: store, auth: auth, liveWithin: leaseSeconds)
         let addressFile = dataDir + "/listen-address"
         let startupLogger = logger
         // The guards sit between HTTP decoding and Hummingbird: deadlines per connection and a 431 for oversized
@@ -142,7 +156,8 @@ public struct GantryServer: Sendable {
                               },
                               logger: logger)
 
-        return Assembled(app: app, engine: engine, planner: planner, plannerWakeup: plannerWakeup, reconciler: reconciler)
+        return Assembled(app: app, engine: engine, planner: planner, plannerWakeup: plannerWakeup, reconciler: reconciler,
+                         store: store)
     }
 }
 

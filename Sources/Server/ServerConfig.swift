@@ -20,6 +20,9 @@ public struct ServerConfig: Codable, Sendable {
         public var headerTimeout: String? = nil
         /// From the request head until its body is complete (default 30s): a trickling client is cut off.
         public var requestTimeout: String? = nil
+        /// Replicas on PostgreSQL: how long a stage lease lasts unrenewed (default 10s): a replica that dies or
+        /// stops loses its stages to the others after this.
+        public var leaseDuration: String? = nil
         public init() {}
     }
     public struct Token: Codable, Sendable { public var name: String; public var secret: String }

@@ -4,6 +4,7 @@ import Foundation
 /// (issue 9) implements the same calls so several replicas can share the work. Every method that changes state
 /// commits before it returns. Each step of the flow sees only its own part, so its tests need fake only that.
 public typealias Store = IngressStore & PlannerStore & EngineStore & ServerStore & DeliveryStore & ReconcileStore
+    & ReplicaStore & StoreNotifications
 
 public protocol IngressStore: Sendable {
     /// Records a delivery (and its trigger, if any) in one transaction. Same binding + delivery id again: `.duplicate`.
@@ -27,7 +28,9 @@ public protocol EngineStore: Sendable {
     func activeDeployments() async throws -> [DeploymentDetail]
     func updateDeployment(id: String, status: DeploymentStatus, reason: String, now: Date) async throws
     /// Leases a stage for one invocation (status RUNNING, lease, first-start time and deadline fixed once) and
-    /// records the invocation. Returns nil when the stage is not at `expectedAttempt` any more.
+    /// records the invocation. Returns nil when the stage is not at `expectedAttempt` any more, or is RUNNING under
+    /// a lease that has not expired. Taking over a RUNNING stage closes its open invocation as interrupted and
+    /// counts a recovery (not after a graceful shutdown).
     func leaseStage(_ request: LeaseRequest) async throws -> (stage: Stage, invocationID: Int64)?
     func recordProcess(deploymentID: String, index: Int, attempt: Int, group: Int32, start: UInt64) async throws
     /// Fenced by attempt: false (nothing written) when `attempt` is not the stage's current running attempt.
@@ -38,8 +41,10 @@ public protocol EngineStore: Sendable {
     func finishAttempt(_ finish: AttemptFinish) async throws -> Bool
     /// Sets a stage's status outside any attempt (skip, cancel, fail before invoking).
     func setStageStatus(deploymentID: String, index: Int, status: StageStatus, message: String, now: Date) async throws
-    /// Stages RUNNING under a lease whose owner is not `liveOwner` or whose lease has expired.
-    func orphanedStages(liveOwner: String, now: Date) async throws -> [Stage]
+    /// Stages RUNNING under a lease of an earlier process of this replica (owner `<replica>/...` but not
+    /// `liveOwner`), of a single-process server from before replicas (owner without "/"), or of nobody: the work
+    /// this process must recover at start. Other replicas' stages are taken over only when their lease expires.
+    func orphanedStages(replica: String, liveOwner: String, now: Date) async throws -> [Stage]
     /// After a restart: closes the interrupted invocation and counts a recovery unless a graceful shutdown
     /// stopped it. Returns the stage as it is now.
     func markInterrupted(deploymentID: String, index: Int, now: Date) async throws -> Stage?

@@ -1,9 +1,8 @@
 import Foundation
-import SQLiteStore
 import Store
 import XCTest
 
-/// The SQLite store's side of ingress: several triggers commit with their delivery (or not at all), dedupe by
+/// Both stores' side of ingress (run on SQLite and on PostgreSQL): several triggers commit with their delivery (or not at all), dedupe by
 /// delivery id holds for them, and the reads behind the deliveries API, the metrics and the reconcile.
 final class DeliveryStoreTests: XCTestCase {
     func trigger(_ commit: String?, ref: String = "refs/heads/main", kind: TriggerKind = .webhook) -> NewTrigger {
@@ -11,7 +10,8 @@ final class DeliveryStoreTests: XCTestCase {
     }
 
     func testSeveralTriggersCommitWithTheirDeliveryAndDedupeTogether() async throws {
-        let store = try SQLiteStore(path: try makeTempDir() + "/gantry.db")
+      try await forEachStore { backend in
+        let store = try await backend.open()
         let a = String(repeating: "a", count: 40), b = String(repeating: "b", count: 40)
         let delivery = NewDelivery(binding: "hook", deliveryID: "d-1", event: "repo:refs_changed", verdict: "accepted",
                                    reason: "two pushes", triggers: [trigger(a), trigger(b)])
@@ -26,11 +26,13 @@ final class DeliveryStoreTests: XCTestCase {
         let depth = try await store.pendingTriggerCount()
         XCTAssertEqual(depth, 2)
         let last = try await store.lastTriggeredCommit(repository: "demo", ref: "refs/heads/main")
-        XCTAssertEqual(last, b)
+        XCTAssertEqual(last, b, backend.rawValue)
+      }
     }
 
     func testRecentDeliveriesNewestFirstAndLastTriggeredCommitSkipsHeadResolves() async throws {
-        let store = try SQLiteStore(path: try makeTempDir() + "/gantry.db")
+      try await forEachStore { backend in
+        let store = try await backend.open()
         let a = String(repeating: "a", count: 40)
         _ = try await store.ingest(NewDelivery(binding: "hook", deliveryID: "1", event: "ping", verdict: "ignored",
                                                reason: "ping", trigger: nil))
@@ -51,6 +53,7 @@ final class DeliveryStoreTests: XCTestCase {
         let last = try await store.lastTriggeredCommit(repository: "demo", ref: "refs/heads/main")
         XCTAssertEqual(last, a)
         let none = try await store.lastTriggeredCommit(repository: "demo", ref: "refs/heads/other")
-        XCTAssertNil(none)
+        XCTAssertNil(none, backend.rawValue)
+      }
     }
 }

@@ -1,0 +1,153 @@
+import Foundation
+import PostgresNIO
+import Store
+
+/// Row <-> record mapping for the PostgreSQL store (the same columns as the SQLite store's).
+enum Columns {
+    static let deployment = """
+        id, application, repository, app_path, platform, commit_hash, running_commit, trigger_kind, commit_message,
+        author, strategy, summary, status, status_reason, auto_rollback, created_at, started_at, completed_at,
+        deadline, timeout_seconds, cancel_requested, cancel_rollback
+        """
+    static let stage = """
+        deployment_id, idx, name, with_json, rollback, rollback_of, status, attempt, lease_owner, lease_expiry,
+        resume_at, waiting_for, timeout_seconds, retry_json, deadline, started_at, completed_at, checkpoint, outputs,
+        message, process_group, process_start, recoveries, error_type, checkpoint_schema, resume_json, stop_reason,
+        function_name, function_version
+        """
+    static let trigger = "id, repository, ref, commit_hash, kind, application, strategy, commit_message, author, created_at"
+    static let invocation = """
+        id, deployment_id, stage_idx, attempt, recovery, function_name, function_version, started_at, ended_at, status,
+        error_type, message, report_json
+        """
+}
+
+extension Deployment {
+    init(_ c: Cells) throws {
+        self.init(
+            id: try c.str("id"), application: try c.str("application"), repository: try c.str("repository"),
+            appPath: try c.str("app_path"), platform: try c.optStr("platform"), commit: try c.str("commit_hash"),
+            runningCommit: try c.optStr("running_commit"),
+            triggerKind: TriggerKind(rawValue: try c.str("trigger_kind")) ?? .webhook,
+            commitMessage: try c.str("commit_message"), author: try c.str("author"),
+            strategy: SyncStrategy(rawValue: try c.str("strategy")) ?? .pipeline, summary: try c.str("summary"),
+            status: DeploymentStatus(rawValue: try c.str("status")) ?? .failure, statusReason: try c.str("status_reason"),
+            autoRollback: try c.flag("auto_rollback"), createdAt: try c.date("created_at"),
+            startedAt: try c.optDate("started_at"), completedAt: try c.optDate("completed_at"),
+            deadline: try c.optDate("deadline"), timeoutSeconds: try c.dbl("timeout_seconds"),
+            cancelRequested: try c.flag("cancel_requested"), cancelRollback: try c.flag("cancel_rollback"))
+    }
+
+    var insertQuery: PostgresQuery {
+        """
+        INSERT INTO deployments (id, application, repository, app_path, platform, commit_hash, running_commit,
+            trigger_kind, commit_message, author, strategy, summary, status, status_reason, auto_rollback, created_at,
+            started_at, completed_at, deadline, timeout_seconds, cancel_requested, cancel_rollback)
+        VALUES (\(id), \(application), \(repository), \(appPath), \(platform), \(commit), \(runningCommit),
+            \(triggerKind.rawValue), \(commitMessage), \(author), \(strategy.rawValue), \(summary), \(status.rawValue),
+            \(statusReason), \(autoRollback ? 1 : 0), \(createdAt.epoch), \(startedAt?.epoch), \(completedAt?.epoch),
+            \(deadline?.epoch), \(timeoutSeconds), \(cancelRequested ? 1 : 0), \(cancelRollback ? 1 : 0))
+        """
+    }
+}
+
+extension Stage {
+    init(_ c: Cells) throws {
+        self.init(deploymentID: try c.str("deployment_id"), index: try c.int("idx"), name: try c.str("name"),
+                  withJSON: try c.str("with_json"), rollback: try c.flag("rollback"), rollbackOf: try c.optInt("rollback_of"),
+                  status: StageStatus(rawValue: try c.str("status")) ?? .failure, attempt: try c.int("attempt"),
+                  timeoutSeconds: try c.optDbl("timeout_seconds"),
+                  retry: try c.optStr("retry_json").flatMap { try? JSONDecoder().decode(RetryPolicy.self, from: Data($0.utf8)) })
+        leaseOwner = try c.optStr("lease_owner")
+        leaseExpiry = try c.optDate("lease_expiry")
+        resumeAt = try c.optDate("resume_at")
+        waitingFor = try c.optStr("waiting_for")
+        deadline = try c.optDate("deadline")
+        startedAt = try c.optDate("started_at")
+        completedAt = try c.optDate("completed_at")
+        checkpoint = try c.optStr("checkpoint")
+        outputs = try c.str("outputs")
+        message = try c.str("message")
+        processGroup = try c.optInt("process_group").map { Int32(truncatingIfNeeded: $0) }
+        processStart = try c.optInt("process_start").map { UInt64(bitPattern: Int64($0)) }
+        recoveries = try c.int("recoveries")
+        errorType = try c.optStr("error_type")
+        checkpointSchema = try c.optInt("checkpoint_schema")
+        resumeJSON = try c.optStr("resume_json")
+        stopReason = try c.optStr("stop_reason")
+        functionName = try c.optStr("function_name")
+        functionVersion = try c.optStr("function_version")
+    }
+
+    var insertQuery: PostgresQuery {
+        let retryJSON = retry.flatMap { try? String(decoding: JSONEncoder().encode($0), as: UTF8.self) }
+        return """
+            INSERT INTO stages (deployment_id, idx, name, with_json, rollback, rollback_of, status, attempt,
+                                timeout_seconds, retry_json, outputs, message)
+            VALUES (\(deploymentID), \(index), \(name), \(withJSON), \(rollback ? 1 : 0), \(rollbackOf), \(status.rawValue),
+                    \(attempt), \(timeoutSeconds), \(retryJSON), \(outputs), \(message))
+            """
+    }
+}
+
+extension Application {
+    init(_ c: Cells) throws {
+        self.init(name: try c.str("name"), repository: try c.str("repository"), path: try c.str("path"),
+                  configFile: try c.str("config_file"), kind: try c.str("kind"), platform: try c.optStr("platform"),
+                  lastTriggeredCommit: try c.optStr("last_triggered_commit"), runningCommit: try c.optStr("running_commit"),
+                  configError: try c.optStr("config_error"), updatedAt: try c.date("updated_at"))
+    }
+}
+
+extension Trigger {
+    init(_ c: Cells) throws {
+        self.init(id: Int64(try c.int("id")), trigger: NewTrigger(
+            repository: try c.str("repository"), ref: try c.str("ref"), commit: try c.optStr("commit_hash"),
+            kind: TriggerKind(rawValue: try c.str("kind")) ?? .webhook, application: try c.optStr("application"),
+            strategy: SyncStrategy(rawValue: try c.str("strategy")) ?? .auto,
+            commitMessage: try c.str("commit_message"), author: try c.str("author")), createdAt: try c.date("created_at"))
+    }
+}
+
+extension InvocationRecord {
+    init(_ c: Cells) throws {
+        self.init(id: Int64(try c.int("id")), deploymentID: try c.str("deployment_id"), stageIndex: try c.int("stage_idx"),
+                  attempt: try c.int("attempt"), recovery: try c.int("recovery"), functionName: try c.str("function_name"),
+                  functionVersion: try c.str("function_version"), startedAt: try c.date("started_at"),
+                  endedAt: try c.optDate("ended_at"), status: try c.optStr("status"), errorType: try c.optStr("error_type"),
+                  message: try c.optStr("message"), reportJSON: try c.optStr("report_json"))
+    }
+}
+
+extension PostgresStore {
+    func insertTrigger(_ conn: PostgresConnection, _ t: NewTrigger, now: Date) async throws -> Int64 {
+        let row = try await one(conn, """
+            INSERT INTO triggers (repository, ref, commit_hash, kind, application, strategy, commit_message, author, created_at)
+            VALUES (\(t.repository), \(t.ref), \(t.commit), \(t.kind.rawValue), \(t.application), \(t.strategy.rawValue),
+                    \(t.commitMessage), \(t.author), \(now.epoch))
+            RETURNING id
+            """)
+        return Int64(try row!.int("id"))
+    }
+
+    /// Deployments with their stages: one query for all stages, so list pages stay fast with many rows.
+    func details(_ conn: PostgresConnection, _ query: PostgresQuery) async throws -> [DeploymentDetail] {
+        let deployments = try await rows(conn, query).map(Deployment.init)
+        guard !deployments.isEmpty else { return [] }
+        var byID: [String: [Stage]] = [:]
+        let ids = deployments.map(\.id)
+        for c in try await rows(conn, """
+            SELECT \(unescaped: Columns.stage) FROM stages WHERE deployment_id = ANY(\(ids)) ORDER BY idx
+            """) {
+            let s = try Stage(c)
+            byID[s.deploymentID, default: []].append(s)
+        }
+        return deployments.map { DeploymentDetail(deployment: $0, stages: byID[$0.id] ?? []) }
+    }
+
+    func stage(_ conn: PostgresConnection, _ deploymentID: String, _ index: Int) async throws -> Stage? {
+        try await one(conn, """
+            SELECT \(unescaped: Columns.stage) FROM stages WHERE deployment_id = \(deploymentID) AND idx = \(index)
+            """).map(Stage.init)
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Versioned migrations, recorded in `schema_migrations`. A shipped migration is never edited: add a new one.
+/// Column names and meanings match the SQLite store's (so `gantry store migrate` maps tables one to one).
+enum PostgresSchema {
+    static let migrations: [(version: String, sql: [String])] = [
+        ("v1-core", [
+            """
+            CREATE TABLE deliveries (
+                id BIGSERIAL PRIMARY KEY, binding TEXT NOT NULL, delivery_id TEXT NOT NULL, event TEXT NOT NULL,
+                verdict TEXT NOT NULL, reason TEXT NOT NULL, trigger_id BIGINT, received_at DOUBLE PRECISION NOT NULL,
+                UNIQUE (binding, delivery_id))
+            """,
+            "CREATE INDEX deliveries_by_binding ON deliveries (binding, id)",
+            """
+            CREATE TABLE triggers (
+                id BIGSERIAL PRIMARY KEY, repository TEXT NOT NULL, ref TEXT NOT NULL, commit_hash TEXT, kind TEXT NOT NULL,
+                application TEXT, strategy TEXT NOT NULL, commit_message TEXT NOT NULL, author TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL, planned_at DOUBLE PRECISION, note TEXT)
+            """,
+            "CREATE INDEX triggers_pending ON triggers (id) WHERE planned_at IS NULL",
+            "CREATE INDEX triggers_by_ref ON triggers (repository, ref, id) WHERE commit_hash IS NOT NULL",
+            """
+            CREATE TABLE applications (
+                name TEXT PRIMARY KEY, repository TEXT NOT NULL, path TEXT NOT NULL, config_file TEXT NOT NULL,
+                kind TEXT NOT NULL, platform TEXT, last_triggered_commit TEXT, running_commit TEXT, config_error TEXT,
+                updated_at DOUBLE PRECISION NOT NULL)
+            """,
+            """
+            CREATE TABLE deployments (
+                id TEXT PRIMARY KEY, seq BIGSERIAL NOT NULL UNIQUE, application TEXT NOT NULL, repository TEXT NOT NULL,
+                app_path TEXT NOT NULL, platform TEXT, commit_hash TEXT NOT NULL, running_commit TEXT,
+                trigger_kind TEXT NOT NULL, commit_message TEXT NOT NULL, author TEXT NOT NULL, strategy TEXT NOT NULL,
+                summary TEXT NOT NULL, status TEXT NOT NULL, status_reason TEXT NOT NULL, auto_rollback BIGINT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL, started_at DOUBLE PRECISION, completed_at DOUBLE PRECISION,
+                deadline DOUBLE PRECISION, timeout_seconds DOUBLE PRECISION NOT NULL,
+                cancel_requested BIGINT NOT NULL DEFAULT 0, cancel_rollback BIGINT NOT NULL DEFAULT 1)
+            """,
+            "CREATE INDEX deployments_app ON deployments (application, seq)",
+            "CREATE INDEX deployments_open ON deployments (status) WHERE status IN ('PLANNED', 'PENDING', 'RUNNING', 'ROLLING_BACK')",
+            """
+            CREATE TABLE stages (
+                deployment_id TEXT NOT NULL REFERENCES deployments(id), idx BIGINT NOT NULL, name TEXT NOT NULL,
+                with_json TEXT NOT NULL, rollback BIGINT NOT NULL, rollback_of BIGINT, status TEXT NOT NULL,
+                attempt BIGINT NOT NULL, lease_owner TEXT, lease_expiry DOUBLE PRECISION, resume_at DOUBLE PRECISION,
+                waiting_for TEXT, timeout_seconds DOUBLE PRECISION, retry_json TEXT, deadline DOUBLE PRECISION,
+                started_at DOUBLE PRECISION, completed_at DOUBLE PRECISION, checkpoint TEXT, outputs TEXT NOT NULL,
+                message TEXT NOT NULL, process_group BIGINT, process_start BIGINT,
+                recoveries BIGINT NOT NULL DEFAULT 0, error_type TEXT, checkpoint_schema BIGINT, callback_hash TEXT,
+                resume_json TEXT, stop_reason TEXT, function_name TEXT, function_version TEXT,
+                PRIMARY KEY (deployment_id, idx))
+            """,
+            "CREATE INDEX stages_running ON stages (lease_owner) WHERE status = 'RUNNING'",
+            "CREATE UNIQUE INDEX stages_callback ON stages (callback_hash) WHERE callback_hash IS NOT NULL",
+            """
+            CREATE TABLE stage_logs (
+                id BIGSERIAL PRIMARY KEY, deployment_id TEXT NOT NULL, stage_idx BIGINT NOT NULL, attempt BIGINT NOT NULL,
+                at DOUBLE PRECISION NOT NULL, line TEXT NOT NULL)
+            """,
+            "CREATE INDEX stage_logs_deployment ON stage_logs (deployment_id, id)",
+            """
+            CREATE TABLE approvals (
+                deployment_id TEXT NOT NULL, stage_idx BIGINT NOT NULL, approver TEXT NOT NULL,
+                at DOUBLE PRECISION NOT NULL, PRIMARY KEY (deployment_id, stage_idx, approver))
+            """,
+            """
+            CREATE TABLE invocations (
+                id BIGSERIAL PRIMARY KEY, deployment_id TEXT NOT NULL, stage_idx BIGINT NOT NULL, attempt BIGINT NOT NULL,
+                recovery BIGINT NOT NULL, function_name TEXT NOT NULL, function_version TEXT NOT NULL,
+                started_at DOUBLE PRECISION NOT NULL, ended_at DOUBLE PRECISION, status TEXT, error_type TEXT,
+                message TEXT, report_json TEXT)
+            """,
+            "CREATE INDEX invocations_stage ON invocations (deployment_id, stage_idx, id)",
+            """
+            CREATE TABLE replicas (
+                id TEXT PRIMARY KEY, owner TEXT NOT NULL, started_at DOUBLE PRECISION NOT NULL,
+                last_heartbeat DOUBLE PRECISION NOT NULL)
+            """,
+        ]),
+        // Shared work: one active deployment per application held by the database itself, and planning claims so
+        // two replicas never plan the same repository at once (a replayed push must not overtake a newer one).
+        ("v2-shared-work", [
+            "CREATE UNIQUE INDEX deployments_one_active ON deployments (application) WHERE status IN ('RUNNING', 'ROLLING_BACK')",
+            "ALTER TABLE triggers ADD COLUMN claimed_by TEXT",
+            "ALTER TABLE triggers ADD COLUMN claimed_until DOUBLE PRECISION",
+        ]),
+    ]
+
+    /// Applies the missing migrations in order, in one transaction under an advisory lock: replicas that start
+    /// together migrate once.
+    static func migrate(_ client: PostgresClient, logger: Logger) async throws {
+        try await client.withTransaction(logger: logger) { conn in
+            try await conn.query("SELECT pg_advisory_xact_lock(74280001)", logger: logger)
+            try await conn.query("""
+                CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)
+                """, logger: logger)
+            var applied = Set<String>()
+            for try await version in try await conn.query("SELECT version FROM schema_migrations", logger: logger)
+                .decode(String.self) { applied.insert(version) }
+            for migration in migrations where !applied.contains(migration.version) {
+                for statement in migration.sql {
+                    try await conn.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                let now = Date().timeIntervalSince1970
+                try await conn.query("INSERT INTO schema_migrations (version, applied_at) VALUES (\(migration.version), \(now))",
+                                     logger: logger)
+                logger.info("postgres: applied migration \(migration.version)")
+            }
+        }
+    }
+
+    /// The tables `gantry store migrate` copies, in an order that satisfies the foreign keys.
+    static let tables = ["deliveries", "triggers", "applications", "deployments", "stages", "stage_logs", "approvals",
+                         "invocations"]
+}
