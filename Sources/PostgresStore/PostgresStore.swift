@@ -20,6 +20,10 @@ public final class PostgresStore: Store, Sendable {
         self.logger = logger
         var config = try Self.configuration(url)
         config.options.maximumConnections = 16
+        // A replica paused (SIGSTOP, a long GC-like stall) in the middle of a transaction would keep its row locks,
+        // and `SKIP LOCKED` would skip that stage for as long as it stays paused: the server ends such a session
+        // well within a lease period, so the stage can be taken over once the lease expires.
+        config.options.additionalStartupParameters = [("idle_in_transaction_session_timeout", "2000")]
         client = PostgresClient(configuration: config, backgroundLogger: logger)
         let client = self.client
         runner = Task { await client.run() }

@@ -103,7 +103,8 @@ public struct ServerConfig: Codable, Sendable {
                 }
             }
         }
-        for (name, text) in [("server.headerTimeout", server.headerTimeout), ("server.requestTimeout", server.requestTimeout)]
+        for (name, text) in [("server.headerTimeout", server.headerTimeout), ("server.requestTimeout", server.requestTimeout),
+                             ("server.leaseDuration", server.leaseDuration)]
             + (repositories ?? []).map({ ("repositories[\($0.id)].reconcile", $0.reconcile) }) {
             guard let text else { continue }
             do { _ = try DurationText.seconds(text) } catch { throw Invalid(description: "\(name): \(error)") }
@@ -113,9 +114,7 @@ public struct ServerConfig: Codable, Sendable {
             if let value, value <= 0 { throw Invalid(description: "\(name) must be positive, not \(value)") }
         }
         guard HostPort(server.listen) != nil else { throw Invalid(description: "server.listen \(server.listen) is not host:port") }
-        if let db = server.database, db != "sqlite" {
-            throw Invalid(description: "server.database \(db): only sqlite is supported in this version")
-        }
+        // server.database is checked when the store opens (StoreSelection): an env:/file: URL resolves only then.
     }
 
     static func absolute(_ path: String, base: String) -> String {

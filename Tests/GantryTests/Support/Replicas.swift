@@ -1,0 +1,54 @@
+import Foundation
+import XCTest
+
+/// Several real `gantry serve` processes sharing one fresh database on the test PostgreSQL, each with its own data
+/// dir, all bound to the same repository and webhook secret. A short lease keeps failover tests quick.
+struct ReplicaSet {
+    let git: GitFixture
+    let servers: [ServerProcess]
+    let marks: String
+    let databaseURL: String
+
+    static func launch(_ count: Int = 2, leaseDuration: String = "3s", hookTo: Int? = 0,
+                       functionsDir: ((String) throws -> String)? = nil) async throws -> ReplicaSet {
+        let root = try makeTempDir("gantry-replicas")
+        let git = try GitFixture(root: root)
+        let marks = root + "/marks"
+        try FileManager.default.createDirectory(atPath: marks, withIntermediateDirectories: true)
+        let url = try PostgresCluster.get().makeDatabase()
+        let functions = try functionsDir?(root)
+        var servers: [ServerProcess] = []
+        for i in 0..<count {
+            let dir = root + "/replica-\(i)"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            servers.append(try ServerProcess(root: dir, git: git, functionsDir: functions,
+                                             serverYAML: "database: \(url)\nleaseDuration: \(leaseDuration)"))
+        }
+        if let hookTo { try git.installHook(url: servers[hookTo].url + "/hooks/demo") }
+        // Started together, as a rollout would: they migrate the one database once between them.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for s in servers { group.addTask { try await s.start() } }
+            try await group.waitForAll()
+        }
+        return ReplicaSet(git: git, servers: servers, marks: marks, databaseURL: url)
+    }
+
+    /// `GET /api/v1/replicas` of one server: id -> stages held.
+    func replicas(via server: ServerProcess) async throws -> [String: [String]] {
+        let list = try await server.request("GET", "/api/v1/replicas").json["replicas"] as? [[String: Any]] ?? []
+        var out: [String: [String]] = [:]
+        for r in list { out[r["id"] as? String ?? ""] = r["stagesHeld"] as? [String] ?? [] }
+        return out
+    }
+
+    /// Each server's replica id (kept in its data dir).
+    func replicaID(_ server: ServerProcess) throws -> String {
+        try String(contentsOfFile: server.dataDir + "/replica-id", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func lines(_ file: String) -> [String] {
+        ((try? String(contentsOfFile: marks + "/" + file, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
+    func stopAll() { servers.forEach { $0.stop() } }
+}
