@@ -3,7 +3,7 @@ SHELL := /bin/bash
 APT_PACKAGES := libssl-dev libsqlite3-dev libcurl4-openssl-dev git curl openssl procps postgresql-15
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: run test build release deps test-deps bench bench-lambda bench-ingress chaos clean
+.PHONY: run test build release deps test-deps bench bench-lambda bench-ingress bench-replicas chaos clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -45,6 +45,10 @@ chaos: deps
 
 bench: deps
 	bash infra/bench/run.sh
+
+# Replicas on one PostgreSQL next to SQLite: ingest, no-op stage throughput, failover time.
+bench-replicas: deps
+	bash infra/bench/replicas.sh
 
 # The lambda function's per-stage cost against moto_server (release build of that function only).
 bench-lambda: test-deps
