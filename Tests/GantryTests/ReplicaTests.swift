@@ -30,23 +30,8 @@ final class ReplicaTests: XCTestCase {
         let set = try await ReplicaSet.launch()
         defer { set.stopAll() }
         let apps = (1...6).map { "app\($0)" }
-        for app in apps {
-            try set.git.write("\(app)/app.gantry.yaml", """
-                apiVersion: gantry.dev/v1
-                spec:
-                  name: \(app)
-                  pipeline:
-                    stages:
-                      - name: SCRIPT_RUN
-                        with:
-                          env: {MARKS: \(set.marks)}
-                          run: echo "$GANTRY_REPLICA" >> "$MARKS/\(app)-stage0"; sleep 1
-                      - name: SCRIPT_RUN
-                        with:
-                          env: {MARKS: \(set.marks)}
-                          run: echo "$GANTRY_REPLICA" >> "$MARKS/\(app)-stage1"
-                """)
-        }
+        try set.writePipelines(apps, scripts: [#"echo "$GANTRY_REPLICA" >> "$MARKS/APP-stage0"; sleep 1"#,
+                                               #"echo "$GANTRY_REPLICA" >> "$MARKS/APP-stage1""#])
         let commit = try set.git.commitAndPush("six apps at once").commit
         var ids: [String] = []
         _ = try await eventually("six deployments of \(commit.prefix(8))") {
@@ -76,29 +61,14 @@ final class ReplicaTests: XCTestCase {
         let set = try await ReplicaSet.launch()
         defer { set.stopAll() }
         let apps = (1...4).map { "svc\($0)" }
-        for app in apps {
-            try set.git.write("\(app)/app.gantry.yaml", """
-                apiVersion: gantry.dev/v1
-                spec:
-                  name: \(app)
-                  pipeline:
-                    stages:
-                      - name: SCRIPT_RUN
-                        with:
-                          env: {MARKS: \(set.marks)}
-                          run: |
-                            echo "$GANTRY_REPLICA $GANTRY_ATTEMPT" >> "$MARKS/\(app)-starts"
-                            sleep 600 &
-                            echo $! > "$MARKS/\(app)-child-$GANTRY_REPLICA-$GANTRY_ATTEMPT"
-                            while [ ! -f "$MARKS/release" ]; do sleep 0.1; done
-                            kill $!
-                            echo "$GANTRY_REPLICA" >> "$MARKS/\(app)-completed"
-                      - name: SCRIPT_RUN
-                        with:
-                          env: {MARKS: \(set.marks)}
-                          run: echo "$GANTRY_REPLICA" >> "$MARKS/\(app)-stage1"
-                """)
-        }
+        try set.writePipelines(apps, scripts: [#"""
+            echo "$GANTRY_REPLICA $GANTRY_ATTEMPT" >> "$MARKS/APP-starts"
+            sleep 600 &
+            echo $! > "$MARKS/APP-child-$GANTRY_REPLICA-$GANTRY_ATTEMPT"
+            while [ ! -f "$MARKS/release" ]; do sleep 0.1; done
+            kill $!
+            echo "$GANTRY_REPLICA" >> "$MARKS/APP-completed"
+            """#, #"echo "$GANTRY_REPLICA" >> "$MARKS/APP-stage1""#])
         let commit = try set.git.commitAndPush("four apps").commit
         _ = try await eventually("all four stage 0s to run", timeout: 60) {
             apps.allSatisfy { !set.lines("\($0)-starts").isEmpty } ? true : nil

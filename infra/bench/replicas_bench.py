@@ -41,6 +41,15 @@ class Postgres:
                        check=True)
         return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
 
+    def stats(self, url):
+        """Commits and rows read/written so far in the database of `url` (pg_stat_database)."""
+        name = url.rsplit("/", 1)[1]
+        out = subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-Atc",
+                              "SELECT pg_stat_clear_snapshot(); SELECT xact_commit, tup_returned + tup_fetched, "
+                              f"tup_inserted + tup_updated FROM pg_stat_database WHERE datname = '{name}'"],
+                             check=True, capture_output=True, text=True).stdout.strip().split("\n")[-1]
+        return [int(x) for x in out.split("|")]
+
     def stop(self):
         subprocess.run(as_postgres([PG_BIN + "/pg_ctl", "-D", self.dir, "-m", "fast", "-w", "stop"]),
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -170,7 +179,7 @@ def main():
     os.chmod(root, 0o755)
     os.makedirs(root + "/cluster")
     pg = Postgres(root + "/cluster")
-    rows = []
+    rows, costs = [], []
     try:
         for kind, count in [("sqlite", 1), ("postgres", 1), ("postgres", 2), ("postgres", 3)]:
             setup = f"{root}/{kind}-{count}"
@@ -192,7 +201,13 @@ def main():
                                   f"curl -s -o /dev/null -H 'Content-Type: application/json' -H 'X-GitHub-Event: push' -H \"X-GitHub-Delivery: $(cat /proc/sys/kernel/random/uuid)\" -H \"X-Hub-Signature-256: sha256=$sig\" --data-binary \"$body\" http://127.0.0.1:{reps[0].port}/hooks/bench; done\n")
             os.chmod(hook, 0o755)
             rps, p99 = ingest(reps, secret, args.deliveries)
+            before = pg.stats(db) if db else None
             sps, span, ok = stage_throughput(reps, work, args.apps, args.stages)
+            if db:
+                time.sleep(1)   # pg_stat_database is updated by the backends about once a second
+                after = pg.stats(db)
+                per = [(a - b) / (args.apps * args.stages) for a, b in zip(after, before)]
+                costs.append(f"{kind} x{count}: per stage {per[0]:.1f} commits, {per[1]:.0f} rows read, {per[2]:.1f} rows written")
             fo = failover(reps, work, marks) if kind == "postgres" and count == 2 else None
             rows.append((f"{kind} x{count}", rps, p99, sps, span, ok, fo))
             for r in reps: r.stop()
@@ -202,6 +217,7 @@ def main():
     print(f"\n{'setup':<12} {'ingest req/s':>12} {'p99 ms':>8} {'stages/s':>9} {'span s':>7} {'deploys ok':>10} {'failover s':>10}")
     for name, rps, p99, sps, span, ok, fo in rows:
         print(f"{name:<12} {rps:>12.0f} {p99:>8.1f} {sps:>9.1f} {span:>7.2f} {ok:>10} {('%.2f' % fo) if fo else '-':>10}")
+    for c in costs: print(c)
     print(f"(deliveries {args.deliveries} over 32 clients; {args.apps} apps x {args.stages} no-op SCRIPT_RUN stages; lease {args.lease})")
 
 

@@ -51,4 +51,19 @@ struct ReplicaSet {
     }
 
     func stopAll() { servers.forEach { $0.stop() } }
+
+    /// One app config per name, a pipeline of SCRIPT_RUN stages running `scripts` in order (with MARKS set to the
+    /// marks dir; "APP" in a script is replaced by the app's name).
+    func writePipelines(_ apps: [String], scripts: [String]) throws {
+        for app in apps {
+            var yaml = "apiVersion: gantry.dev/v1\nspec:\n  name: \(app)\n  pipeline:\n    stages:\n"
+            for script in scripts {
+                yaml += "      - name: SCRIPT_RUN\n        with:\n          env: {MARKS: \(marks)}\n          run: |\n"
+                for line in script.replacingOccurrences(of: "APP", with: app).split(separator: "\n") {
+                    yaml += "            \(line)\n"
+                }
+            }
+            try git.write("\(app)/app.gantry.yaml", yaml)
+        }
+    }
 }
