@@ -29,6 +29,9 @@ let package = Package(
         // Already in the graph through Hummingbird; named here because the server's ingress guards are channel handlers.
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.1"),
+        // The web UI: server-rendered templates and bcrypt password hashes for accounts.
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
     ],
     targets: [
         // The system's libcrypto (OpenSSL 3) for HMAC, SHA-256 and CRYPTO_memcmp.
@@ -61,6 +64,8 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Mustache", package: "swift-mustache"),
+            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
         ], path: "Sources/Server"),
         .executableTarget(name: "gantry", dependencies: [
             "Server", .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -59,6 +59,7 @@ struct TriggerPlanner: Sendable {
             if !app.kindName.isEmpty { record.kind = app.kindName }
             if app.config != nil { record.platform = app.platform }
             record.configError = app.problem
+            if let config = app.config { record.labels = config.labels }
 
             guard let config = app.config else {
                 if let problem = app.problem {
@@ -214,7 +215,7 @@ struct TriggerPlanner: Sendable {
             platform: app.platform, commit: work.commit, runningCommit: running, triggerKind: request.kind,
             commitMessage: work.info.message, author: work.info.author, strategy: decision.strategy,
             summary: decision.summary, status: .planned, autoRollback: config.autoRollback,
-            timeoutSeconds: config.timeoutSeconds)
+            timeoutSeconds: config.timeoutSeconds, commitTime: work.info.time)
         try await writeSources(deploymentID: id, appPath: app.path, commit: work.commit, running: running, mirror: mirror)
         return DeploymentDetail(deployment: deployment, stages: stages)
     }

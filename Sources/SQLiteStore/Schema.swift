@@ -151,6 +151,7 @@ enum Schema {
             CREATE INDEX triggers_by_ref ON triggers (repository, ref, id) WHERE commit_hash IS NOT NULL;
             """)
         }
+        AccountSchema.register(in: &m)
         return m
     }
 }

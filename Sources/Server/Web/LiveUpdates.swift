@@ -1,0 +1,65 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Store
+
+/// `GET /deployments/{id}/events`: Server-Sent Events for the deployment page. The handler looks at the
+/// deployment's version (stage statuses and attempts, last log id: one small indexed read) every 250 ms and
+/// pushes only what changed: the re-rendered stage graph and new log lines. It ends with `done` once the
+/// deployment is final, and after 10 minutes (the browser reconnects, resuming after the last log id).
+func addLiveUpdates(to router: Router<BasicRequestContext>, web: WebContext) {
+    router.get("/deployments/:id/events") { request, context -> Response in
+        let user = try await web.requireUser(.viewer, request)
+        let id = context.parameters.get("id") ?? ""
+        guard try await web.store.deployment(id: id) != nil else { throw Refusal(status: .notFound, reason: "no deployment \(id)") }
+        let resumeAfter = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int64($0) }
+            ?? request.uri.queryParameters.get("after").flatMap { Int64($0) } ?? 0
+        var headers = HTTPFields()
+        headers[.contentType] = "text/event-stream"
+        headers[.cacheControl] = "no-store"
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            var lastLog = resumeAfter
+            var lastVersion = ""
+            var quietSince = Date()
+            let until = Date().addingTimeInterval(600)
+            // Tell the browser to come back after 1 s if the stream ends early.
+            try await writer.write(ByteBuffer(string: "retry: 1000\n\n"))
+            while Date() < until {
+                guard let version = try await web.store.deploymentVersion(id: id) else { break }
+                if version != lastVersion {
+                    lastVersion = version
+                    guard let detail = try await web.store.deployment(id: id) else { break }
+                    let values = try await pipelineValues(web, detail, user: user)
+                    let fragment = web.library.render(values, withTemplate: "pipeline") ?? ""
+                    var out = sseEvent("pipeline", fragment)
+                    for entry in try await web.store.logs(deploymentID: id, stageIndex: nil, afterID: lastLog) {
+                        out += sseEvent("log", jsonLine(["stage": entry.line.stageIndex, "line": entry.line.line]), id: entry.id)
+                        lastLog = entry.id
+                    }
+                    if detail.deployment.status.isFinal { out += sseEvent("done", detail.deployment.status.rawValue) }
+                    try await writer.write(ByteBuffer(string: out))
+                    quietSince = Date()
+                    if detail.deployment.status.isFinal { break }
+                } else if Date().timeIntervalSince(quietSince) > 15 {
+                    // A comment keeps proxies from closing an idle stream, and finds a gone browser.
+                    try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                    quietSince = Date()
+                }
+                try await Task.sleep(nanoseconds: 250_000_000)
+            }
+            try await writer.finish(nil)
+        })
+    }
+}
+
+/// One SSE event; each line of the data gets its own `data:` field (the browser joins them with newlines).
+func sseEvent(_ name: String, _ data: String, id: Int64? = nil) -> String {
+    var out = "event: \(name)\n"
+    if let id { out += "id: \(id)\n" }
+    for line in data.split(separator: "\n", omittingEmptySubsequences: false) { out += "data: \(line)\n" }
+    return out + "\n"
+}
+
+private func jsonLine(_ value: [String: Any]) -> String {
+    (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+}
