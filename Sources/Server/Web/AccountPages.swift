@@ -84,4 +84,4 @@ private func usersPage(_ web: WebContext, _ user: Identity, notice: String?) asy
 }
 
 /// `gantry hash-password`: the bcrypt hash to put in a config's `users:`.
-public func bcryptHash(_ password: String) -> String { Bcrypt.hash(password, cost: 12) }
+public func bcryptHash(_ password: String, cost: UInt8 = 12) -> String { Bcrypt.hash(password, cost: cost) }
