@@ -14,7 +14,11 @@ deps:
 	fi
 
 # The Lambda tests run moto_server (PyPI moto[server]) as their AWS; pip brings it, with python3-pip if need be.
+# The web UI's browser acceptance test drives Debian's headless chromium over its DevTools protocol.
 test-deps: deps
+	@command -v chromium >/dev/null 2>&1 || { echo "installing chromium"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 	@if ! command -v moto_server >/dev/null 2>&1; then \
 	  echo "installing moto[server] (pip)"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \

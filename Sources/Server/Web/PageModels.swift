@@ -52,7 +52,10 @@ enum PageModels {
                 out["waiting"] = "time (until \(Show.time(at)))"
             }
             if !s.message.isEmpty { out["stageMessage"] = s.message }
-            if let by = approvals[s.index], !by.isEmpty { out["approvedBy"] = by.joined(separator: ", ") }
+            // The stage's own message says "approved by" once it finished; before that the list shows who did.
+            if let by = approvals[s.index], !by.isEmpty, !s.message.contains("approved by") {
+                out["approvedBy"] = by.joined(separator: ", ")
+            }
             out["approve"] = canEdit && d.status == .running && s.name == "WAIT_APPROVAL" && s.status == .suspended
             out["skip"] = canEdit && DeploymentActions.canSkip(s, of: d)
             return out
