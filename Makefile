@@ -3,7 +3,7 @@ SHELL := /bin/bash
 APT_PACKAGES := libssl-dev libsqlite3-dev libcurl4-openssl-dev git curl openssl procps
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: run test build release deps test-deps bench bench-lambda bench-ingress chaos clean
+.PHONY: run test build release deps test-deps bench bench-ui bench-lambda bench-ingress chaos clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -49,6 +49,11 @@ chaos: deps
 
 bench: deps
 	bash infra/bench/run.sh
+
+# Web UI page render time (server side) with 10,000 deployments stored.
+bench-ui: deps
+	swift build -c release --product gantry
+	python3 infra/bench/ui_bench.py --bin .build/release
 
 # The lambda function's per-stage cost against moto_server (release build of that function only).
 bench-lambda: test-deps

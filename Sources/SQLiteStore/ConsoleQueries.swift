@@ -20,20 +20,22 @@ extension SQLiteStore {
 
     public func deploymentOutcomes(from: Date, to: Date, applications: [String]?) async throws -> [DeploymentOutcome] {
         try await pool.read { db in
-            let rows = try Row.fetchAll(db, sql: """
+            // A year of history is ~10,000 rows: a cursor and columns by position keep this a few milliseconds.
+            let rows = try Row.fetchCursor(db, sql: """
                 SELECT id, application, status, commit_time, created_at, completed_at FROM deployments
                 WHERE status IN ('SUCCESS', 'FAILURE') AND completed_at >= ? AND completed_at < ?
                 ORDER BY completed_at
                 """, arguments: [from.unix, to.unix])
             let wanted = applications.map(Set.init)
-            return rows.compactMap { row -> DeploymentOutcome? in
-                let app: String = row["application"]
-                if let wanted, !wanted.contains(app) { return nil }
-                return DeploymentOutcome(id: row["id"], application: app,
-                                         status: DeploymentStatus(rawValue: row["status"]) ?? .failure,
-                                         commitTime: date(row["commit_time"]), createdAt: date(row["created_at"])!,
-                                         completedAt: date(row["completed_at"])!)
+            var out: [DeploymentOutcome] = []
+            while let row = try rows.next() {
+                let app: String = row[1]
+                if let wanted, !wanted.contains(app) { continue }
+                let status: String = row[2]
+                out.append(DeploymentOutcome(id: row[0], application: app, status: status == "SUCCESS" ? .success : .failure,
+                                             commitTime: date(row[3]), createdAt: date(row[4])!, completedAt: date(row[5])!))
             }
+            return out
         }
     }
 

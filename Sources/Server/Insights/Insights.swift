@@ -69,9 +69,15 @@ struct Insights: Codable, Sendable, Equatable {
         var starts: [Date] = []
         var cursor = Insights.periodStart(from, period)
         while cursor < to { starts.append(cursor); cursor = Insights.next(cursor, period) }
+        // Binary search over the period starts: no calendar arithmetic per deployment (10,000 of them in a year).
         func bucket(_ date: Date) -> Int? {
-            let s = Insights.periodStart(date, period)
-            return starts.firstIndex(of: s)
+            guard let first = starts.first, date >= first, date < to else { return nil }
+            var low = 0, high = starts.count - 1
+            while low < high {
+                let mid = (low + high + 1) / 2
+                if starts[mid] <= date { low = mid } else { high = mid - 1 }
+            }
+            return low
         }
         var successes = Array(repeating: 0, count: starts.count), failures = successes
         var leads = Array(repeating: [Double](), count: starts.count), restores = leads

@@ -110,7 +110,12 @@ func formEscape(_ text: String) -> String {
 enum Show {
     static func time(_ date: Date?) -> String {
         guard let date else { return "" }
-        return date.formatted(.iso8601).replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: "Z", with: " UTC")
+        // gmtime_r rather than a date formatter: a history page formats a few hundred of these.
+        var t = time_t(date.timeIntervalSince1970.rounded(.down))
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        return String(format: "%04d-%02d-%02d %02d:%02d:%02d UTC", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+                      Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
     }
 
     /// Durations as the engine writes them (DurationText: "1m20s", "350ms").

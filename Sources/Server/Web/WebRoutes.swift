@@ -4,6 +4,8 @@ import Store
 
 /// The web UI: server-rendered pages under `/`, forms posting back with a CSRF token, live updates over SSE.
 func addWebRoutes(to router: Router<BasicRequestContext>, web: WebContext) {
+    // Applies to the routes added from here on: the pages, their actions and the insights API.
+    router.add(middleware: ServerTiming())
     router.get("/") { _, _ in redirect("/applications") }
     router.get("/static/gantry.css") { _, _ in asset(Assets.stylesheet, type: "text/css; charset=utf-8") }
     router.get("/static/gantry.js") { _, _ in asset(Assets.script, type: "text/javascript; charset=utf-8") }
