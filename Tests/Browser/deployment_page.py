@@ -31,12 +31,19 @@ def stage_status(index):
     return f"(document.getElementById('stage-{index}') || {{}}).dataset?.status"
 
 
+def step(text, started=[time.time()]):
+    print(f"{time.time() - started[0]:6.2f}s {text}", flush=True)
+
+
 def main():
     browser = Browser()
+    step("chromium up")
     try:
         log_in(browser, os.environ["EDITOR"])
+        step("logged in")
         browser.goto(BASE + "/applications")
         assert browser.evaluate("!!document.querySelector('tr.app[data-app=\"hello\"]')"), "the app is not listed"
+        browser.evaluate("window.__same_page = 'apps'")
 
         known = {d["id"] for d in api("/api/v1/deployments")["deployments"]}
         work = os.environ["GIT_WORK"]
@@ -51,7 +58,13 @@ def main():
             new_id = fresh[0] if fresh else None
             time.sleep(0.1)
         assert new_id, "no deployment appeared after the push"
+        step("pushed")
+        # The applications page, still open, shows the new deployment by itself.
+        browser.wait_for("the app row to link the new deployment",
+                         f"document.querySelector('tr.app[data-app=\"hello\"] a[href=\"/deployments/{new_id}\"]') !== null")
+        assert browser.evaluate("window.__same_page") == "apps", "the applications page was reloaded"
 
+        step("applications page updated live")
         browser.goto(f"{BASE}/deployments/{new_id}")
         # A marker that a reload would wipe: everything below must happen on this very page load.
         browser.evaluate("window.__same_page = 'yes'")
@@ -70,10 +83,12 @@ def main():
         log = browser.wait_for("the SCRIPT_RUN log line, streamed", "document.getElementById('log-0').textContent.includes('building hello') && document.getElementById('log-0').textContent")
         print("stage states seen without reload:", " | ".join(sorted(seen)))
 
+        step("approval awaited on the open page")
         browser.submit_and_wait("#approve-2")
         browser.wait_for("SUCCESS", "document.getElementById('status').dataset.status === 'SUCCESS'")
         browser.evaluate("window.__same_page = 'after-approve'")
         assert "approved by" in browser.evaluate("document.getElementById('stage-2').innerText")
+        step("SUCCESS shown")
         browser.screenshot(os.environ["SCREENSHOT"])
         print("screenshot:", os.environ["SCREENSHOT"])
 

@@ -44,5 +44,9 @@ final class BrowserAcceptanceTests: XCTestCase {
         XCTAssertGreaterThan(png.count, 10_000)
         let latest = try await server.deployments().first
         XCTAssertEqual(latest?["status"] as? String, "SUCCESS")
+        // Live streams end with a graceful stop: a page left open does not hold the server up.
+        let stopping = Date()
+        server.stop()
+        XCTAssertLessThan(Date().timeIntervalSince(stopping), 10, "SIGTERM waited for the event streams")
     }
 }

@@ -44,8 +44,8 @@ enum Assets {
     svg.bars rect.bar { fill:var(--run); } svg.bars text { font-size:10px; fill:var(--sub); } svg.bars line { stroke:var(--line); }
     """
 
-    /// Live updates: the deployment page subscribes to its Server-Sent Events. A `pipeline` event carries the
-    /// re-rendered stage graph, a `log` event one log line, `done` the end. EventSource reconnects by itself
+    /// Live updates: a page with `data-live` subscribes to its Server-Sent Events. A `pipeline` event carries the
+    /// re-rendered stage graph, `rows` the applications' rows, a `log` event one log line, `done` the end. EventSource reconnects by itself
     /// and sends the last log id, so no line is shown twice or lost.
     static let script = """
     (function () {
@@ -54,6 +54,9 @@ enum Assets {
       var source = new EventSource(root.getAttribute('data-live'));
       source.addEventListener('pipeline', function (e) {
         document.getElementById('pipeline').innerHTML = e.data;
+      });
+      source.addEventListener('rows', function (e) {
+        document.getElementById('apps').innerHTML = e.data;
       });
       source.addEventListener('log', function (e) {
         var m = JSON.parse(e.data), pre = document.getElementById('log-' + m.stage);

@@ -12,7 +12,7 @@ enum Templates {
     static let all: [(String, String)] = [
         ("layout", layout), ("login", login), ("applications", applications), ("application", application),
         ("deployment", deployment), ("pipeline", pipeline), ("stage", stage), ("deliveries", deliveries),
-        ("tokens", tokens), ("users", users), ("insights", insights), ("message", message),
+        ("tokens", tokens), ("users", users), ("insights", insights), ("message", message), ("appRows", appRows),
     ]
 
     static let csrfField = #"<input type="hidden" name="_csrf" value="{{csrf}}">"#
@@ -44,13 +44,16 @@ enum Templates {
 
     static let applications = """
     <h1>Applications</h1>
-    <table class="list"><thead><tr><th>Application</th><th>Kind</th><th>Sync state</th><th>Running commit</th><th>Last deployment</th></tr></thead><tbody>
+    <table class="list" data-live="/live/applications"><thead><tr><th>Application</th><th>Kind</th><th>Sync state</th><th>Running commit</th><th>Last deployment</th></tr></thead><tbody id="apps">{{> appRows}}</tbody></table>
+    """
+
+    /// The applications' rows, re-rendered and pushed over Server-Sent Events when they change.
+    static let appRows = """
     {{#apps}}<tr class="app" data-app="{{name}}"><td><a href="/applications/{{name}}">{{name}}</a><div class="sub">{{repository}} · {{configFile}}</div></td><td>{{kind}}</td>
     <td><span class="badge {{stateClass}}">{{state}}</span>{{#configError}}<div class="config-error">{{configError}}</div>{{/configError}}</td>
     <td><code>{{runningCommit}}</code></td>
     <td>{{#last}}<a href="/deployments/{{id}}"><span class="badge s-{{status}}">{{status}}</span> <code>{{commit}}</code></a> <span class="sub">{{when}}</span>{{/last}}{{^last}}none{{/last}}</td></tr>{{/apps}}
     {{^apps}}<tr><td colspan="5">No applications yet: push a commit with an app config.</td></tr>{{/apps}}
-    </tbody></table>
     """
 
     static let application = """

@@ -16,10 +16,7 @@ func addWebRoutes(to router: Router<BasicRequestContext>, web: WebContext) {
 
     router.get("/applications") { request, _ -> Response in
         let user = try await web.requireUser(.viewer, request)
-        let apps = try await web.store.applications(repository: nil)
-        let latest = try await web.store.latestDeployments(applications: apps.map(\.name))
-        return web.page("applications", title: "Applications", user: user,
-                        ["apps": apps.map { PageModels.application($0, last: latest[$0.name]) }],
+        return web.page("applications", title: "Applications", user: user, ["apps": try await applicationRows(web)],
                         notice: request.uri.queryParameters.get("notice"))
     }
 
@@ -107,6 +104,12 @@ func addWebRoutes(to router: Router<BasicRequestContext>, web: WebContext) {
         }
         return web.page("deliveries", title: "Deliveries", user: user, ["bindings": bindings])
     }
+}
+
+func applicationRows(_ web: WebContext) async throws -> [[String: Any]] {
+    let apps = try await web.store.applications(repository: nil)
+    let latest = try await web.store.latestDeployments(applications: apps.map(\.name))
+    return apps.map { PageModels.application($0, last: latest[$0.name]) }
 }
 
 /// The stage graph's values, with who approved which stage.
