@@ -61,12 +61,15 @@ public struct Demo {
     public func instructions() -> String {
         let token = (try? String(contentsOfFile: directory + "/api-token", encoding: .utf8)) ?? "?"
         let password = (try? String(contentsOfFile: directory + "/admin-password", encoding: .utf8)) ?? "?"
+        // A demo made before the web UI had accounts keeps its config: say how to get a login.
+        let hasUsers = ((try? String(contentsOfFile: configPath, encoding: .utf8)) ?? "").contains("\nusers:")
+        let login = hasUsers ? "user admin, password \(password)" : "no users in this older demo config: rm -rf \(directory) for an admin login"
         return """
 
         Gantry demo is starting on http://\(listen)
           repository: \(bare)   (its post-receive hook sends a signed GitHub push webhook)
           config:     \(configPath)
-          web UI:     http://\(listen)/  (user admin, password \(password))
+          web UI:     http://\(listen)/  (\(login))
 
         In another terminal:
           export GANTRY_SERVER=http://\(listen) GANTRY_TOKEN=\(token)

@@ -6,16 +6,9 @@ import XCTest
 /// deployment page is written to .build/screenshots/deployment-page.png (and its path printed).
 final class BrowserAcceptanceTests: XCTestCase {
     func testLoginPushWatchLiveApproveAndViewerInChromium() async throws {
-        let users = usersYAML([("alice", "alice-password", "editor"), ("victor", "victor-password", "viewer")])
-        let (git, server, _) = try await launchServer(extraYAML: users)
-        try git.write("apps/hello/app.gantry.yaml", approvalAppYAML)
-        try git.write("apps/hello/index.txt", "v1\n")
+        let (git, server, firstID) = try await launchWithApprovalApp(users: [("alice", "alice-password", "editor"),
+                                                                              ("victor", "victor-password", "viewer")])
         // The first deployment, approved through the API, so the app is known and idle when the browser arrives.
-        let (first, _) = try git.commitAndPush("first")
-        let firstID = try await server.deploymentID(commit: first)
-        _ = try await eventually("the first WAIT_APPROVAL to suspend") {
-            stage(try await server.deployment(firstID), 2)["status"] as? String == "SUSPENDED" ? true : nil
-        }
         _ = try await server.request("POST", "/api/v1/deployments/\(firstID)/approve")
         let firstDone = try await server.waitForDeployment(firstID)
         XCTAssertEqual(firstDone["status"] as? String, "SUCCESS")

@@ -8,16 +8,9 @@ import Store
 /// tokens made in the UI, and the API enforcing the same roles.
 final class WebAccountsTests: XCTestCase {
     func testRolesCSRFSessionsAndTokens() async throws {
-        let users = usersYAML([("alice", "alice-password", "editor"), ("victor", "victor-password", "viewer"),
-                               ("root", "root-password", "admin")])
-        let (git, server, _) = try await launchServer(extraYAML: users)
-        try git.write("apps/hello/app.gantry.yaml", approvalAppYAML)
-        try git.write("apps/hello/index.txt", "v1\n")
-        let (commit, _) = try git.commitAndPush("first")
-        let id = try await server.deploymentID(commit: commit)
-        _ = try await eventually("WAIT_APPROVAL to suspend") {
-            stage(try await server.deployment(id), 2)["status"] as? String == "SUSPENDED" ? true : nil
-        }
+        let (_, server, id) = try await launchWithApprovalApp(users: [("alice", "alice-password", "editor"),
+                                                                      ("victor", "victor-password", "viewer"),
+                                                                      ("root", "root-password", "admin")])
 
         // Pages need a session; the login page sets none until a password is right.
         let anonymous = try WebClient(base: server.url)
@@ -110,7 +103,18 @@ final class WebAccountsTests: XCTestCase {
         XCTAssertEqual(try editor.get("/users").status, 403)
         let admin = try WebClient(base: server.url)
         try admin.login("root", "root-password")
-        XCTAssertEqual(try admin.get("/users").status, 200)
+        let usersPage = try admin.get("/users")
+        XCTAssertEqual(usersPage.status, 200)
+        // A user added in the UI can log in; deleted, their open session ends at once.
+        let adminCSRF = try XCTUnwrap(WebClient.csrf(in: usersPage.body))
+        XCTAssertEqual(try admin.post("/users", ["_csrf": adminCSRF, "name": "dora", "password": "dora-password", "role": "viewer"]).status, 303)
+        XCTAssertEqual(try editor.post("/users", ["_csrf": try XCTUnwrap(WebClient.csrf(in: editorPage.body)), "name": "eve",
+                                                  "password": "eve-password", "role": "admin"]).status, 403)
+        let dora = try WebClient(base: server.url)
+        try dora.login("dora", "dora-password")
+        XCTAssertEqual(try dora.get("/applications").status, 200)
+        XCTAssertEqual(try admin.post("/users/dora/delete", ["_csrf": adminCSRF]).status, 303)
+        XCTAssertEqual(try dora.get("/applications").status, 303)
         let logoutCSRF = try XCTUnwrap(WebClient.csrf(in: try viewer.get("/applications").body))
         XCTAssertEqual(try viewer.post("/logout", ["_csrf": logoutCSRF]).status, 303)
         XCTAssertEqual(try viewer.get("/applications").status, 303)

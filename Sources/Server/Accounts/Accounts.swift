@@ -74,7 +74,13 @@ struct Accounts: Sendable {
         guard let value = request.cookies[Accounts.sessionCookie]?.value, !value.isEmpty else { return nil }
         let hash = hexString(sha256(Array(value.utf8)))
         guard let s = try await store.session(tokenHash: hash, now: Date()) else { return nil }
-        return Identity(name: s.user, role: s.role, sessionHash: hash, csrf: Accounts.csrfToken(forSession: value))
+        // The role as it is now, not as it was at login: a user removed from the config (or demoted there) loses
+        // the session's rights at once.
+        let role: Role
+        if let user = configUsers[s.user] { role = user.role } else if let user = try await store.user(named: s.user) { role = user.role } else {
+            return nil
+        }
+        return Identity(name: s.user, role: role, sessionHash: hash, csrf: Accounts.csrfToken(forSession: value))
     }
 
     /// The form token of a session: derived from the cookie's secret, so it is never stored and a page from

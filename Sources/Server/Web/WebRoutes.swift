@@ -23,10 +23,7 @@ func addWebRoutes(to router: Router<BasicRequestContext>, web: WebContext) {
     router.get("/applications/:name") { request, context -> Response in
         let user = try await web.requireUser(.viewer, request)
         let name = context.parameters.get("name") ?? ""
-        guard let app = try await web.store.application(named: name) else {
-            return web.page("message", title: "Not found", user: user, ["heading": "No application \(name)", "back": "/applications"],
-                            status: .notFound)
-        }
+        guard let app = try await web.store.application(named: name) else { return notFound(web, user, "No application \(name)") }
         let history = try await web.store.deployments(application: name, limit: 50)
         var values = PageModels.application(app, last: history.first?.deployment)
         values["history"] = history.map { PageModels.historyRow($0.deployment) }
@@ -48,10 +45,7 @@ func addWebRoutes(to router: Router<BasicRequestContext>, web: WebContext) {
     router.get("/deployments/:id") { request, context -> Response in
         let user = try await web.requireUser(.viewer, request)
         let id = context.parameters.get("id") ?? ""
-        guard let detail = try await web.store.deployment(id: id) else {
-            return web.page("message", title: "Not found", user: user, ["heading": "No deployment \(id)", "back": "/applications"],
-                            status: .notFound)
-        }
+        guard let detail = try await web.store.deployment(id: id) else { return notFound(web, user, "No deployment \(id)") }
         var values = try await pipelineValues(web, detail, user: user)
         var byStage: [Int: [String]] = [:]
         var lastID: Int64 = 0
@@ -119,6 +113,10 @@ func pipelineValues(_ web: WebContext, _ detail: DeploymentDetail, user: Identit
         approvals[s.index] = try await web.store.approvals(deploymentID: detail.deployment.id, stageIndex: s.index).map(\.approver)
     }
     return PageModels.pipeline(detail, approvals: approvals, user: user)
+}
+
+private func notFound(_ web: WebContext, _ user: Identity, _ heading: String) -> Response {
+    web.page("message", title: "Not found", user: user, ["heading": heading, "back": "/applications"], status: .notFound)
 }
 
 /// After a form action: back to the page with what happened, or a page saying why not (with its status).

@@ -61,6 +61,21 @@ func usersYAML(_ users: [(name: String, password: String, role: String)]) -> Str
         .joined(separator: "\n")
 }
 
+/// A server with these users and the approval app pushed once: returns its first deployment's id once its
+/// WAIT_APPROVAL waits.
+func launchWithApprovalApp(users: [(name: String, password: String, role: String)])
+    async throws -> (git: GitFixture, server: ServerProcess, deployment: String) {
+    let (git, server, _) = try await launchServer(extraYAML: usersYAML(users))
+    try git.write("apps/hello/app.gantry.yaml", approvalAppYAML)
+    try git.write("apps/hello/index.txt", "v1\n")
+    let (commit, _) = try git.commitAndPush("first")
+    let id = try await server.deploymentID(commit: commit)
+    _ = try await eventually("WAIT_APPROVAL to suspend") {
+        stage(try await server.deployment(id), 2)["status"] as? String == "SUSPENDED" ? true : nil
+    }
+    return (git, server, id)
+}
+
 /// The approval pipeline the web tests deploy.
 let approvalAppYAML = """
     apiVersion: gantry.dev/v1
