@@ -26,6 +26,14 @@ enum Charts {
         return out + "</svg>"
     }
 
+    /// A bar's label must fit its bar: one unit, at most one decimal ("45s", "20m", "5.2h", "3.1d").
+    static func shortDuration(_ seconds: Double) -> String {
+        if seconds < 60 { return String(format: "%.0fs", seconds) }
+        if seconds < 3600 { return String(format: "%.0fm", seconds / 60) }
+        if seconds < 86400 { return String(format: "%.1fh", seconds / 3600) }
+        return String(format: "%.1fd", seconds / 86400)
+    }
+
     private static func fmt(_ v: Double) -> String { String(format: "%.1f", v) }
 
     static func escape(_ s: String) -> String {

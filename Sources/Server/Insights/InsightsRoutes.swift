@@ -25,10 +25,10 @@ func addInsightsRoutes(to router: Router<BasicRequestContext>, web: WebContext) 
                   explain: "failed / (successful + failed) deployments") { String(format: "%.0f%%", $0 * 100) },
             chart("Lead time for changes", insights.leadTimeForChanges,
                   summary: insights.leadTimeForChanges.value.map { Show.duration($0) } ?? "no data",
-                  explain: "commit time to successful deployment (mean)") { Show.duration($0) },
+                  explain: "commit time to successful deployment (mean)") { Charts.shortDuration($0) },
             chart("Mean time to restore", insights.meanTimeToRestore,
                   summary: insights.meanTimeToRestore.value.map { Show.duration($0) } ?? "no data",
-                  explain: "failed deployment to the next successful one (mean)") { Show.duration($0) },
+                  explain: "failed deployment to the next successful one (mean)") { Charts.shortDuration($0) },
         ]
         var api = "/api/v1/insights?period=\(unit)&from=\(insights.from)&to=\(insights.to)"
         if let a = q.get("application"), !a.isEmpty { api += "&application=" + formEscape(a) }
