@@ -21,15 +21,24 @@ struct DeploymentActions: Sendable {
         guard let stage = waiting, detail.deployment.status == .running else {
             return Outcome(status: .conflict, reason: "deployment \(id) has no stage waiting for approval")
         }
-        let with: JSONValue = (try? JSONValue.decode(stage.withJSON)) ?? .object([:])
-        let allowed: [String] = (with["approvers"]?.array ?? []).compactMap { $0.string }
-        if !allowed.isEmpty && !allowed.contains(approver) {
-            return Outcome(status: .forbidden,
-                           reason: "\(approver) is not among the approvers of stage \(stage.index): \(allowed.joined(separator: ", "))")
+        if !DeploymentActions.mayApprove(stage, approver) {
+            return Outcome(status: .forbidden, reason: "\(approver) is not among the approvers of stage \(stage.index): "
+                           + DeploymentActions.approvers(of: stage).joined(separator: ", "))
         }
         try await store.addApproval(Approval(deploymentID: id, stageIndex: stage.index, approver: approver))
         wakeEngine()
         return Outcome(status: .accepted, reason: "approved by \(approver)")
+    }
+
+    /// `approvers:` in the stage's `with`; empty means anyone allowed to approve at all.
+    static func approvers(of stage: Stage) -> [String] {
+        let with: JSONValue = (try? JSONValue.decode(stage.withJSON)) ?? .object([:])
+        return (with["approvers"]?.array ?? []).compactMap { $0.string }
+    }
+
+    static func mayApprove(_ stage: Stage, _ name: String) -> Bool {
+        let allowed = approvers(of: stage)
+        return allowed.isEmpty || allowed.contains(name)
     }
 
     func cancel(id: String, rollback: Bool) async throws -> Outcome {

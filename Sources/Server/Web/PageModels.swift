@@ -57,6 +57,7 @@ enum PageModels {
                 out["approvedBy"] = by.joined(separator: ", ")
             }
             out["approve"] = canEdit && d.status == .running && s.name == "WAIT_APPROVAL" && s.status == .suspended
+                && DeploymentActions.mayApprove(s, user.name)
             out["skip"] = canEdit && DeploymentActions.canSkip(s, of: d)
             return out
         }
