@@ -7,6 +7,7 @@ public enum SyncStrategyRule {
     public struct Verdict: Sendable, Equatable {
         public var pipeline: Bool
         public var summary: String
+        public init(pipeline: Bool, summary: String) { self.pipeline = pipeline; self.summary = summary }
     }
 
     public static func decide(running: [Manifest], target: [Manifest], spec: KubernetesAppSpec) -> Verdict {
