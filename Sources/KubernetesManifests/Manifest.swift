@@ -71,24 +71,26 @@ public struct ResourceKey: Hashable, Sendable, Comparable, CustomStringConvertib
 public enum JSONPath {
     enum Step { case key(String), index(Int) }
 
+    /// `a.b[0].c`, with `\.` for a dot inside a key and `['key.with.dots']` for a quoted key.
     static func steps(_ path: String) -> [Step] {
         var text = Substring(path)
-        if text.hasPrefix("$.") { text = text.dropFirst(2) } else if text == "$" { return [] }
-        var steps: [Step] = []
-        for part in text.split(separator: ".") {
-            var rest = part
-            if let open = rest.firstIndex(of: "[") {
-                if open > rest.startIndex { steps.append(.key(String(rest[..<open]))) }
-                rest = rest[open...]
-                while rest.hasPrefix("["), let close = rest.firstIndex(of: "]") {
-                    steps.append(Int(rest[rest.index(after: rest.startIndex)..<close]).map(Step.index)
-                                 ?? .key(String(rest[rest.index(after: rest.startIndex)..<close])))
-                    rest = rest[rest.index(after: close)...]
-                }
-            } else {
-                steps.append(.key(String(rest)))
+        if text.hasPrefix("$.") { text = text.dropFirst(2) } else if text.hasPrefix("$") { text = text.dropFirst() }
+        var steps: [Step] = [], key = "", it = text.makeIterator()
+        func flush() { if !key.isEmpty { steps.append(.key(key)); key = "" } }
+        while let ch = it.next() {
+            switch ch {
+            case "\\": if let next = it.next() { key.append(next) }
+            case ".": flush()
+            case "[":
+                flush()
+                var inner = ""
+                while let c = it.next(), c != "]" { inner.append(c) }
+                if let i = Int(inner) { steps.append(.index(i)) }
+                else { steps.append(.key(inner.filter { $0 != "'" && $0 != "\"" })) }
+            default: key.append(ch)
             }
         }
+        flush()
         return steps
     }
 

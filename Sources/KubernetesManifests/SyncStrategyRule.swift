@@ -82,7 +82,7 @@ public enum SyncStrategyRule {
     }
 
     /// "registry:5000/team/app:v1" → ("registry:5000/team/app", "v1"); a digest stays whole.
-    static func split(_ image: String) -> (String, String) {
+    public static func split(_ image: String) -> (String, String) {
         if let at = image.firstIndex(of: "@") { return (String(image[..<at]), String(image[image.index(after: at)...])) }
         let lastSlash = image.lastIndex(of: "/") ?? image.startIndex
         if let colon = image[lastSlash...].lastIndex(of: ":") {
