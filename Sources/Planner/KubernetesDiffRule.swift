@@ -4,13 +4,15 @@ import KubernetesManifests
 /// The platform diff rule for KubernetesApps (PipeCD's order puts it last): the manifests of the running commit
 /// against the target's, both already exported for the deployment. A kustomization is built with `kubectl
 /// kustomize`, as the function builds it; manifests that cannot be read send the change through the pipeline.
+/// With no Kubernetes object in either commit the rule has nothing to compare and says nothing (nil).
 enum KubernetesDiffRule {
-    static func verdict(application: String, target: String, running: String) -> SyncStrategyRule.Verdict {
+    static func verdict(application: String, target: String, running: String) -> SyncStrategyRule.Verdict? {
         do {
             let spec = try KubernetesAppSpec.read(directory: target, application: application)
             let runningSpec = (try? KubernetesAppSpec.read(directory: running, application: application)) ?? spec
             let new = try ManifestLoader.load(directory: target, spec: spec, kustomize: kustomize)
             let old = try ManifestLoader.load(directory: running, spec: runningSpec, kustomize: kustomize)
+            if old.isEmpty && new.isEmpty { return nil }
             return SyncStrategyRule.decide(running: old, target: new, spec: spec)
         } catch {
             return SyncStrategyRule.Verdict(pipeline: true, summary: "Sync progressively because the manifests could not be "

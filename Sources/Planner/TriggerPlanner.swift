@@ -215,8 +215,8 @@ struct TriggerPlanner: Sendable {
                                                    firstDeployment: running == nil,
                                                    platformDiff: {
                 guard config.kind.platformKind == "kubernetes", running != nil else { return nil }
-                let v = KubernetesDiffRule.verdict(application: app.name, target: dirs.target, running: dirs.running)
-                return (v.pipeline, v.summary)
+                return KubernetesDiffRule.verdict(application: app.name, target: dirs.target, running: dirs.running)
+                    .map { ($0.pipeline, $0.summary) }
             })
         } catch {
             try? FileManager.default.removeItem(atPath: (dirs.target as NSString).deletingLastPathComponent)
