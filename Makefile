@@ -14,7 +14,14 @@ deps:
 	fi
 
 # The Lambda tests run moto_server (PyPI moto[server]) as their AWS; pip brings it, with python3-pip if need be.
+# The Kubernetes tests run the real kubectl against a fake API server (python3): Debian's kubernetes-client (1.20)
+# when no kubectl is installed; the function turns client-side validation off for a kubectl that old.
 test-deps: deps
+	@if ! command -v kubectl >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1; then \
+	  echo "installing kubectl (kubernetes-client) and python3"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq kubernetes-client python3; \
+	fi
 	@if ! command -v moto_server >/dev/null 2>&1; then \
 	  echo "installing moto[server] (pip)"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \

@@ -28,6 +28,8 @@ struct KubernetesFunctionRun {
         p.executableURL = URL(fileURLWithPath: try executable())
         p.currentDirectoryURL = URL(fileURLWithPath: dir)
         p.environment = ["PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": dir, "LANG": "C.UTF-8", "TMPDIR": dir]
+        // GANTRY_KUBECTL=/path/to/another/kubectl runs the suite with that kubectl (e.g. Debian's 1.20).
+        if let kubectl = ProcessInfo.processInfo.environment["GANTRY_KUBECTL"] { p.environment?["GANTRY_KUBECTL"] = kubectl }
         p.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: input))
         p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
         p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))

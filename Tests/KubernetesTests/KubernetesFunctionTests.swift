@@ -130,7 +130,7 @@ final class KubernetesFunctionAgainstFakeAPIServerTests: XCTestCase {
             .replacingOccurrences(of: "labels: {app: web}\n    spec:\n      containers", with: "labels: {app: other}\n    spec:\n      containers")])
         let invalid = try app.run("K8S_SYNC", commit: "bad")
         XCTAssertEqual(invalid.result?.error?.type, "InvalidManifest", invalid.log)
-        XCTAssertTrue(invalid.result?.message?.contains(#"Deployment.apps "web" is invalid"#) == true, invalid.result?.message ?? "")
+        XCTAssertTrue(invalid.result?.message?.contains(#"The Deployment "web" is invalid: spec.template.metadata.labels"#) == true, invalid.result?.message ?? "")
 
         let unreachable = try KubeApp(platform: .object(["name": .string("gone"), "kind": .string("kubernetes"),
             "kubeconfig": .string(try fake.writeKubeconfig(context: "gone")),

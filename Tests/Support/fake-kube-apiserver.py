@@ -219,26 +219,33 @@ def openapi_v3(path):
     return status(404, "NotFound", "the server could not find the requested resource")
 
 
+def invalid(kind, group, name, field, detail):
+    """A 422 as the API server words it, with the causes kubectl prints."""
+    qualified = f"{kind}.{group}" if group else kind
+    return status(422, "Invalid", f"{qualified} \"{name}\" is invalid: {field}: {detail}",
+                  {"name": name, "group": group, "kind": kind,
+                   "causes": [{"reason": "FieldValueInvalid", "message": detail, "field": field}]})
+
+
 def validate(kind, obj, old):
     name = obj.get("metadata", {}).get("name")
     if not name or not re.match(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", name) or len(name) > 253:
-        return status(422, "Invalid", f"{kind} \"{name}\" is invalid: metadata.name: Invalid value: \"{name}\": "
-                      "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'")
+        return invalid(kind, "", name, "metadata.name", f"Invalid value: \"{name}\": a lowercase RFC 1123 subdomain "
+                       "must consist of lower case alphanumeric characters, '-' or '.'")
     if kind == "Deployment":
         spec = obj.get("spec") or {}
         selector = (spec.get("selector") or {}).get("matchLabels") or {}
         labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
         if not selector:
-            return status(422, "Invalid", f"Deployment.apps \"{name}\" is invalid: spec.selector: Required value")
+            return invalid(kind, "apps", name, "spec.selector", "Required value")
         if any(labels.get(k) != v for k, v in selector.items()):
-            return status(422, "Invalid", f"Deployment.apps \"{name}\" is invalid: spec.template.metadata.labels: "
-                          f"Invalid value: {json.dumps(labels, sort_keys=True)}: `selector` does not match template `labels`")
+            return invalid(kind, "apps", name, "spec.template.metadata.labels",
+                           f"Invalid value: {json.dumps(labels, sort_keys=True)}: `selector` does not match template `labels`")
         if not ((spec.get("template") or {}).get("spec") or {}).get("containers"):
-            return status(422, "Invalid", f"Deployment.apps \"{name}\" is invalid: spec.template.spec.containers: "
-                          "Required value")
+            return invalid(kind, "apps", name, "spec.template.spec.containers", "Required value")
         if old is not None and (old.get("spec", {}).get("selector") or {}) != (spec.get("selector") or {}):
-            return status(422, "Invalid", f"Deployment.apps \"{name}\" is invalid: spec.selector: Invalid value: "
-                          f"{json.dumps(spec.get('selector'), sort_keys=True)}: field is immutable")
+            return invalid(kind, "apps", name, "spec.selector",
+                           f"Invalid value: {json.dumps(spec.get('selector'), sort_keys=True)}: field is immutable")
     return None
 
 
