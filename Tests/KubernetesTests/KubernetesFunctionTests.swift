@@ -103,6 +103,11 @@ final class KubernetesFunctionAgainstFakeAPIServerTests: XCTestCase {
         XCTAssertEqual(try deployment("web-baseline")?["spec.template.spec.containers.0.image"]?.string, "demo:v0.1.0",
                        "the baseline runs the running commit")
         XCTAssertEqual(try deployment("web-baseline")?["spec.replicas"]?.number, 2, "34% of 3 rounded up")
+        let baselineClean = try app.run("K8S_BASELINE_CLEAN", commit: "c2", running: "c1")
+        XCTAssertTrue(baselineClean.succeeded, baselineClean.log)
+        XCTAssertNil(try deployment("web-baseline"))
+        XCTAssertNotNil(try deployment("web-canary"), "cleaning the baseline leaves the canary")
+        XCTAssertTrue(try app.run("K8S_BASELINE_ROLLOUT", commit: "c2", running: "c1").succeeded)
         XCTAssertTrue(try app.run("K8S_PRIMARY_ROLLOUT", commit: "c2", running: "c1").succeeded)
         XCTAssertEqual(try deployment("web")?["spec.template.spec.containers.0.image"]?.string, "demo:v0.2.0")
 

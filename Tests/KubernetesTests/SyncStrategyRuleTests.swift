@@ -66,4 +66,18 @@ final class SyncStrategyRuleTests: XCTestCase {
         XCTAssertThrowsError(try VariantBuilder.replicas(.string("150%"), primary: primary))
         XCTAssertThrowsError(try VariantBuilder.replicas(.string("two"), primary: primary))
     }
+
+    /// infra/examples/kubernetes reads as the README says: istio routing on host web, prune, its namespace.
+    func testTheExampleAppLoads() throws {
+        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("infra/examples/kubernetes").path
+        let spec = try KubernetesAppSpec.read(directory: dir, application: "web")
+        XCTAssertEqual(spec.namespace, "shop")
+        XCTAssertTrue(spec.autoCreateNamespace && spec.prune)
+        XCTAssertEqual(spec.trafficRouting?.method, .istio)
+        XCTAssertEqual(spec.trafficRouting?.istioHost, "web")
+        let manifests = try ManifestLoader.load(directory: dir, spec: spec) { _ in "" }
+        XCTAssertEqual(manifests.map(\.displayName).sorted(),
+                       ["ConfigMap web-config", "Deployment web", "DestinationRule web", "Service web", "VirtualService web"])
+    }
 }
