@@ -3,7 +3,7 @@ SHELL := /bin/bash
 APT_PACKAGES := libssl-dev libsqlite3-dev libcurl4-openssl-dev git curl openssl procps
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: run test build release deps test-deps bench bench-lambda bench-ingress chaos clean
+.PHONY: run test build release deps test-deps bench bench-lambda bench-kubernetes bench-ingress chaos clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -57,6 +57,11 @@ bench: deps
 bench-lambda: test-deps
 	swift build -c release --product gantry-fn-lambda
 	python3 infra/bench/lambda_bench.py
+
+# The kubernetes function's per-stage cost (real kubectl) against the fake API server of the tests.
+bench-kubernetes: test-deps
+	swift build --product gantry-fn-kubernetes $(SWIFT_BUILD_FLAGS)
+	python3 infra/bench/kubernetes_bench.py
 
 # Webhook ingress against adnanh/webhook (Debian's `webhook`), driven by wrk.
 bench-ingress: deps

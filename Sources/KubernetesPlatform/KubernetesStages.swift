@@ -36,7 +36,7 @@ public enum KubernetesStages {
         let manifests = try ctx.manifests()
         let objects = ctx.builder.primary(manifests)
         try ctx.applyOnce(objects, what: "syncing")
-        for v in [Variant.canary, .baseline] { try ctx.deleteVariant(v, manifests: manifests) }
+        try ctx.deleteVariants(.canary, .baseline, manifests: manifests)
         if ctx.spec.prune {
             try ctx.prune(desired: objects, running: (try? ctx.manifests(running: true)).map(ctx.builder.primary) ?? [])
         }
@@ -89,7 +89,7 @@ public enum KubernetesStages {
     /// K8S_CANARY_CLEAN / K8S_BASELINE_CLEAN: every object of the variant goes, found by its labels.
     static func clean(_ ctx: StageContext, _ variant: Variant) throws -> FunctionResult {
         let manifests = try ctx.manifests()
-        try ctx.deleteVariant(variant, manifests: manifests)
+        try ctx.deleteVariants(variant, manifests: manifests)
         return FunctionResult(status: .succeeded, message: "deleted the \(variant.rawValue) objects of \(ctx.builder.applicationLabel)")
     }
 
@@ -111,7 +111,7 @@ public enum KubernetesStages {
         let ctx = try StageContext(event: event, directory: configDir, environment: environment)
         let target = (try? ctx.manifests()) ?? []
         let running = hasRunning ? try ctx.manifests(running: true) : []
-        for v in [Variant.canary, .baseline] { try ctx.deleteVariant(v, manifests: running + target) }
+        try ctx.deleteVariants(.canary, .baseline, manifests: running + target)
         guard hasRunning, let commit = event.deployment.runningCommit else {
             return FunctionResult(status: .succeeded, message: "no running commit to restore (first deployment); canary and "
                                   + "baseline objects deleted")

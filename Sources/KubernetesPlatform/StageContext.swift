@@ -79,11 +79,13 @@ struct StageContext {
 
     static let variantKinds = ["deployments.apps", "services", "configmaps", "secrets"]
 
-    /// Deletes every object of the app labelled as `variant` (canary or baseline), wherever the manifests live.
-    func deleteVariant(_ variant: Variant, manifests: [Manifest]) throws {
+    /// Deletes every object of the app labelled as one of `variants` (canary, baseline), wherever the manifests
+    /// live: one kubectl call per namespace.
+    func deleteVariants(_ variants: Variant..., manifests: [Manifest]) throws {
+        let names = variants.map(\.rawValue).joined(separator: " and ")
         for ns in namespaces(of: manifests) {
-            try kubectl.deleteLabelled(kinds: Self.variantKinds, selector: builder.selector(variant), namespace: ns,
-                                       what: "deleting the \(variant.rawValue) objects of \(builder.applicationLabel)")
+            try kubectl.deleteLabelled(kinds: Self.variantKinds, selector: builder.selector(variants), namespace: ns,
+                                       what: "deleting the \(names) objects of \(builder.applicationLabel)")
         }
     }
 
@@ -94,7 +96,7 @@ struct StageContext {
             .union(["deployments.apps", "services", "configmaps", "secrets"]).sorted()
         let wanted = desired.map(\.key)
         for ns in namespaces(of: desired + running) {
-            let live = try kubectl.list(kinds: kinds, selector: builder.selector(.primary), namespace: ns, what: "listing the app's objects to prune")
+            let live = try kubectl.list(kinds: kinds, selector: builder.selector([.primary]), namespace: ns, what: "listing the app's objects to prune")
             let stale = live.filter { obj in
                 !wanted.contains { $0.group == obj.group && $0.kind == obj.kind && $0.name == obj.name
                     && ($0.namespace.isEmpty || $0.namespace == obj.namespace ?? "") }

@@ -26,10 +26,12 @@ public struct VariantBuilder: Sendable {
         return v.isEmpty ? "app" : v
     }
 
-    /// The selector of the app's objects, optionally of one variant.
-    public func selector(_ variant: Variant? = nil) -> String {
+    /// The selector of the app's objects of `variants` (all of them when empty).
+    public func selector(_ variants: [Variant] = []) -> String {
         var s = "\(Self.managedByKey)=gantry,\(Self.applicationKey)=\(applicationLabel)"
-        if let variant { s += ",\(spec.variantLabel.key)=\(spec.variantLabel.value(variant))" }
+        if !variants.isEmpty {
+            s += ",\(spec.variantLabel.key) in (\(variants.map { spec.variantLabel.value($0) }.joined(separator: ",")))"
+        }
         return s
     }
 
