@@ -12,27 +12,9 @@ final class KubernetesPipelineAgainstFakeAPIServerTests: XCTestCase {
     override func setUpWithError() throws { fake = try FakeKubeAPIServer() }
     override func tearDown() { fake?.stop() }
 
-    /// The seed's `.pipe.yaml`, exactly as SPEC.md gives it.
-    static let seedPipe = """
-        apiVersion: pipecd.dev/v1beta1
-        kind: KubernetesApp
-        spec:
-          pipeline:
-            stages:
-              - name: K8S_CANARY_ROLLOUT
-                with:
-                  replicas: 60%
-              - name: WAIT
-                with:
-                  duration: 10s
-              - name: K8S_PRIMARY_ROLLOUT
-              - name: K8S_CANARY_CLEAN
-
-        """
-
     /// A server whose only kubernetes platform is the fake, an app `web` (`pipe` as its config) whose first push has
     /// been deployed by K8S_SYNC alone: the primary runs demo:v0.1.0 with 3 replicas.
-    func firstPushDeployed(pipe: String = seedPipe, manifests: String = seedManifests(version: "v0.1.0"))
+    func firstPushDeployed(pipe: String = seedPipeYAML, manifests: String = seedManifests(version: "v0.1.0"))
         async throws -> (git: GitFixture, server: ServerProcess) {
         let (git, server, _) = try await launchServer(extraYAML: """
             platforms:

@@ -32,12 +32,11 @@ public func seedManifests(version: String, replicas: Int = 3, extra: String = ""
     """
 }
 
-/// The seed scenario's `.pipe.yaml` from SPEC.md ("must run unchanged"), with a name for the app.
-public let seedAppConfig = """
+/// The seed scenario's `.pipe.yaml`, exactly as SPEC.md gives it ("must run unchanged").
+public let seedPipeYAML = """
     apiVersion: pipecd.dev/v1beta1
     kind: KubernetesApp
     spec:
-      name: web-app
       pipeline:
         stages:
           - name: K8S_CANARY_ROLLOUT
@@ -50,3 +49,6 @@ public let seedAppConfig = """
           - name: K8S_CANARY_CLEAN
 
     """
+
+/// The same with a name (`web-app`), for tests that give the function an app directory of their own.
+public let seedAppConfig = seedPipeYAML.replacingOccurrences(of: "spec:\n", with: "spec:\n  name: web-app\n")

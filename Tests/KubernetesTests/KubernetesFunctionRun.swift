@@ -92,3 +92,16 @@ struct KubeApp {
     }
 }
 
+
+/// A FAKE Kubernetes API server and an app whose platform it is, fresh for each test.
+class FakeAPIServerTestCase: XCTestCase {
+    var fake: FakeKubeAPIServer!
+    var app: KubeApp!
+
+    override func setUpWithError() throws {
+        fake = try FakeKubeAPIServer()
+        app = try KubeApp(platform: try fake.platform())
+    }
+
+    override func tearDown() { fake?.stop() }
+}

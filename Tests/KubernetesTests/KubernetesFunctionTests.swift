@@ -5,17 +5,7 @@ import XCTest
 
 /// The built `gantry-fn-kubernetes` driven with crafted events; the real kubectl talks to a FAKE Kubernetes API
 /// server (one per test), whose stored objects and history of creations are what the assertions read.
-final class KubernetesFunctionAgainstFakeAPIServerTests: XCTestCase {
-    var fake: FakeKubeAPIServer!
-    var app: KubeApp!
-
-    override func setUpWithError() throws {
-        fake = try FakeKubeAPIServer()
-        app = try KubeApp(platform: try fake.platform())
-    }
-
-    override func tearDown() { fake?.stop() }
-
+final class KubernetesFunctionAgainstFakeAPIServerTests: FakeAPIServerTestCase {
     func deployment(_ name: String) throws -> FakeKubeAPIServer.Object? { try fake.object("deployments", name) }
 
     func testSyncAppliesThePrimaryWithGantryLabelsAndTheVariantInTheSelector() throws {

@@ -5,17 +5,7 @@ import XCTest
 
 /// Traffic routing by pod selector, prune, kustomize, patches and credentials, with the real kubectl against a
 /// FAKE Kubernetes API server.
-final class KubernetesRoutingAndInputAgainstFakeAPIServerTests: XCTestCase {
-    var fake: FakeKubeAPIServer!
-    var app: KubeApp!
-
-    override func setUpWithError() throws {
-        fake = try FakeKubeAPIServer()
-        app = try KubeApp(platform: try fake.platform())
-    }
-
-    override func tearDown() { fake?.stop() }
-
+final class KubernetesRoutingAndInputAgainstFakeAPIServerTests: FakeAPIServerTestCase {
     let podSelectorConfig = """
         apiVersion: pipecd.dev/v1beta1
         kind: KubernetesApp
