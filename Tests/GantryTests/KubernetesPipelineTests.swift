@@ -125,6 +125,39 @@ final class KubernetesPipelineAgainstFakeAPIServerTests: XCTestCase {
         server.stop()
     }
 
+    /// The canary's apply takes effect, the server dies before hearing so, and the re-invoked canary is refused
+    /// (RBAC changed meanwhile): ROLLBACK still removes the canary the lost attempt created, found by its labels.
+    func testRollbackAfterACrashMidCanaryRemovesWhatTheLostAttemptCreated() async throws {
+        let (git, server) = try await firstPushDeployed(pipe: """
+            apiVersion: pipecd.dev/v1beta1
+            kind: KubernetesApp
+            spec:
+              pipeline:
+                stages:
+                  - name: K8S_CANARY_ROLLOUT
+                  - name: K8S_PRIMARY_ROLLOUT
+
+            """)
+        let canaryPatch = "PATCH /apis/apps/v1/namespaces/default/deployments/web-canary"
+        try fake.hold(canaryPatch)
+        try git.write("web/deployment.yaml", seedManifests(version: "v0.2.0"))
+        let id = try await server.deploymentID(commit: try git.commitAndPush("v0.2.0").commit)
+        _ = try await eventually("the canary's apply to reach the API server", timeout: 60) { fake.held > 0 ? true : nil }
+        server.kill9()
+        try fake.release()
+        try fake.fail(canaryPatch, message: #"deployments.apps "web-canary" is forbidden: User "gantry" cannot patch resource "deployments""#)
+        try await server.start()
+
+        let done = try await server.waitForDeployment(id)
+        XCTAssertEqual(done["status"] as? String, "FAILURE", server.logText())
+        XCTAssertTrue((stage(done, 0)["message"] as? String ?? "").contains(#"deployments.apps "web-canary" is forbidden"#), "\(stage(done, 0))")
+        XCTAssertEqual(stage(done, 2)["status"] as? String, "SUCCESS", "ROLLBACK: \(stage(done, 2))")
+        XCTAssertNil(try fake.object("deployments", "web-canary"), "the canary of the lost attempt is gone")
+        XCTAssertEqual(try fake.creations(kind: "Deployment", name: "web-canary"), 1)
+        XCTAssertEqual(try image("web"), "demo:v0.1.0")
+        server.stop()
+    }
+
     func testReplicasOnlyChangeDeploysByQuickSync() async throws {
         let (git, server) = try await firstPushDeployed()
         try git.write("web/deployment.yaml", seedManifests(version: "v0.1.0", replicas: 5))
