@@ -3,7 +3,7 @@ SHELL := /bin/bash
 APT_PACKAGES := libssl-dev libsqlite3-dev libcurl4-openssl-dev git curl openssl procps
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: run test build release deps test-deps bench bench-ui bench-lambda bench-ingress chaos clean
+.PHONY: run test build release deps test-deps bench bench-ui bench-lambda bench-kubernetes bench-ingress chaos clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -14,8 +14,15 @@ deps:
 	fi
 
 # The Lambda tests run moto_server (PyPI moto[server]) as their AWS; pip brings it, with python3-pip if need be.
-# The web UI's browser acceptance test drives Debian's headless chromium over its DevTools protocol.
+# The Kubernetes tests run the real kubectl against a fake API server (python3): Debian's kubernetes-client (1.20)
+# when no kubectl is installed; the function turns client-side validation off for a kubectl that old.
 test-deps: deps
+	@if ! command -v kubectl >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1; then \
+	  echo "installing kubectl (kubernetes-client) and python3"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq kubernetes-client python3; \
+	fi
+# The web UI's browser acceptance test drives Debian's headless chromium over its DevTools protocol.
 	@command -v chromium >/dev/null 2>&1 || { echo "installing chromium"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
@@ -59,6 +66,11 @@ bench-ui: deps
 bench-lambda: test-deps
 	swift build -c release --product gantry-fn-lambda
 	python3 infra/bench/lambda_bench.py
+
+# The kubernetes function's per-stage cost (real kubectl) against the fake API server of the tests.
+bench-kubernetes: test-deps
+	swift build --product gantry-fn-kubernetes $(SWIFT_BUILD_FLAGS)
+	python3 infra/bench/kubernetes_bench.py
 
 # Webhook ingress against adnanh/webhook (Debian's `webhook`), driven by wrk.
 bench-ingress: deps
