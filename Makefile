@@ -3,7 +3,7 @@ SHELL := /bin/bash
 APT_PACKAGES := libssl-dev libsqlite3-dev libcurl4-openssl-dev git curl openssl procps postgresql-15
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: run test build release deps test-deps bench bench-lambda bench-ingress bench-replicas chaos clean
+.PHONY: run test build release deps test-deps bench bench-ui bench-lambda bench-kubernetes bench-ingress bench-replicas chaos clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -14,7 +14,18 @@ deps:
 	fi
 
 # The Lambda tests run moto_server (PyPI moto[server]) as their AWS; pip brings it, with python3-pip if need be.
+# The Kubernetes tests run the real kubectl against a fake API server (python3): Debian's kubernetes-client (1.20)
+# when no kubectl is installed; the function turns client-side validation off for a kubectl that old.
 test-deps: deps
+	@if ! command -v kubectl >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1; then \
+	  echo "installing kubectl (kubernetes-client) and python3"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq kubernetes-client python3; \
+	fi
+# The web UI's browser acceptance test drives Debian's headless chromium over its DevTools protocol.
+	@command -v chromium >/dev/null 2>&1 || { echo "installing chromium"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 	@if ! command -v moto_server >/dev/null 2>&1; then \
 	  echo "installing moto[server] (pip)"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
@@ -50,10 +61,20 @@ bench: deps
 bench-replicas: deps
 	bash infra/bench/replicas.sh
 
+# Web UI page render time (server side) with 10,000 deployments stored.
+bench-ui: deps
+	swift build -c release --product gantry
+	python3 infra/bench/ui_bench.py --bin .build/release
+
 # The lambda function's per-stage cost against moto_server (release build of that function only).
 bench-lambda: test-deps
 	swift build -c release --product gantry-fn-lambda
 	python3 infra/bench/lambda_bench.py
+
+# The kubernetes function's per-stage cost (real kubectl) against the fake API server of the tests.
+bench-kubernetes: test-deps
+	swift build --product gantry-fn-kubernetes $(SWIFT_BUILD_FLAGS)
+	python3 infra/bench/kubernetes_bench.py
 
 # Webhook ingress against adnanh/webhook (Debian's `webhook`), driven by wrk.
 bench-ingress: deps

@@ -31,6 +31,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.1"),
         // The shared store for several replicas (issue 9).
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // The web UI: server-rendered templates and bcrypt password hashes for accounts.
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
     ],
     targets: [
         // The system's libcrypto (OpenSSL 3) for HMAC, SHA-256 and CRYPTO_memcmp.
@@ -48,7 +51,7 @@ let package = Package(
                 path: "Sources/PostgresStore"),
         .target(name: "Ingress", dependencies: ["Store", "COpenSSL", .product(name: "Metrics", package: "swift-metrics")],
                 path: "Sources/Ingress"),
-        .target(name: "Planner", dependencies: ["Store", "FunctionKit", "Yams", .product(name: "Logging", package: "swift-log")],
+        .target(name: "Planner", dependencies: ["Store", "FunctionKit", "KubernetesManifests", "Yams", .product(name: "Logging", package: "swift-log")],
                 path: "Sources/Planner"),
         .target(name: "FunctionHost", dependencies: ["FunctionKit", "Yams", "COpenSSL"], path: "Sources/FunctionHost"),
         .target(name: "Engine", dependencies: ["Store", "FunctionHost", "FunctionKit", "COpenSSL",
@@ -66,6 +69,8 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Mustache", package: "swift-mustache"),
+            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
         ], path: "Sources/Server"),
         .executableTarget(name: "gantry", dependencies: [
             "Server", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -85,6 +90,12 @@ let package = Package(
         .target(name: "LambdaPlatform", dependencies: ["FunctionKit", "COpenSSL", "Yams"], path: "Sources/LambdaPlatform"),
         .executableTarget(name: "gantry-fn-lambda", dependencies: ["LambdaPlatform", "FunctionKit"], path: "functions/lambda",
                           exclude: ["function.yaml"]),
+        // Kubernetes through the real kubectl. The manifest model and PipeCD's diff rule are shared with the planner;
+        // the stages are a library only the function imports.
+        .target(name: "KubernetesManifests", dependencies: ["FunctionKit", "Yams"], path: "Sources/KubernetesManifests"),
+        .target(name: "KubernetesPlatform", dependencies: ["KubernetesManifests", "FunctionKit"], path: "Sources/KubernetesPlatform"),
+        .executableTarget(name: "gantry-fn-kubernetes", dependencies: ["KubernetesPlatform", "FunctionKit"],
+                          path: "functions/kubernetes", exclude: ["function.yaml"]),
 
         .testTarget(name: "FunctionHostTests", dependencies: ["FunctionHost", "FunctionKit"], path: "Tests/FunctionHostTests"),
         .testTarget(name: "FunctionsTests", dependencies: ["FunctionKit"], path: "Tests/FunctionsTests"),
@@ -94,8 +105,13 @@ let package = Package(
         .target(name: "MotoSupport", dependencies: ["LambdaPlatform", "FunctionKit"], path: "Tests/MotoSupport"),
         .testTarget(name: "LambdaTests", dependencies: ["gantry-fn-lambda", "LambdaPlatform", "MotoSupport", "FunctionKit"],
                     path: "Tests/LambdaTests"),
+        // Test support: a fake Kubernetes API server (Python, Tests/Support) that the real kubectl talks to.
+        .target(name: "KubeSupport", dependencies: ["FunctionKit"], path: "Tests/KubeSupport"),
+        .testTarget(name: "KubernetesTests", dependencies: ["gantry-fn-kubernetes", "KubernetesPlatform", "KubeSupport", "FunctionKit"],
+                    path: "Tests/KubernetesTests"),
         .testTarget(name: "GantryTests", dependencies: [
             "Store", "SQLiteStore", "PostgresStore", "Ingress", "Planner", "Engine", "FunctionHost", "Server", "COpenSSL", "MotoSupport",
+            "KubeSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ], path: "Tests/GantryTests"),

@@ -76,14 +76,16 @@ struct Mirror: Sendable {
         }
     }
 
-    struct CommitInfo: Sendable { var message: String; var author: String }
+    struct CommitInfo: Sendable { var message: String; var author: String; var time: Date? = nil }
 
     func commitInfo(_ commit: String) async throws -> CommitInfo {
-        let out = try await git.check([gitDir, "log", "-1", "--format=%an%x00%B", commit, "--"]).text
-        let parts = out.split(separator: "\u{0}", maxSplits: 1, omittingEmptySubsequences: false)
-        let author = parts.first.map(String.init) ?? ""
-        let message = parts.count > 1 ? String(parts[1]) : ""
-        return CommitInfo(message: message.trimmingCharacters(in: .whitespacesAndNewlines), author: author)
+        // %ct (committer time) first: lead time for changes runs from it to the successful deployment.
+        let out = try await git.check([gitDir, "log", "-1", "--format=%ct%x00%an%x00%B", commit, "--"]).text
+        let parts = out.split(separator: "\u{0}", maxSplits: 2, omittingEmptySubsequences: false)
+        let time = parts.first.flatMap { Double($0) }.map { Date(timeIntervalSince1970: $0) }
+        let author = parts.count > 1 ? String(parts[1]) : ""
+        let message = parts.count > 2 ? String(parts[2]) : ""
+        return CommitInfo(message: message.trimmingCharacters(in: .whitespacesAndNewlines), author: author, time: time)
     }
 
     /// Every file path in the commit's tree.

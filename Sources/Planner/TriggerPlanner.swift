@@ -59,6 +59,7 @@ struct TriggerPlanner: Sendable {
             if !app.kindName.isEmpty { record.kind = app.kindName }
             if app.config != nil { record.platform = app.platform }
             record.configError = app.problem
+            if let config = app.config { record.labels = config.labels }
 
             guard let config = app.config else {
                 if let problem = app.problem {
@@ -202,20 +203,33 @@ struct TriggerPlanner: Sendable {
     private func deployment(for app: DiscoveredApp, config: AppConfig, request: NewTrigger, existing: Application?,
                             work: Work, mirror: Mirror) async throws -> DeploymentDetail {
         let running = existing?.runningCommit
-        let decision = try StrategyDecision.decide(config: config, forced: request.strategy,
+        let id = UUID().uuidString.lowercased()
+        // Sources first: the platform diff rule compares the running commit's files with the target's.
+        try await writeSources(deploymentID: id, appPath: app.path, commit: work.commit, running: running, mirror: mirror)
+        let dirs = Planner.sourcesDirectory(dataDir: dataDir, deploymentID: id)
+        let decision: StrategyDecision
+        do {
+            decision = try StrategyDecision.decide(config: config, forced: request.strategy,
                                                    forcedBy: request.kind == .manual ? "a manual sync" : "the trigger",
                                                    commitMessage: work.info.message,
                                                    useCommitMatcher: request.kind != .manual,
-                                                   firstDeployment: running == nil)
-        let id = UUID().uuidString.lowercased()
+                                                   firstDeployment: running == nil,
+                                                   platformDiff: {
+                guard config.kind.platformKind == "kubernetes", running != nil else { return nil }
+                return KubernetesDiffRule.verdict(application: app.name, target: dirs.target, running: dirs.running)
+                    .map { ($0.pipeline, $0.summary) }
+            })
+        } catch {
+            try? FileManager.default.removeItem(atPath: (dirs.target as NSString).deletingLastPathComponent)
+            throw error
+        }
         let stages = StagePlan.stages(deploymentID: id, config: config, strategy: decision.strategy)
         let deployment = Deployment(
             id: id, application: app.name, repository: mirror.repository.id, appPath: app.path,
             platform: app.platform, commit: work.commit, runningCommit: running, triggerKind: request.kind,
             commitMessage: work.info.message, author: work.info.author, strategy: decision.strategy,
             summary: decision.summary, status: .planned, autoRollback: config.autoRollback,
-            timeoutSeconds: config.timeoutSeconds)
-        try await writeSources(deploymentID: id, appPath: app.path, commit: work.commit, running: running, mirror: mirror)
+            timeoutSeconds: config.timeoutSeconds, commitTime: work.info.time)
         return DeploymentDetail(deployment: deployment, stages: stages)
     }
 

@@ -82,13 +82,14 @@ extension PostgresStore {
                 // running_commit is owned by the engine (set on SUCCESS): never overwrite it from a plan.
                 try await self.exec(conn, """
                     INSERT INTO applications (name, repository, path, config_file, kind, platform, last_triggered_commit,
-                                              running_commit, config_error, updated_at)
+                                              running_commit, config_error, updated_at, labels)
                     VALUES (\(app.name), \(app.repository), \(app.path), \(app.configFile), \(app.kind), \(app.platform),
-                            \(app.lastTriggeredCommit), \(app.runningCommit), \(app.configError), \(app.updatedAt.epoch))
+                            \(app.lastTriggeredCommit), \(app.runningCommit), \(app.configError), \(app.updatedAt.epoch),
+                            \(Self.labelsJSON(app.labels)))
                     ON CONFLICT (name) DO UPDATE SET repository = excluded.repository, path = excluded.path,
                         config_file = excluded.config_file, kind = excluded.kind, platform = excluded.platform,
                         last_triggered_commit = excluded.last_triggered_commit, config_error = excluded.config_error,
-                        updated_at = excluded.updated_at
+                        updated_at = excluded.updated_at, labels = excluded.labels
                     """)
             }
             for detail in outcome.deployments {
@@ -97,6 +98,13 @@ extension PostgresStore {
             }
             if !outcome.deployments.isEmpty { try await self.notify(conn, .engine) }
         }
+    }
+
+    /// Sorted keys: the same text for the same labels, in both stores.
+    static func labelsJSON(_ labels: [String: String]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return (try? String(decoding: encoder.encode(labels), as: UTF8.self)) ?? "{}"
     }
 
     public func recentDeliveries(binding: String, limit: Int) async throws -> [DeliveryRecord] {

@@ -7,7 +7,7 @@ enum Columns {
     static let deployment = """
         id, application, repository, app_path, platform, commit_hash, running_commit, trigger_kind, commit_message,
         author, strategy, summary, status, status_reason, auto_rollback, created_at, started_at, completed_at,
-        deadline, timeout_seconds, cancel_requested, cancel_rollback
+        deadline, timeout_seconds, cancel_requested, cancel_rollback, commit_time
         """
     static let stage = """
         deployment_id, idx, name, with_json, rollback, rollback_of, status, attempt, lease_owner, lease_expiry,
@@ -35,18 +35,19 @@ extension Deployment {
             autoRollback: try c.flag("auto_rollback"), createdAt: try c.date("created_at"),
             startedAt: try c.optDate("started_at"), completedAt: try c.optDate("completed_at"),
             deadline: try c.optDate("deadline"), timeoutSeconds: try c.dbl("timeout_seconds"),
-            cancelRequested: try c.flag("cancel_requested"), cancelRollback: try c.flag("cancel_rollback"))
+            cancelRequested: try c.flag("cancel_requested"), cancelRollback: try c.flag("cancel_rollback"),
+            commitTime: try c.optDate("commit_time"))
     }
 
     var insertQuery: PostgresQuery {
         """
         INSERT INTO deployments (id, application, repository, app_path, platform, commit_hash, running_commit,
             trigger_kind, commit_message, author, strategy, summary, status, status_reason, auto_rollback, created_at,
-            started_at, completed_at, deadline, timeout_seconds, cancel_requested, cancel_rollback)
+            started_at, completed_at, deadline, timeout_seconds, cancel_requested, cancel_rollback, commit_time)
         VALUES (\(id), \(application), \(repository), \(appPath), \(platform), \(commit), \(runningCommit),
             \(triggerKind.rawValue), \(commitMessage), \(author), \(strategy.rawValue), \(summary), \(status.rawValue),
             \(statusReason), \(autoRollback ? 1 : 0), \(createdAt.epoch), \(startedAt?.epoch), \(completedAt?.epoch),
-            \(deadline?.epoch), \(timeoutSeconds), \(cancelRequested ? 1 : 0), \(cancelRollback ? 1 : 0))
+            \(deadline?.epoch), \(timeoutSeconds), \(cancelRequested ? 1 : 0), \(cancelRollback ? 1 : 0), \(commitTime?.epoch))
         """
     }
 }
@@ -96,6 +97,7 @@ extension Application {
                   configFile: try c.str("config_file"), kind: try c.str("kind"), platform: try c.optStr("platform"),
                   lastTriggeredCommit: try c.optStr("last_triggered_commit"), runningCommit: try c.optStr("running_commit"),
                   configError: try c.optStr("config_error"), updatedAt: try c.date("updated_at"))
+        labels = try c.optStr("labels").flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) } ?? [:]
     }
 }
 

@@ -86,6 +86,23 @@ enum PostgresSchema {
             "ALTER TABLE triggers ADD COLUMN claimed_by TEXT",
             "ALTER TABLE triggers ADD COLUMN claimed_until DOUBLE PRECISION",
         ]),
+        // Accounts and insights (the SQLite store's v4-accounts-insights).
+        ("v3-accounts-insights", [
+            "CREATE TABLE users (name TEXT PRIMARY KEY, password_hash TEXT NOT NULL, role TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL)",
+            """
+            CREATE TABLE sessions (token_hash TEXT PRIMARY KEY, user_name TEXT NOT NULL, role TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL, expires_at DOUBLE PRECISION NOT NULL)
+            """,
+            "CREATE INDEX sessions_user ON sessions (user_name)",
+            """
+            CREATE TABLE api_tokens (id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL, owner TEXT NOT NULL, role TEXT NOT NULL,
+                token_hash TEXT NOT NULL UNIQUE, created_at DOUBLE PRECISION NOT NULL, revoked_at DOUBLE PRECISION)
+            """,
+            "CREATE INDEX api_tokens_owner ON api_tokens (owner, id)",
+            "ALTER TABLE deployments ADD COLUMN commit_time DOUBLE PRECISION",
+            "ALTER TABLE applications ADD COLUMN labels TEXT NOT NULL DEFAULT '{}'",
+            "CREATE INDEX deployments_completed ON deployments (completed_at) WHERE status IN ('SUCCESS', 'FAILURE')",
+        ]),
     ]
 
     /// Applies the missing migrations in order, in one transaction under an advisory lock: replicas that start
@@ -111,7 +128,4 @@ enum PostgresSchema {
         }
     }
 
-    /// The tables `gantry store migrate` copies, in an order that satisfies the foreign keys.
-    static let tables = ["deliveries", "triggers", "applications", "deployments", "stages", "stage_logs", "approvals",
-                         "invocations"]
 }

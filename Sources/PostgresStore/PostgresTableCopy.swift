@@ -61,7 +61,7 @@ extension PostgresStore: TableCopyStore {
             }
             // Serial columns continue after the copied ids, so new rows never collide with moved ones.
             for (table, column) in [("deliveries", "id"), ("triggers", "id"), ("stage_logs", "id"), ("invocations", "id"),
-                                    ("deployments", "seq")] {
+                                    ("deployments", "seq"), ("api_tokens", "id")] {
                 try await self.exec(conn, PostgresQuery(unsafeSQL: """
                     SELECT setval(pg_get_serial_sequence('\(table)', '\(column)'), COALESCE(MAX(\(column)), 0) + 1, false) FROM \(table)
                     """))

@@ -78,14 +78,15 @@ public final class SQLiteStore: Store, Sendable {
                 // running_commit is owned by the engine (set on SUCCESS): never overwrite it from a plan.
                 try db.execute(sql: """
                     INSERT INTO applications (name, repository, path, config_file, kind, platform, last_triggered_commit,
-                                              running_commit, config_error, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                              running_commit, config_error, updated_at, labels)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(name) DO UPDATE SET repository = excluded.repository, path = excluded.path,
                         config_file = excluded.config_file, kind = excluded.kind, platform = excluded.platform,
                         last_triggered_commit = excluded.last_triggered_commit, config_error = excluded.config_error,
-                        updated_at = excluded.updated_at
+                        updated_at = excluded.updated_at, labels = excluded.labels
                     """, arguments: [app.name, app.repository, app.path, app.configFile, app.kind, app.platform,
-                                     app.lastTriggeredCommit, app.runningCommit, app.configError, app.updatedAt.unix])
+                                     app.lastTriggeredCommit, app.runningCommit, app.configError, app.updatedAt.unix,
+                                     labelsJSON(app.labels)])
             }
             for detail in outcome.deployments {
                 try detail.deployment.insert(db)

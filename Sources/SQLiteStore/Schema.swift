@@ -151,8 +151,9 @@ enum Schema {
             CREATE INDEX triggers_by_ref ON triggers (repository, ref, id) WHERE commit_hash IS NOT NULL;
             """)
         }
+        AccountSchema.register(in: &m)
         // Replicas sharing the store name themselves and beat (one row with SQLite: the one process).
-        m.registerMigration("v4-replicas") { db in
+        m.registerMigration("v5-replicas") { db in
             try db.execute(sql: """
             CREATE TABLE replicas (
                 id TEXT PRIMARY KEY,

@@ -20,9 +20,16 @@ public struct Demo {
         let fm = FileManager.default
         try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let secretFile = directory + "/hook-secret", tokenFile = directory + "/api-token"
-        for file in [secretFile, tokenFile] where !fm.fileExists(atPath: file) {
+        let passwordFile = directory + "/admin-password", hashFile = directory + "/admin-password.bcrypt"
+        for file in [secretFile, tokenFile, passwordFile] where !fm.fileExists(atPath: file) {
             try randomHex(32).write(toFile: file, atomically: true, encoding: .utf8)
             try fm.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+        }
+        if !fm.fileExists(atPath: hashFile) {
+            // The web UI's admin: the password in one file for the person, its bcrypt hash in another for the config.
+            let password = try String(contentsOfFile: passwordFile, encoding: .utf8)
+            try bcryptHash(password).write(toFile: hashFile, atomically: true, encoding: .utf8)
+            try fm.setAttributes([.posixPermissions: 0o600], ofItemAtPath: hashFile)
         }
         if !fm.fileExists(atPath: bare) { try createRepository() }
         let hook = bare + "/hooks/post-receive"
@@ -35,7 +42,9 @@ public struct Demo {
               listen: \(listen)
               dataDir: ./data
               tokens:
-                - {name: demo, secret: file:\(tokenFile)}
+                - {name: demo, secret: file:\(tokenFile), role: admin}
+            users:
+              - {name: admin, passwordHash: file:\(hashFile), role: admin}
             repositories:
               - id: demo
                 remote: \(bare)
@@ -51,11 +60,16 @@ public struct Demo {
 
     public func instructions() -> String {
         let token = (try? String(contentsOfFile: directory + "/api-token", encoding: .utf8)) ?? "?"
+        let password = (try? String(contentsOfFile: directory + "/admin-password", encoding: .utf8)) ?? "?"
+        // A demo made before the web UI had accounts keeps its config: say how to get a login.
+        let hasUsers = ((try? String(contentsOfFile: configPath, encoding: .utf8)) ?? "").contains("\nusers:")
+        let login = hasUsers ? "user admin, password \(password)" : "no users in this older demo config: rm -rf \(directory) for an admin login"
         return """
 
         Gantry demo is starting on http://\(listen)
           repository: \(bare)   (its post-receive hook sends a signed GitHub push webhook)
           config:     \(configPath)
+          web UI:     http://\(listen)/  (\(login))
 
         In another terminal:
           export GANTRY_SERVER=http://\(listen) GANTRY_TOKEN=\(token)

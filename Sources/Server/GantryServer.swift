@@ -63,16 +63,14 @@ public struct GantryServer: Sendable {
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
         guard let listen = HostPort(c.server.listen) else { throw ServerConfig.Invalid(description: "bad listen address") }
 
-        let tokens = try (c.server.tokens ?? []).map { (name: $0.name, secret: try SecretReference.resolve($0.secret)) }
-        let auth = TokenAuth(tokens: tokens)
-        if auth.open && !["127.0.0.1", "localhost", "::1"].contains(listen.host) {
-            throw ServerConfig.Invalid(description: "no API tokens configured: refusing to serve the API on \(listen.host) (add server.tokens, or listen on 127.0.0.1)")
-        }
-        if auth.open { logger.warning("no API tokens configured: the API is open to local users on \(c.server.listen)") }
-
         let store = try await StoreSelection.parse(c.server.database, dataDir: dataDir).open(logger: logger)
         let replica = try ReplicaIdentity.resolve(explicit: replicaID, dataDir: dataDir)
         let leaseSeconds = try c.server.leaseDuration.map(DurationText.seconds) ?? 10
+        let auth = try Accounts(store: store, config: c)
+        if auth.open && !["127.0.0.1", "localhost", "::1"].contains(listen.host) {
+            throw ServerConfig.Invalid(description: "no API tokens or users configured: refusing to serve the API on \(listen.host) (add server.tokens, or listen on 127.0.0.1)")
+        }
+        if auth.open { logger.warning("no API tokens or users configured: the API is open to local users on \(c.server.listen)") }
         var functionPaths = c.functions?.paths ?? []
         if let builtin = Locations.builtinFunctions() { functionPaths.insert(builtin, at: 0) } else {
             logger.warning("built-in functions not found (set GANTRY_BUILTIN_FUNCTIONS)")
@@ -133,9 +131,11 @@ public struct GantryServer: Sendable {
         addHookRoutes(to: router, ingress: ingress, limits: limits, gate: gate, logger: logger)
         addObservabilityRoutes(to: router, context: ObservabilityContext(store: store, auth: auth, ingress: ingress,
                                                                          metrics: metrics, gate: gate))
-        addAPIRoutes(to: router, api: APIContext(store: store, auth: auth, repositories: repos,
-                                                  wakeEngine: { engine.wakeup.signal() },
-                                                  wakePlanner: { plannerWakeup.signal() }))
+        let api = APIContext(store: store, auth: auth, repositories: repos, wakeEngine: { engine.wakeup.signal() },
+                             wakePlanner: { plannerWakeup.signal() })
+        addAPIRoutes(to: router, api: api)
+        addWebRoutes(to: router, web: WebContext(store: store, accounts: auth, api: api, ingress: ingress,
+                                                 library: try Templates.library()))
         addCallbackRoutes(to: router, store: store, wakeEngine: { engine.wakeup.signal() })
         addReplicaRoutes(to: router, store: store, auth: auth, liveWithin: leaseSeconds)
         let addressFile = dataDir + "/listen-address"

@@ -1,5 +1,6 @@
 import Foundation
 import FunctionKit
+import Store
 import Yams
 
 /// `gantry.yaml` (SPEC "Server config"). Field names are the contract; unknown fields are ignored so a config
@@ -25,7 +26,11 @@ public struct ServerConfig: Codable, Sendable {
         public var leaseDuration: String? = nil
         public init() {}
     }
-    public struct Token: Codable, Sendable { public var name: String; public var secret: String }
+    /// `role`: viewer, editor or admin (default admin, so tokens written before roles keep every right).
+    public struct Token: Codable, Sendable { public var name: String; public var secret: String; public var role: String? = nil }
+    /// A user who logs in to the web UI: the static admin is one with `role: admin`. `passwordHash` is a bcrypt
+    /// hash (`gantry hash-password`), inline or as an `env:`/`file:` reference.
+    public struct User: Codable, Sendable { public var name: String; public var passwordHash: String; public var role: String? = nil }
     public struct Webhook: Codable, Sendable {
         public var binding: String
         public var provider: String? = "github"
@@ -58,6 +63,7 @@ public struct ServerConfig: Codable, Sendable {
     /// Kept as raw values too: every key of a platform entry goes to its functions as `platform`.
     public var platforms: [Platform]? = []
     public var secrets: [Secret]? = []
+    public var users: [User]? = []
 
     public init() {}
 
@@ -112,6 +118,13 @@ public struct ServerConfig: Codable, Sendable {
         for (name, value) in [("server.maxBodyBytes", server.maxBodyBytes), ("server.maxHeaderBytes", server.maxHeaderBytes),
                               ("server.maxInFlightHooks", server.maxInFlightHooks)] {
             if let value, value <= 0 { throw Invalid(description: "\(name) must be positive, not \(value)") }
+        }
+        for (what, role) in (server.tokens ?? []).map({ ("token \($0.name)", $0.role) }) + (users ?? []).map({ ("user \($0.name)", $0.role) }) {
+            if let role, Role(rawValue: role) == nil { throw Invalid(description: "\(what): role \(role) is not viewer, editor or admin") }
+        }
+        var userNames = Set<String>()
+        for user in users ?? [] where !userNames.insert(user.name).inserted {
+            throw Invalid(description: "user \(user.name) appears twice")
         }
         guard HostPort(server.listen) != nil else { throw Invalid(description: "server.listen \(server.listen) is not host:port") }
         // server.database is checked when the store opens (StoreSelection): an env:/file: URL resolves only then.

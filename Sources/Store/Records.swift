@@ -108,6 +108,8 @@ public struct Application: Codable, Sendable, Equatable {
     public var runningCommit: String?      // commit of the last successful deployment
     public var configError: String?        // set when the config file cannot be used (with its line)
     public var updatedAt: Date
+    /// `spec.labels` of the app's config: insights group by them.
+    public var labels: [String: String] = [:]
 
     public init(name: String, repository: String, path: String, configFile: String, kind: String,
                 platform: String? = nil, lastTriggeredCommit: String? = nil, runningCommit: String? = nil,
@@ -141,20 +143,23 @@ public struct Deployment: Codable, Sendable, Equatable {
     public var timeoutSeconds: Double
     public var cancelRequested: Bool
     public var cancelRollback: Bool
+    /// The commit's committer time, recorded at planning: the start of "lead time for changes".
+    public var commitTime: Date?
 
     public init(id: String, application: String, repository: String, appPath: String, platform: String?,
                 commit: String, runningCommit: String?, triggerKind: TriggerKind, commitMessage: String,
                 author: String, strategy: SyncStrategy, summary: String, status: DeploymentStatus = .planned,
                 statusReason: String = "", autoRollback: Bool = true, createdAt: Date = Date(),
                 startedAt: Date? = nil, completedAt: Date? = nil, deadline: Date? = nil,
-                timeoutSeconds: Double = 6 * 3600, cancelRequested: Bool = false, cancelRollback: Bool = true) {
+                timeoutSeconds: Double = 6 * 3600, cancelRequested: Bool = false, cancelRollback: Bool = true,
+                commitTime: Date? = nil) {
         self.id = id; self.application = application; self.repository = repository; self.appPath = appPath
         self.platform = platform; self.commit = commit; self.runningCommit = runningCommit
         self.triggerKind = triggerKind; self.commitMessage = commitMessage; self.author = author
         self.strategy = strategy; self.summary = summary; self.status = status; self.statusReason = statusReason
         self.autoRollback = autoRollback; self.createdAt = createdAt; self.startedAt = startedAt
         self.completedAt = completedAt; self.deadline = deadline; self.timeoutSeconds = timeoutSeconds
-        self.cancelRequested = cancelRequested; self.cancelRollback = cancelRollback
+        self.cancelRequested = cancelRequested; self.cancelRollback = cancelRollback; self.commitTime = commitTime
     }
 }
 

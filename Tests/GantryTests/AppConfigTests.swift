@@ -37,8 +37,8 @@ final class AppConfigTests: XCTestCase {
         server.stop()
     }
 
-    /// SPEC's `.pipe.yaml` from a PipeCD user, unchanged: it parses, and with no Kubernetes function yet its stages
-    /// fail with a clear reason instead of crashing anything.
+    /// SPEC's `.pipe.yaml` from a PipeCD user, unchanged: it parses, and with no manifests beside it the kubernetes
+    /// function's stages fail with a clear reason instead of crashing anything (KubernetesPipelineTests deploys it).
     func testSeedPipeYAMLParsesAndK8sStagesFailClearly() async throws {
         let (git, server, _) = try await launchServer(extraYAML: """
             platforms:
@@ -67,7 +67,8 @@ final class AppConfigTests: XCTestCase {
         let quick = try await server.waitForDeployment(first)
         XCTAssertEqual(quick["status"] as? String, "FAILURE")
         XCTAssertEqual(stage(quick, 0)["name"] as? String, "K8S_SYNC")
-        XCTAssertEqual(stage(quick, 0)["message"] as? String, "no function for stage K8S_SYNC")
+        XCTAssertEqual(stage(quick, 0)["message"] as? String,
+                       "InvalidManifest: no Kubernetes manifests in the app's directory at the target commit")
 
         let app = quick["application"] as? String ?? ""
         _ = try server.cli(["sync", app, "--strategy", "pipeline"])
@@ -78,7 +79,8 @@ final class AppConfigTests: XCTestCase {
         XCTAssertEqual(pipeline["status"] as? String, "FAILURE")
         XCTAssertEqual(stages(pipeline).filter { !($0["rollback"] as? Bool ?? false) }.map { $0["name"] as? String },
                        ["K8S_CANARY_ROLLOUT", "WAIT", "K8S_PRIMARY_ROLLOUT", "K8S_CANARY_CLEAN"])
-        XCTAssertEqual(stage(pipeline, 0)["message"] as? String, "no function for stage K8S_CANARY_ROLLOUT")
+        XCTAssertEqual(stage(pipeline, 0)["message"] as? String,
+                       "InvalidManifest: no Kubernetes manifests in the app's directory at the target commit")
         XCTAssertEqual(stage(pipeline, 1)["status"] as? String, "CANCELLED")
         let health = try await server.request("GET", "/healthz", auth: false)
         XCTAssertEqual(health.status, 200)

@@ -7,7 +7,7 @@ import XCTest
 /// with concurrent calls from different handles.
 final class StoreBehaviourTests: XCTestCase {
     /// A committed plan: one trigger, one application, one RUNNING deployment with `stages` stages; returns its id.
-    func runningDeployment(_ store: any Store, app: String = "web", stages: [String] = ["WAIT", "WAIT"]) async throws -> String {
+    static func runningDeployment(_ store: any Store, app: String = "web", stages: [String] = ["WAIT", "WAIT"]) async throws -> String {
         let trigger = try await store.addTrigger(NewTrigger(repository: "demo", ref: "refs/heads/main", commit: "c1", kind: .manual))
         let id = UUID().uuidString.lowercased()
         let deployment = Deployment(id: id, application: app, repository: "demo", appPath: app, platform: nil, commit: "c1",
@@ -52,7 +52,7 @@ final class StoreBehaviourTests: XCTestCase {
     func testAStageIsLeasedByOneReplicaAndItsAttemptFencesTheOthers() async throws {
         try await forEachStore { backend in
             let stores = try await backend.open(handles: 2)
-            let id = try await runningDeployment(stores[0])
+            let id = try await Self.runningDeployment(stores[0])
             let fresh = try await stage(stores[0], id)
             let leased = try await withThrowingTaskGroup(of: Int?.self) { group in
                 for i in 0..<8 { group.addTask { try await stores[i % 2].leaseStage(Self.lease(fresh, owner: "r\(i % 2)/p")).map { _ in i } } }
@@ -73,7 +73,7 @@ final class StoreBehaviourTests: XCTestCase {
     func testARunningStageIsTakenOverOnlyAfterItsLeaseExpiredAndTheLateResultIsDiscarded() async throws {
         try await forEachStore { backend in
             let stores = try await backend.open(handles: 2)
-            let id = try await runningDeployment(stores[0])
+            let id = try await Self.runningDeployment(stores[0])
             let now = Date()
             guard let (first, firstInvocation) = try await stores[0].leaseStage(Self.lease(try await stage(stores[0], id), owner: "a/1", now: now))
             else { return XCTFail("\(backend): first lease") }
@@ -115,7 +115,7 @@ final class StoreBehaviourTests: XCTestCase {
     func testATimerFiresOnceWhenSeveralReplicasSeeItDue() async throws {
         try await forEachStore { backend in
             let stores = try await backend.open(handles: 2)
-            let id = try await runningDeployment(stores[0])
+            let id = try await Self.runningDeployment(stores[0])
             guard let (leased, invocation) = try await stores[0].leaseStage(Self.lease(try await stage(stores[0], id), owner: "a/1"))
             else { return XCTFail("lease") }
             let suspended = try await stores[0].finishAttempt(AttemptFinish(
@@ -181,8 +181,8 @@ final class StoreBehaviourTests: XCTestCase {
     func testStagesOfAnEarlierProcessOfThisReplicaAreRecoveredButOtherReplicasStagesAreNot() async throws {
         try await forEachStore { backend in
             let store = try await backend.open()
-            let mine = try await runningDeployment(store, app: "one")
-            let theirs = try await runningDeployment(store, app: "two")
+            let mine = try await Self.runningDeployment(store, app: "one")
+            let theirs = try await Self.runningDeployment(store, app: "two")
             _ = try await store.leaseStage(Self.lease(try await stage(store, mine), owner: "alpha/old-process"))
             _ = try await store.leaseStage(Self.lease(try await stage(store, theirs), owner: "beta/p"))
             let orphans = try await store.orphanedStages(replica: "alpha", liveOwner: "alpha/new-process", now: Date())
@@ -202,7 +202,7 @@ final class StoreBehaviourTests: XCTestCase {
     func testReplicasShowTheirHeartbeatAndTheStagesTheyHold() async throws {
         try await forEachStore { backend in
             let stores = try await backend.open(handles: 2)
-            let id = try await runningDeployment(stores[0])
+            let id = try await Self.runningDeployment(stores[0])
             let now = Date()
             _ = try await stores[0].leaseStage(Self.lease(try await stage(stores[0], id), owner: "alpha/p1"))
             let a = try await stores[0].heartbeat(replica: "alpha", owner: "alpha/p1", startedAt: now,
@@ -228,7 +228,7 @@ final class StoreBehaviourTests: XCTestCase {
     func testACallbackTokenIsSingleUseAndResumesTheSuspendedStage() async throws {
         try await forEachStore { backend in
             let store = try await backend.open()
-            let id = try await runningDeployment(store)
+            let id = try await Self.runningDeployment(store)
             var request = Self.lease(try await stage(store, id), owner: "a/1")
             request.callbackHash = "hash-\(backend)"
             guard let (leased, invocation) = try await store.leaseStage(request) else { return XCTFail("lease") }
@@ -252,7 +252,7 @@ final class StoreBehaviourTests: XCTestCase {
     func testLogsOutputsApprovalsCancelAndSuccessRoundTrip() async throws {
         try await forEachStore { backend in
             let store = try await backend.open()
-            let id = try await runningDeployment(store)
+            let id = try await Self.runningDeployment(store)
             guard let (leased, invocation) = try await store.leaseStage(Self.lease(try await stage(store, id), owner: "a/1"))
             else { return XCTFail("lease") }
             try await store.appendLogs((0..<3).map { StageLogLine(deploymentID: id, stageIndex: 0, attempt: 1, line: "line \($0)") })

@@ -7,7 +7,7 @@ import Store
 /// `GET /api/v1/bindings/{id}/deliveries` (recent deliveries with verdict and reason, bearer token required).
 struct ObservabilityContext: Sendable {
     let store: any DeliveryStore
-    let auth: TokenAuth
+    let auth: Accounts
     let ingress: Ingress
     let metrics: ServerMetrics
     let gate: InFlightGate
@@ -40,7 +40,7 @@ func addObservabilityRoutes(to router: Router<BasicRequestContext>, context obse
     }
 
     router.get("/api/v1/bindings/:id/deliveries") { request, context -> Response in
-        guard observability.auth.authenticate(request) != nil else { return unauthorized() }
+        _ = try await observability.auth.requireBearer(.viewer, request)
         let id = context.parameters.get("id") ?? ""
         guard observability.ingress.bindingIDs.contains(id) else { return problem(.notFound, "no webhook binding \(id)") }
         let limit = request.uri.queryParameters.get("limit").flatMap(Int.init).map { min(max($0, 1), 1000) } ?? 100

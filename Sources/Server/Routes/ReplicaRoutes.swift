@@ -14,9 +14,9 @@ struct ReplicaView: Encodable {
 struct ReplicaList: Encodable { let replicas: [ReplicaView] }
 
 /// `GET /api/v1/replicas`: every replica that ever beat on this store, its last heartbeat and the stages it runs.
-func addReplicaRoutes(to router: Router<BasicRequestContext>, store: any ReplicaStore, auth: TokenAuth, liveWithin: Double) {
+func addReplicaRoutes(to router: Router<BasicRequestContext>, store: any ReplicaStore, auth: Accounts, liveWithin: Double) {
     router.get("/api/v1/replicas") { request, _ -> Response in
-        guard auth.authenticate(request) != nil else { return unauthorized() }
+        _ = try await auth.requireBearer(.viewer, request)
         let now = Date()
         let list = try await store.replicas().map {
             ReplicaView(id: $0.id, startedAt: RFC3339.format($0.startedAt), lastHeartbeat: RFC3339.format($0.lastHeartbeat),

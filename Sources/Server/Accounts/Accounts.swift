@@ -1,0 +1,153 @@
+import COpenSSL
+import Foundation
+import Hummingbird
+import HummingbirdBcrypt
+import Store
+
+/// Who is asking, and what they may do. `session` is set for a browser session (its forms carry `csrf`).
+struct Identity: Sendable {
+    var name: String
+    var role: Role
+    var sessionHash: String? = nil
+    var csrf: String? = nil
+}
+
+/// A refused request, thrown from a handler: the response says why (401 unknown, 403 not allowed).
+struct Refusal: HTTPResponseError {
+    let status: HTTPResponse.Status
+    let reason: String
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        var r = problem(status, reason)
+        if status == .unauthorized { r.headers[.wwwAuthenticate] = "Bearer" }
+        return r
+    }
+}
+
+/// Accounts: config tokens and users (static), plus users, sessions and API tokens in the store. Secrets are
+/// kept only as digests (SHA-256 for random tokens, bcrypt for passwords); compares are constant-time.
+struct Accounts: Sendable {
+    struct ConfigToken: Sendable { var name: String; var role: Role; var digest: [UInt8] }
+    struct ConfigUser: Sendable { var name: String; var role: Role; var passwordHash: String }
+
+    let store: any AccountStore
+    let tokens: [ConfigToken]
+    let configUsers: [String: ConfigUser]
+    /// With no tokens and no users configured the API is open (as admin), and only on a loopback listener.
+    let open: Bool
+    static let sessionCookie = "gantry_session"
+    static let sessionLifetime: TimeInterval = 12 * 3600
+
+    init(store: any AccountStore, tokens: [(name: String, secret: String, role: Role)], users: [ConfigUser]) {
+        self.store = store
+        self.tokens = tokens.map { ConfigToken(name: $0.name, role: $0.role, digest: sha256(Array($0.secret.utf8))) }
+        configUsers = Dictionary(users.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        open = tokens.isEmpty && users.isEmpty
+    }
+
+    /// An API caller by bearer token (a config token, or one created in the UI), required to hold `role`.
+    func requireBearer(_ role: Role, _ request: Request) async throws -> Identity {
+        if open { return Identity(name: "anonymous", role: .admin) }
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+            throw Refusal(status: .unauthorized, reason: "a valid bearer token is required (Authorization: Bearer <token>)")
+        }
+        let secret = String(header.dropFirst(7))
+        let presented = sha256(Array(secret.utf8))
+        var found: Identity? = nil
+        for entry in tokens where CRYPTO_memcmp(entry.digest, presented, 32) == 0 {
+            found = Identity(name: entry.name, role: entry.role)
+        }
+        if found == nil, let stored = try await store.apiToken(tokenHash: hexString(presented)) {
+            // A UI token acts as its owner: approvals are recorded with the person's name.
+            found = Identity(name: stored.owner, role: stored.role)
+        }
+        guard let who = found else {
+            throw Refusal(status: .unauthorized, reason: "a valid bearer token is required (Authorization: Bearer <token>)")
+        }
+        guard who.role >= role else {
+            throw Refusal(status: .forbidden, reason: "\(who.name) is a \(who.role.rawValue); this needs \(role.rawValue)")
+        }
+        return who
+    }
+
+    /// The browser session named by the request's cookie, if any.
+    func session(_ request: Request) async throws -> Identity? {
+        guard let value = request.cookies[Accounts.sessionCookie]?.value, !value.isEmpty else { return nil }
+        let hash = hexString(sha256(Array(value.utf8)))
+        guard let s = try await store.session(tokenHash: hash, now: Date()) else { return nil }
+        // The role as it is now, not as it was at login: a user removed from the config (or demoted there) loses
+        // the session's rights at once.
+        let role: Role
+        if let user = configUsers[s.user] { role = user.role } else if let user = try await store.user(named: s.user) { role = user.role } else {
+            return nil
+        }
+        return Identity(name: s.user, role: role, sessionHash: hash, csrf: Accounts.csrfToken(forSession: value))
+    }
+
+    /// The form token of a session: derived from the cookie's secret, so it is never stored and a page from
+    /// another origin cannot know it.
+    static func csrfToken(forSession secret: String) -> String { hexString(sha256(Array("csrf:\(secret)".utf8))) }
+
+    /// Checks a password against config users first, then stored users. bcrypt runs off the event loop.
+    func checkPassword(name: String, password: String) async throws -> Role? {
+        let hash: String, role: Role
+        if let user = configUsers[name] {
+            hash = user.passwordHash; role = user.role
+        } else if let user = try await store.user(named: name) {
+            hash = user.passwordHash; role = user.role
+        } else {
+            // The same work for an unknown name: response time does not tell which names exist.
+            _ = await Task.detached { Bcrypt.verify(password, hash: Accounts.decoyHash) }.value
+            return nil
+        }
+        let ok = await Task.detached { Bcrypt.verify(password, hash: hash) }.value
+        return ok ? role : nil
+    }
+
+    /// Starts a session; returns the cookie's secret value.
+    func startSession(user: String, role: Role) async throws -> String {
+        let secret = randomHex(32)
+        let now = Date()
+        try await store.createSession(SessionRecord(tokenHash: hexString(sha256(Array(secret.utf8))), user: user, role: role,
+                                                    createdAt: now, expiresAt: now.addingTimeInterval(Accounts.sessionLifetime)))
+        return secret
+    }
+
+    static func sessionCookieHeader(_ value: String, maxAge: Int) -> String {
+        "\(sessionCookie)=\(value); Path=/; Max-Age=\(maxAge); HttpOnly; SameSite=Strict"
+    }
+
+    /// A fixed bcrypt hash of a random string, for the decoy check.
+    static let decoyHash = Bcrypt.hash(randomHex(16), cost: 10)
+}
+
+func sha256(_ bytes: [UInt8]) -> [UInt8] {
+    var out = [UInt8](repeating: 0, count: 32)
+    _ = bytes.withUnsafeBufferPointer { SHA256($0.baseAddress, $0.count, &out) }
+    return out
+}
+
+func hexString(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+
+/// Constant-time equality of two strings (CSRF tokens).
+func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+    let x = Array(a.utf8), y = Array(b.utf8)
+    return x.count == y.count && CRYPTO_memcmp(x, y, x.count) == 0
+}
+
+extension Accounts {
+    /// From the config: tokens (role default admin, so tokens from before roles keep every right) and users,
+    /// whose password hashes may be `env:`/`file:` references.
+    init(store: any AccountStore, config c: ServerConfig) throws {
+        let tokens = try (c.server.tokens ?? []).map {
+            (name: $0.name, secret: try SecretReference.resolve($0.secret), role: Role(rawValue: $0.role ?? "admin") ?? .admin)
+        }
+        let users = try (c.users ?? []).map { user -> ConfigUser in
+            let hash = try SecretReference.resolve(user.passwordHash)
+            guard hash.hasPrefix("$2") else {
+                throw ServerConfig.Invalid(description: "user \(user.name): passwordHash is not a bcrypt hash (make one with `gantry hash-password`)")
+            }
+            return ConfigUser(name: user.name, role: Role(rawValue: user.role ?? "viewer") ?? .viewer, passwordHash: hash)
+        }
+        self.init(store: store, tokens: tokens, users: users)
+    }
+}
