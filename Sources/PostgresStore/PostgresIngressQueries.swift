@@ -74,10 +74,15 @@ extension PostgresStore {
     /// planned already and writes nothing.
     public func commitPlan(_ outcome: PlanOutcome) async throws {
         try await write { conn in
-            guard try await self.one(conn, """
+            // (An outcome for no stored trigger, as seeds write, applies.)
+            let trigger = try await self.one(conn, """
+                SELECT planned_at FROM triggers WHERE id = \(Int(outcome.triggerID)) FOR UPDATE
+                """)
+            if let trigger, try trigger.optDbl("planned_at") != nil { return }
+            try await self.exec(conn, """
                 UPDATE triggers SET planned_at = \(Date().epoch), note = \(outcome.note), claimed_by = NULL, claimed_until = NULL
-                WHERE id = \(Int(outcome.triggerID)) AND planned_at IS NULL RETURNING id
-                """) != nil else { return }
+                WHERE id = \(Int(outcome.triggerID))
+                """)
             for app in outcome.applications {
                 // running_commit is owned by the engine (set on SUCCESS): never overwrite it from a plan.
                 try await self.exec(conn, """

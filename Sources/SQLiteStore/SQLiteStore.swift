@@ -70,10 +70,12 @@ public final class SQLiteStore: Store, Sendable {
 
     public func commitPlan(_ outcome: PlanOutcome) async throws {
         try await pool.write { db in
-            // Applied once per trigger (the PostgreSQL store's rule too, where two replicas could plan one trigger).
-            try db.execute(sql: "UPDATE triggers SET planned_at = ?, note = ? WHERE id = ? AND planned_at IS NULL",
+            // Applied once per trigger (the PostgreSQL store's rule too, where two replicas could plan one trigger):
+            // a trigger planned already keeps its plan. (An outcome for no stored trigger, as seeds write, applies.)
+            let planned = try Row.fetchOne(db, sql: "SELECT planned_at FROM triggers WHERE id = ?", arguments: [outcome.triggerID])
+            if let planned, (planned["planned_at"] as Double?) != nil { return }
+            try db.execute(sql: "UPDATE triggers SET planned_at = ?, note = ? WHERE id = ?",
                            arguments: [Date().unix, outcome.note, outcome.triggerID])
-            guard db.changesCount == 1 else { return }
             for app in outcome.applications {
                 // running_commit is owned by the engine (set on SUCCESS): never overwrite it from a plan.
                 try db.execute(sql: """
