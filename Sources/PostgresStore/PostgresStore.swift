@@ -28,12 +28,26 @@ public final class PostgresStore: Store, Sendable {
         let client = self.client
         runner = Task { await client.run() }
         do {
-            try await PostgresSchema.migrate(client, logger: logger)
+            // The pool keeps retrying a server it cannot reach: a start against a wrong URL fails after a bound
+            // instead, and says where it tried.
+            let target = "\(config.host ?? "?"):\(config.port ?? 5432)"
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await PostgresSchema.migrate(client, logger: logger) }
+                group.addTask {
+                    try await Task.sleep(nanoseconds: UInt64(Self.connectSeconds * 1_000_000_000))
+                    throw PostgresStoreError("PostgreSQL at \(target) did not answer within \(Int(Self.connectSeconds)) s")
+                }
+                try await group.next()
+                group.cancelAll()
+            }
         } catch {
             runner.cancel()
             throw error
         }
     }
+
+    /// How long opening the store waits for the database.
+    static let connectSeconds = 10.0
 
     deinit { runner.cancel() }
 
