@@ -106,6 +106,11 @@ extension Engine {
         env["GANTRY_STAGE_INDEX"] = String(stage.index)
         env["GANTRY_ATTEMPT"] = String(stage.attempt)
         if let api = config.environment["GANTRY_API_URL"] { env["GANTRY_CALLBACK_URL"] = "\(api)/api/v1/callbacks/\(callbackToken)" }
+        let cache = DataLayout.functionCache(config.dataDir, function: function.name)
+        if (try? FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])) != nil {
+            env["GANTRY_CACHE"] = cache
+        }
         let dir = DataLayout.invocationDir(config.dataDir, deploymentID: d.id, stage: stage.index, attempt: stage.attempt)
         // A directory left by an earlier invocation of this attempt (resumed) or by a crash.
         FunctionHost.removeInvocationDirectory(dir)

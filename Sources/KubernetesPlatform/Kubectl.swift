@@ -15,7 +15,9 @@ public struct Kubectl: Sendable {
     public init(settings: KubernetesSettings, log: @escaping @Sendable (String) -> Void) throws {
         self.settings = settings
         self.log = log
-        let minor = Self.clientMinorVersion(settings.kubectl)
+        let minor = KubectlVersionCache(cacheDir: settings.cacheDir).minor(of: settings.kubectl) {
+            Self.clientMinorVersion(settings.kubectl)
+        }
         clientValidation = minor.map { $0 >= 25 } ?? true
         if let minor, minor < 25 {
             log("kubectl 1.\(minor) cannot leave validation to the server: applying with --validate=false")
@@ -28,6 +30,7 @@ public struct Kubectl: Sendable {
         var full: [String] = []
         if let k = settings.kubeconfig { full += ["--kubeconfig", k] }
         if let c = settings.context { full += ["--context", c] }
+        if let d = settings.cacheDir { full += ["--cache-dir", d] }
         full += args
         let result: (status: Int32, out: String, err: String)
         do { result = try Self.spawn(settings.kubectl, full, stdin: stdin) } catch {

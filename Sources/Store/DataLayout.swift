@@ -15,6 +15,9 @@ public enum DataLayout {
     public static func invocationsDir(_ dataDir: String, deploymentID: String) -> String {
         dataDir + "/invocations/\(deploymentID)"
     }
+    /// A directory a function keeps between its invocations (`$GANTRY_CACHE`): what is slow to learn again, such
+    /// as kubectl's API discovery. Anything in it may vanish at any time; nothing in it is a checkpoint.
+    public static func functionCache(_ dataDir: String, function: String) -> String { dataDir + "/cache/\(function)" }
     /// A fresh working directory per attempt.
     public static func invocationDir(_ dataDir: String, deploymentID: String, stage: Int, attempt: Int) -> String {
         invocationsDir(dataDir, deploymentID: deploymentID) + "/\(stage)-\(attempt)"

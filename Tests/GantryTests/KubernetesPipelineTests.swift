@@ -67,6 +67,11 @@ final class KubernetesPipelineAgainstFakeAPIServerTests: XCTestCase {
         }
         XCTAssertEqual(steps, ["create web demo:v0.1.0", "create web-canary demo:v0.2.0", "update web demo:v0.2.0",
                                "delete web-canary demo:v0.2.0"])
+        // kubectl's discovery and client version live in the function's $GANTRY_CACHE, kept between its invocations.
+        let cache = server.dataDir + "/cache/kubernetes/kubectl"
+        XCTAssertTrue(FileManager.default.fileExists(atPath: cache + "/client-version"), "the kubectl version was cached")
+        XCTAssertFalse(try FileManager.default.subpathsOfDirectory(atPath: cache).filter { $0.contains("discovery") }.isEmpty,
+                       "kubectl's discovery cache is in $GANTRY_CACHE")
         server.stop()
     }
 
