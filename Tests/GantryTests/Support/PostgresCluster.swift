@@ -21,7 +21,9 @@ final class PostgresCluster: @unchecked Sendable {
     }
 
     private init() throws {
+        Self.stopClustersOfDeadRuns()
         let root = try makeTempDir("gantry-pg")
+        try String(getpid()).write(toFile: root + "/owner-pid", atomically: true, encoding: .utf8)
         dir = root + "/cluster"
         port = freePort()
         if getuid() == 0 { _ = try sh(["chown", "-R", "postgres:postgres", root]) }
@@ -46,6 +48,20 @@ final class PostgresCluster: @unchecked Sendable {
     }
 
     nonisolated(unsafe) static var stopAtExit: String?
+
+    /// A test process that crashed (a fatal error skips atexit) leaves its cluster running: the next run stops
+    /// every cluster whose owner process is gone.
+    static func stopClustersOfDeadRuns() {
+        let tmp = NSTemporaryDirectory()
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? [] where name.hasPrefix("gantry-pg-") {
+            let root = tmp + "/" + name
+            guard let text = try? String(contentsOfFile: root + "/owner-pid", encoding: .utf8),
+                  let pid = Int32(text), kill(pid, 0) != 0 || isZombie(pid) else { continue }
+            _ = spawnAndWait((getuid() == 0 ? ["runuser", "-u", "postgres", "--"] : [])
+                + [bin + "/pg_ctl", "-D", root + "/cluster", "-m", "immediate", "-w", "stop"])
+            try? FileManager.default.removeItem(atPath: root)
+        }
+    }
 
     /// Runs a command with stdin/stdout/stderr on /dev/null and returns its exit status.
     static func spawnAndWait(_ args: [String]) -> Int32 {
