@@ -78,17 +78,23 @@ public actor Engine {
         }
     }
 
-    /// Graceful stop: running functions get `shutdown`; their stages stay RUNNING under our (now dead) lease and
-    /// are re-invoked after restart, like a crash but with no lost work.
+    /// Graceful stop: running functions get `shutdown`; their stages stay RUNNING and are re-invoked elsewhere or
+    /// after restart, like a crash but with no lost work and no recovery counted. Once a function has exited its
+    /// lease is released, so another replica takes the stage over now (a rolling update costs no lease period).
     public func shutdown() async {
         stopping = true
+        var stopped: [(StageKey, Int)] = []
         for (key, control) in running {
             if let attempt = runningAttempts[key] {
                 try? await store.markShutdown(deploymentID: key.deployment, index: key.index, attempt: attempt)
+                stopped.append((key, attempt))
             }
             control.stop(.shutdown)
         }
         for task in runningTasks.values { await task.value }
+        for (key, attempt) in stopped {
+            try? await store.releaseShutdownLease(deploymentID: key.deployment, index: key.index, attempt: attempt, now: Date())
+        }
         wakeup.signal()
     }
 

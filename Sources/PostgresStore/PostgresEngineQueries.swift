@@ -222,6 +222,18 @@ extension PostgresStore {
         }
     }
 
+    public func releaseShutdownLease(deploymentID: String, index: Int, attempt: Int, now: Date) async throws {
+        try await write { conn in
+            let released = try await self.one(conn, """
+                UPDATE stages SET lease_expiry = \(now.epoch)
+                WHERE deployment_id = \(deploymentID) AND idx = \(index) AND attempt = \(attempt) AND status = 'RUNNING'
+                AND stop_reason = 'shutdown' RETURNING idx
+                """) != nil
+            // The replicas that stay wake up and take the stage over now.
+            if released { try await self.notify(conn, .engine) }
+        }
+    }
+
     public func setStageStatus(deploymentID: String, index: Int, status: StageStatus, message: String, now: Date) async throws {
         try await write { conn in
             try await self.exec(conn, """

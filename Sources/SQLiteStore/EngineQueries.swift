@@ -207,6 +207,15 @@ extension SQLiteStore {
         }
     }
 
+    public func releaseShutdownLease(deploymentID: String, index: Int, attempt: Int, now: Date) async throws {
+        try await pool.write { db in
+            try db.execute(sql: """
+                UPDATE stages SET lease_expiry = ? WHERE deployment_id = ? AND idx = ? AND attempt = ?
+                AND status = 'RUNNING' AND stop_reason = 'shutdown'
+                """, arguments: [now.unix, deploymentID, index, attempt])
+        }
+    }
+
     public func setStageStatus(deploymentID: String, index: Int, status: StageStatus, message: String, now: Date) async throws {
         try await pool.write { db in
             try db.execute(sql: """

@@ -50,6 +50,9 @@ public protocol EngineStore: Sendable {
     func markInterrupted(deploymentID: String, index: Int, now: Date) async throws -> Stage?
     /// A graceful stop is about to interrupt this attempt: its re-invocation will not count as a recovery.
     func markShutdown(deploymentID: String, index: Int, attempt: Int) async throws
+    /// A graceful stop has ended this attempt's function: its lease ends now, so another replica (or this server
+    /// after its restart) takes the stage over at once instead of when the lease would have run out.
+    func releaseShutdownLease(deploymentID: String, index: Int, attempt: Int, now: Date) async throws
     func approvals(deploymentID: String, stageIndex: Int) async throws -> [Approval]
 }
 

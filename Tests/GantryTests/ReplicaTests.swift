@@ -161,4 +161,44 @@ final class ReplicaTests: XCTestCase {
         XCTAssertTrue(logs.contains("result of \(ids[1 - pausedIndex]) attempt 2"), logs)
         XCTAssertEqual(stage(done, 0)["status"] as? String, "SUCCESS")
     }
+
+    /// A replica stopped gracefully (SIGTERM, as a rolling update does) hands its running stage over at once: with a
+    /// 60 s lease, the other replica re-invokes the stage well before the lease could have run out, and no crash
+    /// recovery is counted.
+    func testAGracefullyStoppedReplicaHandsItsStageOverBeforeItsLeaseRunsOut() async throws {
+        let set = try await ReplicaSet.launch(leaseDuration: "60s")
+        defer { set.stopAll() }
+        try set.git.write("long/app.gantry.yaml", """
+            apiVersion: gantry.dev/v1
+            spec:
+              name: long
+              pipeline:
+                stages:
+                  - name: SCRIPT_RUN
+                    with:
+                      env: {MARKS: \(set.marks)}
+                      run: |
+                        echo "$GANTRY_REPLICA $GANTRY_ATTEMPT" >> "$MARKS/starts"
+                        if [ "$GANTRY_ATTEMPT" = 1 ]; then exec sleep 300; fi
+                        echo "finished on $GANTRY_REPLICA"
+            """)
+        let commit = try set.git.commitAndPush("pipeline").commit
+        let first = try await eventually("the stage to start") { set.lines("starts").first }
+        let ids = try set.servers.map(set.replicaID)
+        let stoppedIndex = first.hasPrefix(ids[0] + " ") ? 0 : 1
+        let other = set.servers[1 - stoppedIndex]
+        set.servers[stoppedIndex].stop()
+        // Half the lease: only a released lease lets the other replica in this soon.
+        _ = try await eventually("the other replica to take the stage over", timeout: 30) {
+            set.lines("starts").contains("\(ids[1 - stoppedIndex]) 2") ? true : nil
+        }
+        let id = try await other.deploymentID(commit: commit)
+        let done = try await other.waitForDeployment(id, timeout: 30)
+        XCTAssertEqual(done["status"] as? String, "SUCCESS")
+        XCTAssertEqual(stage(done, 0)["recoveries"] as? Int ?? 0, 0, "a graceful stop is not a crash")
+        let attempts = try await other.request("GET", "/api/v1/deployments/\(id)/stages/0/attempts").json["attempts"]
+            as? [[String: Any]] ?? []
+        XCTAssertEqual(attempts.map { $0["attempt"] as? Int }, [1, 2])
+        XCTAssertEqual(attempts.first?["errorType"] as? String, "Shutdown", "\(attempts)")
+    }
 }
