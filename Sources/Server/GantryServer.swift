@@ -91,7 +91,7 @@ public struct GantryServer: Sendable {
                                       dataDir: dataDir, logger: logger)
         let engine = Engine(store: store, host: host, registry: registry,
                             config: EngineConfig(dataDir: dataDir, replica: replica, platforms: platforms,
-                                                 environment: ["GANTRY_API_URL": "http://\(c.server.listen)", "GANTRY_REPLICA": replica],
+                                                 environment: ["GANTRY_API_URL": c.server.apiURL, "GANTRY_REPLICA": replica],
                                                  secrets: secrets, leaseSeconds: leaseSeconds,
                                                  prepareSources: { try await sources.ensure($0) }),
                             logger: logger)

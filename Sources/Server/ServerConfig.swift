@@ -24,6 +24,9 @@ public struct ServerConfig: Codable, Sendable {
         /// Replicas on PostgreSQL: how long a stage lease lasts unrenewed (default 10s): a replica that dies or
         /// stops loses its stages to the others after this.
         public var leaseDuration: String? = nil
+        /// How functions and outside systems reach this server (`$GANTRY_CALLBACK_URL`), e.g. the replicas' Service
+        /// or a public https URL; default: the listen address (a wildcard host becomes loopback).
+        public var externalURL: String? = nil
         public init() {}
     }
     /// `role`: viewer, editor or admin (default admin, so tokens written before roles keep every right).
@@ -127,6 +130,12 @@ public struct ServerConfig: Codable, Sendable {
             throw Invalid(description: "user \(user.name) appears twice")
         }
         guard HostPort(server.listen) != nil else { throw Invalid(description: "server.listen \(server.listen) is not host:port") }
+        if let url = server.externalURL {
+            guard let u = URLComponents(string: url), ["http", "https"].contains(u.scheme ?? ""), !(u.host ?? "").isEmpty,
+                  u.query == nil else {
+                throw Invalid(description: "server.externalURL \(url) is not an http(s) URL without a query")
+            }
+        }
         // server.database is checked when the store opens (StoreSelection): an env:/file: URL resolves only then.
     }
 
@@ -134,6 +143,17 @@ public struct ServerConfig: Codable, Sendable {
         if path.hasPrefix("/") { return path }
         let joined = (base.isEmpty ? FileManager.default.currentDirectoryPath : base) + "/" + path
         return URL(fileURLWithPath: joined).standardizedFileURL.path
+    }
+}
+
+extension ServerConfig.Server {
+    /// The base URL functions call back on: `externalURL`, or the listen address with a wildcard host made loopback
+    /// (a function runs on this machine).
+    public var apiURL: String {
+        if let url = externalURL { return url.hasSuffix("/") ? String(url.dropLast()) : url }
+        guard let hp = HostPort(listen) else { return "http://\(listen)" }
+        let host = ["0.0.0.0", ""].contains(hp.host) ? "127.0.0.1" : hp.host == "::" || hp.host == "[::]" ? "[::1]" : hp.host
+        return "http://\(host):\(hp.port)"
     }
 }
 
