@@ -118,21 +118,12 @@ final class ReplicaTests: XCTestCase {
     func testAReplicaPausedPastItsLeaseHasItsLateResultDiscarded() async throws {
         let set = try await ReplicaSet.launch()
         defer { set.stopAll() }
-        try set.git.write("slow/app.gantry.yaml", """
-            apiVersion: gantry.dev/v1
-            spec:
-              name: slow
-              pipeline:
-                stages:
-                  - name: SCRIPT_RUN
-                    with:
-                      env: {MARKS: \(set.marks)}
-                      run: |
-                        echo "$GANTRY_REPLICA $GANTRY_ATTEMPT" >> "$MARKS/starts"
-                        sleep 1.5
-                        echo "result of $GANTRY_REPLICA attempt $GANTRY_ATTEMPT" >&2
-                        echo "$GANTRY_REPLICA $GANTRY_ATTEMPT" >> "$MARKS/finished"
-            """)
+        try set.writePipelines(["slow"], scripts: ["""
+            echo "$GANTRY_REPLICA $GANTRY_ATTEMPT" >> "$MARKS/starts"
+            sleep 1.5
+            echo "result of $GANTRY_REPLICA attempt $GANTRY_ATTEMPT" >&2
+            echo "$GANTRY_REPLICA $GANTRY_ATTEMPT" >> "$MARKS/finished"
+            """])
         let commit = try set.git.commitAndPush("pipeline").commit
         let first = try await eventually("the stage to start") { set.lines("starts").first }
         let ids = try set.servers.map(set.replicaID)
@@ -168,20 +159,11 @@ final class ReplicaTests: XCTestCase {
     func testAGracefullyStoppedReplicaHandsItsStageOverBeforeItsLeaseRunsOut() async throws {
         let set = try await ReplicaSet.launch(leaseDuration: "60s")
         defer { set.stopAll() }
-        try set.git.write("long/app.gantry.yaml", """
-            apiVersion: gantry.dev/v1
-            spec:
-              name: long
-              pipeline:
-                stages:
-                  - name: SCRIPT_RUN
-                    with:
-                      env: {MARKS: \(set.marks)}
-                      run: |
-                        echo "$GANTRY_REPLICA $GANTRY_ATTEMPT" >> "$MARKS/starts"
-                        if [ "$GANTRY_ATTEMPT" = 1 ]; then exec sleep 300; fi
-                        echo "finished on $GANTRY_REPLICA"
-            """)
+        try set.writePipelines(["long"], scripts: ["""
+            echo "$GANTRY_REPLICA $GANTRY_ATTEMPT" >> "$MARKS/starts"
+            if [ "$GANTRY_ATTEMPT" = 1 ]; then exec sleep 300; fi
+            echo "finished on $GANTRY_REPLICA"
+            """])
         let commit = try set.git.commitAndPush("pipeline").commit
         let first = try await eventually("the stage to start") { set.lines("starts").first }
         let ids = try set.servers.map(set.replicaID)
