@@ -100,7 +100,7 @@ let package = Package(
         .testTarget(name: "FunctionHostTests", dependencies: ["FunctionHost", "FunctionKit"], path: "Tests/FunctionHostTests"),
         .testTarget(name: "FunctionsTests", dependencies: ["FunctionKit"], path: "Tests/FunctionsTests"),
         .testTarget(name: "IngressTests", dependencies: ["Ingress", "Store"], path: "Tests/IngressTests", exclude: ["Fixtures"]),
-        .testTarget(name: "PlannerTests", dependencies: ["Planner", "Store", "FunctionKit"], path: "Tests/PlannerTests"),
+        .testTarget(name: "PlannerTests", dependencies: ["Planner", "Store", "FunctionKit", "KubeSupport"], path: "Tests/PlannerTests"),
         // Test support: moto_server on loopback (one per test class), a fault-injecting proxy in front of it.
         .target(name: "MotoSupport", dependencies: ["LambdaPlatform", "FunctionKit"], path: "Tests/MotoSupport"),
         .testTarget(name: "LambdaTests", dependencies: ["gantry-fn-lambda", "LambdaPlatform", "MotoSupport", "FunctionKit"],

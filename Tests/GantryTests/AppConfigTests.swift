@@ -1,4 +1,5 @@
 import Foundation
+import KubeSupport
 import XCTest
 
 final class AppConfigTests: XCTestCase {
@@ -45,21 +46,7 @@ final class AppConfigTests: XCTestCase {
               - name: dev-cluster
                 kind: kubernetes
             """)
-        try git.write("k8s/.pipe.yaml", """
-            apiVersion: pipecd.dev/v1beta1
-            kind: KubernetesApp
-            spec:
-              pipeline:
-                stages:
-                  - name: K8S_CANARY_ROLLOUT
-                    with:
-                      replicas: 60%
-                  - name: WAIT
-                    with:
-                      duration: 10s
-                  - name: K8S_PRIMARY_ROLLOUT
-                  - name: K8S_CANARY_CLEAN
-            """)
+        try git.write("k8s/.pipe.yaml", seedPipeYAML)
         try git.commitAndPush("k8s app")
         let first = try await eventually("the first (quick sync) deployment") {
             try await server.deployments().first?["id"] as? String

@@ -1,4 +1,5 @@
 import FunctionKit
+import KubeSupport
 import Planner
 import Store
 import XCTest
@@ -25,23 +26,8 @@ final class PlannerFlowTests: XCTestCase {
                   approvers: [alice]
         """
 
-    /// SPEC's example from a PipeCD user's article, byte for byte.
-    static let pipeYAML = """
-        apiVersion: pipecd.dev/v1beta1
-        kind: KubernetesApp
-        spec:
-          pipeline:
-            stages:
-              - name: K8S_CANARY_ROLLOUT
-                with:
-                  replicas: 60%
-              - name: WAIT
-                with:
-                  duration: 10s
-              - name: K8S_PRIMARY_ROLLOUT
-              - name: K8S_CANARY_CLEAN
-
-        """
+    /// SPEC's example from a PipeCD user's article, byte for byte (one copy, in KubeSupport).
+    static let pipeYAML = seedPipeYAML
 
     func testFirstPushOfGenericAppPlansItsPipelineWithHiddenScriptRollbackAndWritesSources() async throws {
         let repo = try GitFixture()

@@ -44,9 +44,8 @@ func addObservabilityRoutes(to router: Router<BasicRequestContext>, context obse
         let id = context.parameters.get("id") ?? ""
         guard observability.ingress.bindingIDs.contains(id) else { return problem(.notFound, "no webhook binding \(id)") }
         let limit = request.uri.queryParameters.get("limit").flatMap(Int.init).map { min(max($0, 1), 1000) } ?? 100
-        let stored = try await observability.store.recentDeliveries(binding: id, limit: limit).map { ($0, true) }
-        let refused = observability.ingress.recentRefusals(binding: id).prefix(limit).map { ($0, false) }
-        let newestFirst = (stored + refused).sorted { $0.0.receivedAt > $1.0.receivedAt }.prefix(limit)
+        let newestFirst = try await deliveryHistory(binding: id, limit: limit, store: observability.store,
+                                                    ingress: observability.ingress)
         return json(DeliveryList(binding: id, deliveries: newestFirst.map { record, recorded in
             DeliveryView(id: record.deliveryID, event: record.event, verdict: record.verdict, reason: record.reason,
                          receivedAt: RFC3339.format(record.receivedAt), triggerId: record.triggerID, recorded: recorded)

@@ -88,9 +88,8 @@ func addWebRoutes(to router: Router<BasicRequestContext>, web: WebContext) {
         let user = try await web.requireUser(.viewer, request)
         var bindings: [[String: Any]] = []
         for binding in web.ingress.bindingIDs.sorted() {
-            let stored = try await web.store.recentDeliveries(binding: binding, limit: 30).map { ($0, true) }
-            let refused = web.ingress.recentRefusals(binding: binding).prefix(30).map { ($0, false) }
-            let rows = (stored + refused).sorted { $0.0.receivedAt > $1.0.receivedAt }.prefix(30).map { record, recorded -> [String: Any] in
+            let history = try await deliveryHistory(binding: binding, limit: 30, store: web.store, ingress: web.ingress)
+            let rows = history.map { record, recorded -> [String: Any] in
                 ["received": Show.time(record.receivedAt), "event": record.event, "verdict": record.verdict,
                  "reason": record.reason, "deliveryID": record.deliveryID, "recorded": recorded]
             }
