@@ -103,15 +103,18 @@ let package = Package(
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "Store", "FunctionKit", "KubeSupport"], path: "Tests/PlannerTests"),
         // Test support: moto_server on loopback (one per test class), a fault-injecting proxy in front of it.
         .target(name: "MotoSupport", dependencies: ["LambdaPlatform", "FunctionKit"], path: "Tests/MotoSupport"),
-        .testTarget(name: "LambdaTests", dependencies: ["gantry-fn-lambda", "LambdaPlatform", "MotoSupport", "FunctionKit"],
+        .testTarget(name: "LambdaTests", dependencies: ["gantry-fn-lambda", "LambdaPlatform", "MotoSupport", "FunctionKit", "BuiltProducts"],
                     path: "Tests/LambdaTests"),
         // Test support: a fake Kubernetes API server (Python, Tests/Support) that the real kubectl talks to.
         .target(name: "KubeSupport", dependencies: ["FunctionKit"], path: "Tests/KubeSupport"),
-        .testTarget(name: "KubernetesTests", dependencies: ["gantry-fn-kubernetes", "KubernetesPlatform", "KubeSupport", "FunctionKit"],
+        // Test support: where the built products are.
+        .target(name: "BuiltProducts", path: "Tests/BuiltProducts"),
+        .testTarget(name: "KubernetesTests", dependencies: ["gantry-fn-kubernetes", "KubernetesPlatform", "KubeSupport", "FunctionKit",
+                                                            "BuiltProducts"],
                     path: "Tests/KubernetesTests"),
         .testTarget(name: "GantryTests", dependencies: [
             "Store", "SQLiteStore", "PostgresStore", "Ingress", "Planner", "Engine", "FunctionHost", "Server", "COpenSSL", "MotoSupport",
-            "KubeSupport",
+            "KubeSupport", "BuiltProducts",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ], path: "Tests/GantryTests"),

@@ -1,3 +1,4 @@
+import BuiltProducts
 import Foundation
 import FunctionKit
 import KubeSupport
@@ -25,7 +26,7 @@ struct KubernetesFunctionRun {
         try JSONEncoder().encode(event).write(to: URL(fileURLWithPath: input))
         for path in [out, err] { _ = FileManager.default.createFile(atPath: path, contents: nil) }
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: try executable())
+        p.executableURL = URL(fileURLWithPath: try BuiltProducts.executable("gantry-fn-kubernetes"))
         p.currentDirectoryURL = URL(fileURLWithPath: dir)
         p.environment = ["PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": dir, "LANG": "C.UTF-8", "TMPDIR": dir]
         // GANTRY_KUBECTL=/path/to/another/kubectl runs the suite with that kubectl (e.g. Debian's 1.20).
@@ -38,16 +39,6 @@ struct KubernetesFunctionRun {
         let lines = ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
         return KubernetesFunctionRun(messages: try lines.map(FunctionMessage.parse),
                                      log: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
-    }
-
-    static func executable() throws -> String {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        var dir = (exe as NSString).deletingLastPathComponent
-        while dir != "/" {
-            if FileManager.default.isExecutableFile(atPath: dir + "/gantry-fn-kubernetes") { return dir + "/gantry-fn-kubernetes" }
-            dir = (dir as NSString).deletingLastPathComponent
-        }
-        throw NSError(domain: "KubernetesTests", code: 1, userInfo: [NSLocalizedDescriptionKey: "gantry-fn-kubernetes is not built"])
     }
 }
 

@@ -1,3 +1,4 @@
+import BuiltProducts
 import Foundation
 import FunctionKit
 import XCTest
@@ -14,7 +15,7 @@ final class LambdaFunctionRun {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         outPath = dir + "/stdout"; errPath = dir + "/stderr"
         for path in [outPath, errPath] { _ = FileManager.default.createFile(atPath: path, contents: nil) }
-        process.executableURL = URL(fileURLWithPath: try Self.executable())
+        process.executableURL = URL(fileURLWithPath: try BuiltProducts.executable("gantry-fn-lambda"))
         process.environment = ["PATH": "/usr/bin:/bin", "HOME": dir, "LANG": "C.UTF-8"].merging(environment) { $1 }
         let stdin = Pipe()
         process.standardInput = stdin
@@ -68,14 +69,4 @@ final class LambdaFunctionRun {
     }
 
     private func read(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
-
-    static func executable() throws -> String {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        var dir = (exe as NSString).deletingLastPathComponent
-        while dir != "/" {
-            if FileManager.default.isExecutableFile(atPath: dir + "/gantry-fn-lambda") { return dir + "/gantry-fn-lambda" }
-            dir = (dir as NSString).deletingLastPathComponent
-        }
-        throw NSError(domain: "LambdaTests", code: 1, userInfo: [NSLocalizedDescriptionKey: "gantry-fn-lambda is not built"])
-    }
 }

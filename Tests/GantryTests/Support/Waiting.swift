@@ -1,3 +1,4 @@
+import BuiltProducts
 import Foundation
 import XCTest
 
@@ -61,11 +62,5 @@ func sh(_ args: [String], cwd: String? = nil, env: [String: String]? = nil, stdi
 
 /// The directory holding the built products (`gantry`, `gantry-supervise`, `gantry-fn-*`): the test runner's own.
 var productsDirectory: String {
-    let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-    var dir = (exe as NSString).deletingLastPathComponent
-    // On Linux the runner is <products>/GantryPackageTests.xctest; elsewhere it may sit inside a bundle.
-    while !FileManager.default.fileExists(atPath: dir + "/gantry") && dir != "/" {
-        dir = (dir as NSString).deletingLastPathComponent
-    }
-    return dir
+    (((try? BuiltProducts.executable("gantry")) ?? "/gantry") as NSString).deletingLastPathComponent
 }
