@@ -15,8 +15,10 @@ struct AppConfig: Sendable, Equatable {
     var autoRollback = true
     var commitMatcher = CommitMatcher()
     var onCommit = OnCommitTrigger()
-    /// spec.timeout: the whole deployment's deadline.
+    /// spec.timeout: the deadline of the deployment's forward stages.
     var timeoutSeconds: Double = 6 * 3600
+    /// spec.rollbackTimeout: the deadline of its rollback stages together, from when the rollback starts.
+    var rollbackTimeoutSeconds: Double = Deployment.defaultRollbackTimeoutSeconds
 
     var hasPipeline: Bool { !stages.isEmpty }
 }

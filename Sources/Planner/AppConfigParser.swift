@@ -67,6 +67,13 @@ enum AppConfigParser {
         config.labels = try YAMLFields.stringMap(child(spec, "labels"), "spec.labels")
         config.platform = try YAMLFields.string(child(spec, "platform"), "spec.platform").flatMap { $0.isEmpty ? nil : $0 }
         if let t = try YAMLFields.duration(child(spec, "timeout"), "spec.timeout") { config.timeoutSeconds = t }
+        if let t = try YAMLFields.duration(child(spec, "rollbackTimeout"), "spec.rollbackTimeout") {
+            guard t > 0 else {
+                throw ConfigProblem(line: child(spec, "rollbackTimeout")?.mark?.line,
+                                    message: "spec.rollbackTimeout must be longer than 0s")
+            }
+            config.rollbackTimeoutSeconds = t
+        }
 
         let pipeline = try YAMLFields.mapping(child(spec, "pipeline"), "spec.pipeline")
         let stages = try YAMLFields.sequence(child(pipeline, "stages"), "spec.pipeline.stages") ?? []

@@ -18,8 +18,10 @@ struct TriggerPlanner: Sendable {
                                note: "ref \(request.ref) is not the configured branch \(branchRef) of repository \(repository.id)")
         }
 
-        let head = try await mirror.head()
-        let commit = try await resolveCommit(request, head: head, mirror: mirror)
+        // Git is the source of truth: whatever the delivery names, the branch head as git resolves it now is what
+        // gets deployed. A late or replayed delivery then finds its apps at the head already and deploys nothing;
+        // a force-push back to an older commit deploys that commit (a rollback by Git).
+        let commit = try await mirror.head()
         let info = try await mirror.commitInfo(commit)
         let discovery = try await AppDiscovery.discover(mirror: mirror, commit: commit, repositoryID: repository.id,
                                                         platforms: platforms)
@@ -27,6 +29,9 @@ struct TriggerPlanner: Sendable {
         for app in try await store.applications(repository: repository.id) { stored[app.name] = app }
 
         var work = Work(commit: commit, info: info, problems: discovery.problems)
+        if let hint = request.commit, !hint.isEmpty, request.kind != .manual, !commit.hasPrefix(hint.lowercased()) {
+            work.notHead = "\(short(hint)) is no longer the head of \(repository.branch) (\(short(commit)) is); planned the head"
+        }
         let manualTarget = request.application
         var foundManualTarget = false
         var planned = Set<String>()
@@ -41,16 +46,7 @@ struct TriggerPlanner: Sendable {
                                      + "\(other.repository) (\(other.configFile))")
                 continue
             }
-            let isManualTarget = manualTarget != nil && app.name == manualTarget
-            if isManualTarget { foundManualTarget = true }
-            // Forward only: a commit older than the one last planned for this app changes nothing about it,
-            // not even its recorded config. A manual sync deploys the head whatever happened before.
-            if !isManualTarget, let last = existing?.lastTriggeredCommit,
-               try await work.isStrictAncestor(commit, of: last, mirror: mirror) {
-                work.replays.append("old push: \(short(commit)) is an ancestor of the last triggered commit "
-                                    + "\(short(last)) of \(app.name)")
-                continue
-            }
+            if manualTarget != nil && app.name == manualTarget { foundManualTarget = true }
 
             var record = existing ?? Application(name: app.name, repository: repository.id, path: app.path,
                                                  configFile: app.configFile, kind: app.kindName)
@@ -78,8 +74,9 @@ struct TriggerPlanner: Sendable {
             }
             if touched {
                 do {
+                    let rollbackFrom = try await work.rollbackByGit(of: existing, mirror: mirror)
                     let detail = try await deployment(for: app, config: config, request: request, existing: existing,
-                                                      work: work, mirror: mirror)
+                                                      rollbackFrom: rollbackFrom, work: work, mirror: mirror)
                     work.deployments.append(detail)
                     record.lastTriggeredCommit = commit
                 } catch let refused as StrategyDecision.Refused {
@@ -104,18 +101,19 @@ struct TriggerPlanner: Sendable {
         var problems: [String]
         var applications: [Application] = []
         var deployments: [DeploymentDetail] = []
-        var replays: [String] = []
+        /// Set when the delivery named a commit that is not the head any more.
+        var notHead: String?
         /// `git diff` from each last triggered commit, computed once per trigger.
         var changedSince: [String: [String]?] = [:]
         /// Whether the planned commit is older than each last triggered commit, asked once per trigger.
         var olderThan: [String: Bool] = [:]
 
-        mutating func isStrictAncestor(_ commit: String, of last: String, mirror: Mirror) async throws -> Bool {
-            if last.isEmpty || last == commit { return false }
-            if let known = olderThan[last] { return known }
-            let older = try await mirror.isAncestor(commit, of: last) == true
-            olderThan[last] = older
-            return older
+        /// The app's last triggered commit when the head moved back to one of its ancestors (a force-push or a
+        /// revert of the branch to an older commit): the deployment is then a rollback by Git.
+        mutating func rollbackByGit(of existing: Application?, mirror: Mirror) async throws -> String? {
+            guard let last = existing?.lastTriggeredCommit, !last.isEmpty, last != commit else { return nil }
+            if olderThan[last] == nil { olderThan[last] = try await mirror.isAncestor(commit, of: last) == true }
+            return olderThan[last] == true ? last : nil
         }
 
         init(commit: String, info: Mirror.CommitInfo, problems: [String]) {
@@ -135,10 +133,9 @@ struct TriggerPlanner: Sendable {
 
         func note(discoveredAny: Bool, manual: Bool) -> String {
             var parts: [String] = []
+            if let notHead { parts.append(notHead) }
             if deployments.isEmpty {
-                if !replays.isEmpty {
-                    parts.append(contentsOf: replays)
-                } else if !discoveredAny {
+                if !discoveredAny {
                     parts.append("no application config found at \(short(commit))")
                 } else if !manual {
                     parts.append("no application touched by \(short(commit))")
@@ -162,25 +159,7 @@ struct TriggerPlanner: Sendable {
         }
     }
 
-    /// The branch head, unless a webhook named a commit the mirror has on this branch: then that commit,
-    /// so an old delivery is recognised as old. Manual syncs always use the head.
-    private func resolveCommit(_ request: NewTrigger, head: String, mirror: Mirror) async throws -> String {
-        guard request.kind != .manual, request.application == nil, let hint = request.commit, !hint.isEmpty else {
-            return head
-        }
-        guard let full = try await mirror.resolveCommit(hint) else {
-            logger.info("pushed commit not in the mirror after fetching; planning the branch head",
-                        metadata: ["commit": "\(hint)", "head": "\(head)", "repository": "\(mirror.repository.id)"])
-            return head
-        }
-        if full == head { return head }
-        if try await mirror.isAncestor(full, of: head) == true { return full }
-        logger.info("pushed commit is not on the branch; planning the branch head",
-                    metadata: ["commit": "\(full)", "head": "\(head)", "repository": "\(mirror.repository.id)"])
-        return head
-    }
-
-    /// Webhook and reconcile triggers (older commits were set aside already): the changed files decide.
+    /// Webhook and reconcile triggers: the files changed since the app's last triggered commit decide.
     private func isTouched(_ app: DiscoveredApp, config: AppConfig, existing: Application?, commit: String,
                            mirror: Mirror, work: inout Work) async throws -> Bool {
         if config.onCommit.disabled { return false }
@@ -201,7 +180,7 @@ struct TriggerPlanner: Sendable {
     }
 
     private func deployment(for app: DiscoveredApp, config: AppConfig, request: NewTrigger, existing: Application?,
-                            work: Work, mirror: Mirror) async throws -> DeploymentDetail {
+                            rollbackFrom: String?, work: Work, mirror: Mirror) async throws -> DeploymentDetail {
         let running = existing?.runningCommit
         let id = UUID().uuidString.lowercased()
         // Sources first: the platform diff rule compares the running commit's files with the target's.
@@ -228,9 +207,15 @@ struct TriggerPlanner: Sendable {
             id: id, application: app.name, repository: mirror.repository.id, appPath: app.path,
             platform: app.platform, commit: work.commit, runningCommit: running, triggerKind: request.kind,
             commitMessage: work.info.message, author: work.info.author, strategy: decision.strategy,
-            summary: decision.summary, status: .planned, autoRollback: config.autoRollback,
+            summary: Self.summary(decision.summary, rollbackFrom: rollbackFrom, to: work.commit), status: .planned, autoRollback: config.autoRollback,
             timeoutSeconds: config.timeoutSeconds, commitTime: work.info.time)
         return DeploymentDetail(deployment: deployment, stages: stages)
+    }
+
+    /// A rollback by Git says so first; the strategy's reason follows, since the app's normal rules still apply.
+    static func summary(_ strategy: String, rollbackFrom: String?, to commit: String) -> String {
+        guard let rollbackFrom else { return strategy }
+        return "Rollback by Git: head moved from \(short(rollbackFrom)) to \(short(commit)). \(strategy)"
     }
 
     /// The app's directory at the deployment's commit (and at the running commit), written before the

@@ -68,8 +68,6 @@ final class PushToDeployTests: XCTestCase {
                     with: {run: "true"}
             """)
         let first = try git.commitAndPush("one").commit
-        try git.write("app/file.txt", "two")
-        let second = try git.commitAndPush("two").commit
         let signer = WebhookSigner(secret: git.secret, url: server.url + "/hooks/demo")
 
         let firstDelivery = signer.push(after: first, before: String(repeating: "0", count: 40))
@@ -79,6 +77,8 @@ final class PushToDeployTests: XCTestCase {
             try await server.deployments().first?["id"] as? String
         }
         _ = try await server.waitForDeployment(firstID)
+        try git.write("app/file.txt", "two")
+        let second = try git.commitAndPush("two").commit
 
         // Same delivery id again: acknowledged as a duplicate, nothing new.
         let again = try await signer.send(firstDelivery)
@@ -99,6 +99,52 @@ final class PushToDeployTests: XCTestCase {
         let deployments = try await server.deployments()
         XCTAssertEqual(deployments.count, 2)
         XCTAssertEqual(deployments.first?["commit"] as? String, second)
+        server.stop()
+    }
+
+    func testForcePushBackDeploysTheOlderCommitAndAReplayOfTheNewerDeploysNothing() async throws {
+        let (git, server, _) = try await launchServer(hook: false)
+        try git.write("app/app.gantry.yaml", """
+            apiVersion: gantry.dev/v1
+            spec:
+              name: rollback-by-git
+              pipeline:
+                stages:
+                  - name: SCRIPT_RUN
+                    with: {run: "cat version.txt"}
+            """)
+        try git.write("app/version.txt", "v1")
+        let v1 = try git.commitAndPush("v1").commit
+        let signer = WebhookSigner(secret: git.secret, url: server.url + "/hooks/demo")
+        let zero = String(repeating: "0", count: 40)
+        _ = try await signer.send(signer.push(after: v1, before: zero))
+        _ = try await server.waitForDeployment(try await server.deploymentID(commit: v1))
+        try git.write("app/version.txt", "v2")
+        let v2 = try git.commitAndPush("v2").commit
+        let v2Delivery = signer.push(after: v2, before: v1)
+        _ = try await signer.send(v2Delivery)
+        _ = try await server.waitForDeployment(try await server.deploymentID(commit: v2))
+
+        // git reset --hard v1 && git push -f
+        _ = try sh(["git", "-C", git.work, "reset", "-q", "--hard", v1])
+        _ = try sh(["git", "-C", git.work, "push", "-q", "--force", "origin", "main"])
+        let forced = try await signer.send(signer.push(after: v1, before: v2))
+        XCTAssertEqual(forced.status, 202)
+        let rollbackID = try await eventually("a third deployment, of v1") {
+            let all = try await server.deployments()
+            return all.count == 3 && all.first?["commit"] as? String == v1 ? all.first?["id"] as? String : nil
+        }
+        let rollback = try await server.waitForDeployment(rollbackID)
+        XCTAssertEqual(rollback["status"] as? String, "SUCCESS", server.logText())
+        let summary = rollback["summary"] as? String ?? ""
+        XCTAssertTrue(summary.hasPrefix("Rollback by Git: head moved from \(v2.prefix(7)) to \(v1.prefix(7))."), summary)
+        let logs = (stage(rollback, 0)["logs"] as? [String] ?? []).joined(separator: "\n")
+        XCTAssertTrue(logs.contains("v1"), logs)
+
+        // v2's delivery again under a new id: v2 is no longer the head, so nothing deploys.
+        let replay = try await signer.send(signer.push(after: v2, before: v1))
+        XCTAssertEqual(replay.status, 202)
+        try await assertStaysTrue("no fourth deployment appears", for: 2) { try await server.deployments().count == 3 }
         server.stop()
     }
 }

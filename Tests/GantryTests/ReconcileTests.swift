@@ -39,4 +39,44 @@ final class ReconcileTests: XCTestCase {
         XCTAssertEqual(deliveries?.map { $0["verdict"] as? String }, ["accepted"])
         server.stop()
     }
+
+    func testAForcePushBackWhoseWebhookWasLostIsDeployedByTheReconcile() async throws {
+        let (git, server, _) = try await launchServer(repositoryYAML: "reconcile: 1s")
+        try git.write("app/app.gantry.yaml", """
+            apiVersion: gantry.dev/v1
+            spec:
+              name: safety-net
+              pipeline:
+                stages:
+                  - name: SCRIPT_RUN
+                    with: {run: "cat version.txt"}
+            """)
+        try git.write("app/version.txt", "v1")
+        let v1 = try git.commitAndPush("v1")
+        _ = try await server.waitForDeployment(try await server.deploymentID(commit: v1.commit))
+        try git.write("app/version.txt", "v2")
+        let v2 = try git.commitAndPush("v2")
+        _ = try await server.waitForDeployment(try await server.deploymentID(commit: v2.commit))
+
+        // The force-push back to v1 reaches the server only through the reconcile.
+        try FileManager.default.removeItem(atPath: git.bare + "/hooks/post-receive")
+        _ = try sh(["git", "-C", git.work, "reset", "-q", "--hard", v1.commit])
+        _ = try sh(["git", "-C", git.work, "push", "-q", "--force", "origin", "main"])
+
+        let id = try await eventually("the reconcile's deployment of v1") {
+            let all = try await server.deployments()
+            return all.count == 3 && all.first?["commit"] as? String == v1.commit ? all.first?["id"] as? String : nil
+        }
+        let done = try await server.waitForDeployment(id)
+        XCTAssertEqual(done["status"] as? String, "SUCCESS", server.logText())
+        XCTAssertEqual((done["trigger"] as? [String: Any])?["kind"] as? String, "reconcile")
+        let summary = done["summary"] as? String ?? ""
+        XCTAssertTrue(summary.hasPrefix("Rollback by Git: head moved from \(v2.commit.prefix(7)) to \(v1.commit.prefix(7))."),
+                      summary)
+        // The reconcile found the head triggered now: no further deployment.
+        try await assertStaysTrue("the reconcile does not deploy v1 again", for: 2.5) {
+            try await server.deployments().count == 3
+        }
+        server.stop()
+    }
 }

@@ -159,7 +159,7 @@ final class PlannerFlowTests: XCTestCase {
         XCTAssertEqual(repo.readSource(sources.target, ".pipe.yaml"), Self.pipeYAML)
     }
 
-    func testReplayedOldPushNeverMovesAnAppBackwards() async throws {
+    func testLateDeliveriesPlanTheBranchHeadOnceAndAReplayDeploysNothing() async throws {
         let repo = try GitFixture()
         try repo.write("web/.pipe.yaml", Self.pipeYAML)
         let a = try repo.commitAndPush("A")
@@ -168,23 +168,24 @@ final class PlannerFlowTests: XCTestCase {
         let store = InMemoryStore()
         let planner = repo.planner(store: store)
 
-        // Both deliveries pending at once: each push deploys its own commit, in order.
-        _ = try await store.addTrigger(pushTrigger(a))
+        // Both deliveries pending at once: the head (B) is deployed once; A's delivery is late, not a deploy of A.
+        let late = try await store.addTrigger(pushTrigger(a))
         _ = try await store.addTrigger(pushTrigger(b))
         let created = try await planner.planPending()
-        XCTAssertEqual(created, 2)
+        XCTAssertEqual(created, 1)
         let commits = await store.deployments.map(\.deployment.commit)
-        XCTAssertEqual(commits, [a, b])
+        XCTAssertEqual(commits, [b])
+        let lateNote = await store.outcome(trigger: late)?.note ?? ""
+        XCTAssertTrue(lateNote.contains("\(a.prefix(7)) is no longer the head of main (\(b.prefix(7)) is)"), lateNote)
 
-        // The delivery of A arrives again after B was planned.
+        // The delivery of A arrives again after B was planned: the head is deployed already.
         let replay = try await store.addTrigger(pushTrigger(a))
         let replayCreated = try await planner.planPending()
         XCTAssertEqual(replayCreated, 0)
         let outcome = try await unwrapped(store.outcome(trigger: replay))
         XCTAssertTrue(outcome.deployments.isEmpty)
         XCTAssertTrue(outcome.applications.isEmpty)
-        XCTAssertTrue(outcome.note.contains("old push: \(a.prefix(7)) is an ancestor of the last triggered commit \(b.prefix(7))"),
-                      outcome.note)
+        XCTAssertTrue(outcome.note.contains("no application touched by \(b.prefix(7))"), outcome.note)
         let app = await store.apps["web"]
         XCTAssertEqual(app?.lastTriggeredCommit, b)
 
@@ -195,7 +196,49 @@ final class PlannerFlowTests: XCTestCase {
         XCTAssertEqual(againNote, "no application touched by \(b.prefix(7))")
     }
 
-    func testReplayedOldPushDoesNotBringBackAnOldConfigError() async throws {
+    func testForcePushBackToAnOlderCommitDeploysItAsARollbackByGit() async throws {
+        let repo = try GitFixture()
+        try repo.write("web/.pipe.yaml", Self.pipeYAML)
+        try repo.write("web/deployment.yaml", "image: web:v1\n")
+        let v1 = try repo.commitAndPush("v1")
+        let store = InMemoryStore()
+        let planner = repo.planner(store: store)
+        _ = try await store.addTrigger(pushTrigger(v1))
+        _ = try await planner.planPending()
+        await store.setRunningCommit("web", v1)
+        try repo.write("web/deployment.yaml", "image: web:v2\n")
+        let v2 = try repo.commitAndPush("v2")
+        _ = try await store.addTrigger(pushTrigger(v2))
+        _ = try await planner.planPending()
+        await store.setRunningCommit("web", v2)
+        let deployed = await store.deployments.map(\.deployment.commit)
+        XCTAssertEqual(deployed, [v1, v2])
+
+        // git reset --hard v1 && git push -f
+        try repo.git(["reset", "--quiet", "--hard", v1])
+        try repo.git(["push", "--quiet", "--force", "origin", "HEAD:refs/heads/main"])
+        let rollback = try await store.addTrigger(pushTrigger(v1))
+        let created = try await planner.planPending()
+
+        XCTAssertEqual(created, 1)
+        let d = try await unwrapped(store.outcome(trigger: rollback)?.deployments.first).deployment
+        XCTAssertEqual(d.commit, v1)
+        XCTAssertTrue(d.summary.hasPrefix("Rollback by Git: head moved from \(v2.prefix(7)) to \(v1.prefix(7))."), d.summary)
+        XCTAssertEqual(d.strategy, .pipeline, "the app's normal strategy applies: its pipeline")
+        let sources = Planner.sourcesDirectory(dataDir: repo.dataDir, deploymentID: d.id)
+        XCTAssertEqual(repo.readSource(sources.target, "deployment.yaml"), "image: web:v1\n")
+        let app = await store.apps["web"]
+        XCTAssertEqual(app?.lastTriggeredCommit, v1)
+
+        // v2's delivery replayed afterwards: v2 is not the head, and the head is deployed.
+        let replay = try await store.addTrigger(pushTrigger(v2))
+        let replayCreated = try await planner.planPending()
+        XCTAssertEqual(replayCreated, 0)
+        let note = await store.outcome(trigger: replay)?.note ?? ""
+        XCTAssertTrue(note.contains("\(v2.prefix(7)) is no longer the head of main"), note)
+    }
+
+    func testReplayedOldDeliveryDoesNotBringBackAnOldConfigError() async throws {
         let repo = try GitFixture()
         try repo.write("web/.pipe.yaml", "apiVersion: pipecd.dev/v1beta1\nkind: [\n")
         let brokenCommit = try repo.commitAndPush("broken config")
@@ -219,7 +262,7 @@ final class PlannerFlowTests: XCTestCase {
         let after = await store.apps["web"]
         XCTAssertNil(after?.configError, "an old commit's config must not overwrite the current one")
         let note = await store.outcome(trigger: replay)?.note ?? ""
-        XCTAssertTrue(note.hasPrefix("old push: \(brokenCommit.prefix(7))"), note)
+        XCTAssertTrue(note.hasPrefix("\(brokenCommit.prefix(7)) is no longer the head of main"), note)
     }
 
     func testPayloadCommitUnknownToTheMirrorFallsBackToTheBranchHead() async throws {
