@@ -51,7 +51,7 @@ let package = Package(
                 path: "Sources/PostgresStore"),
         .target(name: "Ingress", dependencies: ["Store", "COpenSSL", .product(name: "Metrics", package: "swift-metrics")],
                 path: "Sources/Ingress"),
-        .target(name: "Planner", dependencies: ["Store", "FunctionKit", "KubernetesManifests", "Yams", .product(name: "Logging", package: "swift-log")],
+        .target(name: "Planner", dependencies: ["Store", "FunctionKit", "KubernetesManifests", "RepositoryYAML", "Yams", .product(name: "Logging", package: "swift-log")],
                 path: "Sources/Planner"),
         .target(name: "FunctionHost", dependencies: ["FunctionKit", "Yams", "COpenSSL"], path: "Sources/FunctionHost"),
         .target(name: "Engine", dependencies: ["Store", "FunctionHost", "FunctionKit", "COpenSSL",
@@ -78,6 +78,8 @@ let package = Package(
 
         // The kit a function written in Swift uses: read the event, write messages. FoundationEssentials only.
         .target(name: "FunctionKit", path: "Sources/FunctionKit"),
+        // Repository YAML (app configs, manifests) read within size, node and depth budgets.
+        .target(name: "RepositoryYAML", dependencies: ["Yams"], path: "Sources/RepositoryYAML"),
         .executableTarget(name: "gantry-fn-wait", dependencies: ["FunctionKit"], path: "functions/wait",
                           exclude: ["function.yaml"], linkerSettings: staticStdlib),
         .executableTarget(name: "gantry-fn-wait-approval", dependencies: ["FunctionKit"], path: "functions/wait-approval",
@@ -87,12 +89,12 @@ let package = Package(
         // Platforms live in functions: AWS Lambda over the real AWS API, signed with SigV4 on OpenSSL.
         // The platform code is a library so its parts (SigV4, zip, manifest) are tested directly; only the
         // function imports it, never a server module.
-        .target(name: "LambdaPlatform", dependencies: ["FunctionKit", "COpenSSL", "Yams"], path: "Sources/LambdaPlatform"),
+        .target(name: "LambdaPlatform", dependencies: ["FunctionKit", "COpenSSL", "RepositoryYAML", "Yams"], path: "Sources/LambdaPlatform"),
         .executableTarget(name: "gantry-fn-lambda", dependencies: ["LambdaPlatform", "FunctionKit"], path: "functions/lambda",
                           exclude: ["function.yaml"]),
         // Kubernetes through the real kubectl. The manifest model and PipeCD's diff rule are shared with the planner;
         // the stages are a library only the function imports.
-        .target(name: "KubernetesManifests", dependencies: ["FunctionKit", "Yams"], path: "Sources/KubernetesManifests"),
+        .target(name: "KubernetesManifests", dependencies: ["FunctionKit", "RepositoryYAML", "Yams"], path: "Sources/KubernetesManifests"),
         .target(name: "KubernetesPlatform", dependencies: ["KubernetesManifests", "FunctionKit"], path: "Sources/KubernetesPlatform"),
         .executableTarget(name: "gantry-fn-kubernetes", dependencies: ["KubernetesPlatform", "FunctionKit"],
                           path: "functions/kubernetes", exclude: ["function.yaml"]),
@@ -100,7 +102,7 @@ let package = Package(
         .testTarget(name: "FunctionHostTests", dependencies: ["FunctionHost", "FunctionKit"], path: "Tests/FunctionHostTests"),
         .testTarget(name: "FunctionsTests", dependencies: ["FunctionKit"], path: "Tests/FunctionsTests"),
         .testTarget(name: "IngressTests", dependencies: ["Ingress", "Store"], path: "Tests/IngressTests", exclude: ["Fixtures"]),
-        .testTarget(name: "PlannerTests", dependencies: ["Planner", "Store", "FunctionKit", "KubeSupport"], path: "Tests/PlannerTests"),
+        .testTarget(name: "PlannerTests", dependencies: ["Planner", "Store", "FunctionKit", "KubeSupport", "RepositoryYAML", "Yams"], path: "Tests/PlannerTests"),
         // Test support: moto_server on loopback (one per test class), a fault-injecting proxy in front of it.
         .target(name: "MotoSupport", dependencies: ["LambdaPlatform", "FunctionKit"], path: "Tests/MotoSupport"),
         .testTarget(name: "LambdaTests", dependencies: ["gantry-fn-lambda", "LambdaPlatform", "MotoSupport", "FunctionKit", "BuiltProducts"],

@@ -1,4 +1,5 @@
 import FunctionKit
+import RepositoryYAML
 import Yams
 
 /// YAML text to JSON values and back, for manifests and app configs. Scalars keep their text unless YAML's
@@ -13,12 +14,14 @@ public enum YAMLValues {
     public static func documents(_ text: String, file: String) throws -> [JSONValue] {
         do {
             var out: [JSONValue] = []
-            let parser = try Parser(yaml: text)
+            let parser = try RepositoryYAML.parser(text)
             while let node = try parser.nextRoot() {
                 let value = convert(node)
                 if !value.isNull { out.append(value) }
             }
             return out
+        } catch let over as RepositoryYAML.OverBudget {
+            throw Problem("\(file)\(over.line.map { " line \($0)" } ?? ""): \(over.reason)")
         } catch let error as YamlError {
             switch error {
             case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),

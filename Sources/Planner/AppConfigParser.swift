@@ -1,5 +1,6 @@
 import Foundation
 import FunctionKit
+import RepositoryYAML
 import Store
 import Yams
 
@@ -12,7 +13,7 @@ enum AppConfigParser {
     static func parse(_ text: String, strictKind: Bool = true) throws -> AppConfig? {
         let root: Node
         do {
-            guard let node = try Yams.compose(yaml: text) else {
+            guard let node = try RepositoryYAML.compose(text) else {
                 throw ConfigProblem(line: nil, message: "the file is empty")
             }
             root = node
@@ -146,6 +147,7 @@ enum AppConfigParser {
 
     /// Yams' errors carry a 1-based mark; keep the line and libyaml's own words.
     private static func problem(from error: Error) -> ConfigProblem {
+        if let over = error as? RepositoryYAML.OverBudget { return ConfigProblem(line: over.line, message: over.reason) }
         guard let yaml = error as? YamlError else { return ConfigProblem(line: nil, message: "\(error)") }
         switch yaml {
         case .scanner(_, let problem, let mark, _),

@@ -1,4 +1,5 @@
 import Foundation
+import FunctionKit
 
 /// A git command that failed, with what git said: the planner logs it and leaves the trigger pending.
 public struct GitError: Error, CustomStringConvertible, Sendable {
@@ -6,6 +7,21 @@ public struct GitError: Error, CustomStringConvertible, Sendable {
     public let status: Int32
     public let stderr: String
     public let timedOut: Bool
+
+    /// A remote's credentials never reach the error: it is logged, and stored in trigger notes.
+    init(command: String, status: Int32, stderr: String, timedOut: Bool) {
+        self.command = URLCredentials.redact(command)
+        self.status = status
+        self.stderr = URLCredentials.redact(stderr)
+        self.timedOut = timedOut
+    }
+
+    /// What git said, on one line (or the command when it said nothing).
+    var stderrSummary: String {
+        let said = stderr.split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
+        return said.isEmpty ? description : said
+    }
 
     public var description: String {
         // One line, so it reads well in a log line or a trigger note.

@@ -5,7 +5,8 @@ import Store
 /// The planner step of the flow: turns pending triggers into planned deployments with their stages.
 /// Per trigger it fetches the repository into a mirror, resolves the commit with git, discovers the
 /// applications, decides which the push touched and how each deploys, writes their sources to disk and
-/// commits one outcome. Git failures leave the trigger pending.
+/// commits one outcome. A failed fetch leaves the trigger pending (retried with backoff); git failing on a
+/// fetched commit finishes the trigger with the reason, since a retry would only fail the same way.
 public final class Planner: Sendable {
     private let store: any PlannerStore
     private let repositories: [String: RepositoryConfig]
@@ -134,7 +135,18 @@ public final class Planner: Sendable {
                             try await mirror.sync()
                             fetched.insert(repoID)
                         }
-                        let outcome = try await triggerPlanner.plan(trigger, repository: repository, mirror: mirror)
+                        let outcome: PlanOutcome
+                        do {
+                            outcome = try await triggerPlanner.plan(trigger, repository: repository, mirror: mirror)
+                        } catch let error as GitError {
+                            // The fetch worked, so git failing on the fetched commit is a property of that commit
+                            // and would fail on every retry while holding back every later trigger of the
+                            // repository: the trigger ends here, with the reason. The next push is planned anew.
+                            outcome = PlanOutcome(triggerID: trigger.id, applications: [], deployments: [],
+                                                  note: "planning failed: \(error)")
+                            logger.error("planning failed for good; the trigger is finished with the reason",
+                                         metadata: ["repository": "\(repoID)", "trigger": "\(trigger.id)", "error": "\(error)"])
+                        }
                         try await store.commitPlan(outcome)
                         report.created += outcome.deployments.count
                         log(outcome, repository: repoID)

@@ -91,8 +91,7 @@ public final class Reconciler: Sendable {
             result = try await git.check(["ls-remote", "--quiet", "--end-of-options", repository.remote, ref],
                                          timeout: Self.lsRemoteTimeout)
         } catch let error as GitError {
-            // The remote may carry a token (https://user:token@host/...): never into a log line.
-            throw ReconcileError(description: Self.redacting(repository.remote, in: error.description))
+            throw ReconcileError(description: error.description)
         }
         // ls-remote matches patterns against the tail of ref names: keep only the exact ref.
         for line in result.text.split(whereSeparator: \.isNewline) {
@@ -102,15 +101,6 @@ public final class Reconciler: Sendable {
             }
         }
         return nil
-    }
-
-    /// `text` with the remote's user-info (user name, password, token) replaced by `***`.
-    static func redacting(_ remote: String, in text: String) -> String {
-        guard let scheme = remote.range(of: "://"),
-              let at = remote[scheme.upperBound...].prefix(while: { $0 != "/" }).lastIndex(of: "@")
-        else { return text }
-        let safe = String(remote[..<scheme.upperBound]) + "***" + String(remote[at...])
-        return text.replacingOccurrences(of: remote, with: safe)
     }
 }
 

@@ -34,8 +34,29 @@ struct TriggerPlanner: Sendable {
         }
         let manualTarget = request.application
         var foundManualTarget = false
+        do {
+            try await planApps(discovery.apps, stored: stored, request: request, repository: repository, mirror: mirror,
+                               work: &work, foundManualTarget: &foundManualTarget)
+        } catch {
+            // Nothing is committed for this trigger: the sources already written would be orphans.
+            for detail in work.deployments { removeSources(of: detail.deployment.id) }
+            throw error
+        }
+
+        if let manualTarget, !foundManualTarget {
+            work.problems.insert("no application named \(manualTarget) in repository \(repository.id) at \(short(commit))", at: 0)
+        }
+        return PlanOutcome(triggerID: trigger.id, applications: work.applications, deployments: work.deployments,
+                           note: work.note(discoveredAny: !discovery.apps.isEmpty || !discovery.problems.isEmpty,
+                                           manual: manualTarget != nil))
+    }
+
+    private func planApps(_ apps: [DiscoveredApp], stored: [String: Application], request: NewTrigger,
+                          repository: RepositoryConfig, mirror: Mirror, work: inout Work,
+                          foundManualTarget: inout Bool) async throws {
+        let manualTarget = request.application
         var planned = Set<String>()
-        for app in keepingKnownNames(discovery.apps, stored: stored) {
+        for app in keepingKnownNames(apps, stored: stored) {
             if !planned.insert(app.name).inserted {
                 work.problems.append("\(app.configFile): duplicate application name \(app.name)")
                 continue
@@ -69,7 +90,7 @@ struct TriggerPlanner: Sendable {
             if let manualTarget {
                 touched = app.name == manualTarget
             } else {
-                touched = try await isTouched(app, config: config, existing: existing, commit: commit,
+                touched = try await isTouched(app, config: config, existing: existing, commit: work.commit,
                                               mirror: mirror, work: &work)
             }
             if touched {
@@ -78,20 +99,19 @@ struct TriggerPlanner: Sendable {
                     let detail = try await deployment(for: app, config: config, request: request, existing: existing,
                                                       rollbackFrom: rollbackFrom, work: work, mirror: mirror)
                     work.deployments.append(detail)
-                    record.lastTriggeredCommit = commit
+                    record.lastTriggeredCommit = work.commit
                 } catch let refused as StrategyDecision.Refused {
                     work.problems.append("\(app.name): \(refused.reason)")
+                } catch let failed as SourcesExportFailed {
+                    // Something in the app's own tree that git refuses to write out (a nested `.git`, a path
+                    // this file system cannot hold) fails again on every retry: it is this app's config error,
+                    // and the other apps of the commit deploy.
+                    record.configError = failed.description
+                    work.problems.append(failed.description)
                 }
             }
             work.upsert(record, existing: existing)
         }
-
-        if let manualTarget, !foundManualTarget {
-            work.problems.insert("no application named \(manualTarget) in repository \(repository.id) at \(short(commit))", at: 0)
-        }
-        return PlanOutcome(triggerID: trigger.id, applications: work.applications, deployments: work.deployments,
-                           note: work.note(discoveredAny: !discovery.apps.isEmpty || !discovery.problems.isEmpty,
-                                           manual: manualTarget != nil))
     }
 
     /// What the plan of one trigger collects while it walks the apps.
@@ -184,7 +204,16 @@ struct TriggerPlanner: Sendable {
         let running = existing?.runningCommit
         let id = UUID().uuidString.lowercased()
         // Sources first: the platform diff rule compares the running commit's files with the target's.
-        try await writeSources(deploymentID: id, appPath: app.path, commit: work.commit, running: running, mirror: mirror)
+        do {
+            try await writeSources(deploymentID: id, appPath: app.path, commit: work.commit, running: running, mirror: mirror)
+        } catch let error as GitError {
+            removeSources(of: id)
+            throw SourcesExportFailed(description: "\(app.configFile): cannot export \(app.path.isEmpty ? "the repository" : app.path) "
+                                      + "at \(short(work.commit)): \(error.stderrSummary)")
+        } catch {
+            removeSources(of: id)
+            throw error
+        }
         let dirs = Planner.sourcesDirectory(dataDir: dataDir, deploymentID: id)
         let decision: StrategyDecision
         do {
@@ -199,7 +228,7 @@ struct TriggerPlanner: Sendable {
                     .map { ($0.pipeline, $0.summary) }
             })
         } catch {
-            try? FileManager.default.removeItem(atPath: (dirs.target as NSString).deletingLastPathComponent)
+            removeSources(of: id)
             throw error
         }
         let stages = StagePlan.stages(deploymentID: id, config: config, strategy: decision.strategy)
@@ -210,6 +239,10 @@ struct TriggerPlanner: Sendable {
             summary: Self.summary(decision.summary, rollbackFrom: rollbackFrom, to: work.commit), status: .planned, autoRollback: config.autoRollback,
             timeoutSeconds: config.timeoutSeconds, commitTime: work.info.time)
         return DeploymentDetail(deployment: deployment, stages: stages)
+    }
+
+    private func removeSources(of deploymentID: String) {
+        try? FileManager.default.removeItem(atPath: DataLayout.deploymentDir(dataDir, deploymentID: deploymentID))
     }
 
     /// A rollback by Git says so first; the strategy's reason follows, since the app's normal rules still apply.
@@ -237,3 +270,8 @@ struct TriggerPlanner: Sendable {
 }
 
 func short(_ commit: String) -> String { String(commit.prefix(7)) }
+
+/// An app's files at the commit could not be written out by git: a property of the commit, not a passing fault.
+struct SourcesExportFailed: Error, CustomStringConvertible {
+    let description: String
+}

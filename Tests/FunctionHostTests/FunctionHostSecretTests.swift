@@ -101,3 +101,35 @@ final class FunctionHostSecretTests: XCTestCase {
         XCTAssertTrue(Redactor(values: [""]).isEmpty)
     }
 }
+
+final class MultiLineRedactionTests: XCTestCase {
+    func testEachLineOfAMultiLineSecretIsMaskedInLogLines() throws {
+        let box = try FunctionSandbox()
+        let spec = try box.scriptFunction("key-leak", script: """
+            cat "$GANTRY_SECRETS/key" >&2
+            echo >&2
+            echo "---" >&2
+            base64 "$GANTRY_SECRETS/key" >&2
+            echo "{\\"result\\": {\\"status\\": \\"succeeded\\"}}"
+            """, extraYAML: "secrets: [key]")
+        let key = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\n"
+            + "MzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dVMvDuictGeurT8jNbvJZHtCSuYEvu\n-----END PRIVATE KEY-----"
+        var request = box.request(spec)
+        request.secrets = ["key": key]
+        request.redactions = [key]
+        let recorder = Recorder()
+        _ = try box.host().run(request, recorder: recorder)
+        XCTAssertEqual(recorder.logs.prefix(4).map { $0 }, ["***", "***", "***", "***"], "\(recorder.logs)")
+        let body = recorder.logs.joined(separator: "\n")
+        for line in key.split(separator: "\n") { XCTAssertFalse(body.contains(line), "\(line) leaked: \(body)") }
+        let base64Lines = recorder.logs.drop { $0 != "---" }.dropFirst()
+        XCTAssertFalse(base64Lines.isEmpty)
+        XCTAssertTrue(base64Lines.allSatisfy { $0 == "***" }, "\(Array(base64Lines))")
+    }
+
+    func testShortPiecesOfAMultiLineSecretAreLeftAlone() {
+        let redactor = Redactor(values: ["a: b\nlong-enough-line"])
+        XCTAssertEqual(redactor.redact("a: b"), "a: b")
+        XCTAssertEqual(redactor.redact("x long-enough-line y"), "x *** y")
+    }
+}

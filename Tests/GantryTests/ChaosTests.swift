@@ -1,4 +1,5 @@
 import Foundation
+import KubeSupport
 import SQLiteStore
 import Store
 import XCTest

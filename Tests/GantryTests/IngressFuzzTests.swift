@@ -1,4 +1,5 @@
 import Foundation
+import KubeSupport
 import Ingress
 import XCTest
 
@@ -175,19 +176,8 @@ final class FuzzResults: @unchecked Sendable {
     }
 }
 
-/// A small seeded generator (SplitMix64), so a failing run (fuzz, chaos) can be replayed from its printed seed.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// Byte-level mutations for the ingress fuzz, on the shared seeded generator.
+extension SplitMix64 {
     mutating func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8(truncatingIfNeeded: next()) } }
 
     mutating func pick<T>(_ choices: [T]) -> T { choices[Int(next() % UInt64(choices.count))] }

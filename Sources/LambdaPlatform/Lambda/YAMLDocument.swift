@@ -1,4 +1,5 @@
 import FunctionKit
+import RepositoryYAML
 import Yams
 
 /// A YAML file read into JSON values, remembering the line each dotted path was written on, so a message about
@@ -17,7 +18,9 @@ struct YAMLDocument {
     init(text: String, file: String) throws {
         self.file = file
         let node: Node?
-        do { node = try Yams.compose(yaml: text) } catch let error as YamlError {
+        do { node = try RepositoryYAML.compose(text) } catch let over as RepositoryYAML.OverBudget {
+            throw Problem(description: "\(file)\(over.line.map { " line \($0)" } ?? ""): \(over.reason)")
+        } catch let error as YamlError {
             switch error {
             case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
                  .composer(_, let problem, let mark, _):

@@ -94,6 +94,14 @@ final class ServerProcess: @unchecked Sendable {
         process = nil
     }
 
+    /// The running server's peak resident memory (VmHWM), in KiB.
+    func peakRSSKiB() -> Int? {
+        guard let pid = process?.processIdentifier,
+              let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
+        return line.flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") }
+    }
+
     func logText() -> String {
         (1...max(starts, 1)).map { (try? String(contentsOfFile: root + "/server-\($0).log", encoding: .utf8)) ?? "" }
             .joined(separator: "\n--- restart ---\n")
