@@ -1,4 +1,5 @@
 import Foundation
+import RepositoryYAML
 
 /// One application config file found at a commit: either usable (`config`) or not (`problem`).
 struct DiscoveredApp: Sendable {
@@ -39,27 +40,45 @@ enum AppDiscovery {
         directory.isEmpty ? repositoryID : String(directory.split(separator: "/").last ?? "")
     }
 
-    /// Reads every config file at `commit`. Usable apps claim their names first (in path order), so a broken
-    /// file whose fallback name collides never hides a working application.
-    static func discover(mirror: Mirror, commit: String, repositoryID: String,
-                         platforms: [PlatformConfig]) async throws -> Discovery {
+    /// Reads every config file at `commit`: one `ls-tree` for the tree with sizes, one `cat-file --batch` for the
+    /// configs the cache has not parsed at that content. Usable apps claim their names first (in path order), so
+    /// a broken file whose fallback name collides never hides a working application.
+    static func discover(mirror: Mirror, commit: String, repositoryID: String, platforms: [PlatformConfig],
+                         cache: ConfigCache) async throws -> Discovery {
+        let maxBytes = RepositoryYAML.Budget.standard.maxBytes
+        let configs = try await mirror.files(at: commit).compactMap { file in
+            configFileKind(file.path).map { (file: file, strict: $0) }
+        }
+        let unread = configs.filter { $0.file.size <= maxBytes && cache.parsed(key($0.file, $0.strict)) == nil }
+        let blobs = try await mirror.blobs(Array(Set(unread.map(\.file.object))))
+
         var usable: [DiscoveredApp] = []
         var broken: [DiscoveredApp] = []
-        for file in try await mirror.files(at: commit) {
-            guard let strict = configFileKind(file) else { continue }
-            let dir = directory(of: file)
+        for (file, strict) in configs {
+            let dir = directory(of: file.path)
             var app = DiscoveredApp(name: defaultName(directory: dir, repositoryID: repositoryID), path: dir,
-                                    configFile: file, kindName: "")
-            let text = String(decoding: try await mirror.show(file, at: commit), as: UTF8.self)
+                                    configFile: file.path, kindName: "")
+            let parsed: ConfigCache.Parsed
+            if file.size > maxBytes {
+                // Never read into memory at all.
+                parsed = .failure(ConfigProblem(line: nil, message: "the file has \(file.size) bytes; the limit is \(maxBytes)"))
+            } else if let known = cache.parsed(key(file, strict)) {
+                parsed = known
+            } else if let data = blobs[file.object] {
+                parsed = parse(String(decoding: data, as: UTF8.self), strict: strict)
+                cache.store(parsed, for: key(file, strict))
+            } else {
+                parsed = .failure(ConfigProblem(line: nil, message: "not a file git can read (a submodule?)"))
+            }
             do {
-                guard let config = try AppConfigParser.parse(text, strictKind: strict) else { continue }
+                guard let config = try parsed.get() else { continue }
                 app.kindName = config.kind.name
                 if let name = config.name { app.name = name }
                 app.platform = try resolvePlatform(config, platforms)
                 app.config = config
                 usable.append(app)
             } catch let problem as ConfigProblem {
-                app.problem = problem.text(file: file)
+                app.problem = problem.text(file: file.path)
                 broken.append(app)
             }
         }
@@ -75,6 +94,18 @@ enum AppDiscovery {
             discovery.apps.append(app)
         }
         return discovery
+    }
+
+    private static func key(_ file: Mirror.File, _ strict: Bool) -> ConfigCache.Key {
+        ConfigCache.Key(object: file.object, strict: strict)
+    }
+
+    private static func parse(_ text: String, strict: Bool) -> ConfigCache.Parsed {
+        do { return .success(try AppConfigParser.parse(text, strictKind: strict)) } catch let problem as ConfigProblem {
+            return .failure(problem)
+        } catch {
+            return .failure(ConfigProblem(line: nil, message: "\(error)"))
+        }
     }
 
     /// spec.platform names one platform of the server config; without it, the only platform of the app's

@@ -68,7 +68,8 @@ struct GitRunner: Sendable {
     }
 
     /// Runs git and returns whatever happened; a non-zero exit is not an error here.
-    func run(_ arguments: [String], extraEnvironment: [String: String] = [:], timeout: Double = 60) async throws -> GitResult {
+    func run(_ arguments: [String], extraEnvironment: [String: String] = [:], stdin: Data? = nil,
+             timeout: Double = 60) async throws -> GitResult {
         let executable = self.executable
         var environment = self.environment
         for (k, v) in extraEnvironment { environment[k] = v }
@@ -76,15 +77,16 @@ struct GitRunner: Sendable {
         return try await withCheckedThrowingContinuation { (cont: CheckedContinuation<GitResult, Error>) in
             DispatchQueue.global(qos: .utility).async {
                 cont.resume(with: GitRunner.runBlocking(executable: executable, arguments: arguments,
-                                                       environment: env, timeout: timeout))
+                                                       environment: env, stdin: stdin, timeout: timeout))
             }
         }
     }
 
     /// Runs git and throws a `GitError` naming the command and git's stderr unless it exits 0.
     @discardableResult
-    func check(_ arguments: [String], extraEnvironment: [String: String] = [:], timeout: Double = 60) async throws -> GitResult {
-        let result = try await run(arguments, extraEnvironment: extraEnvironment, timeout: timeout)
+    func check(_ arguments: [String], extraEnvironment: [String: String] = [:], stdin: Data? = nil,
+               timeout: Double = 60) async throws -> GitResult {
+        let result = try await run(arguments, extraEnvironment: extraEnvironment, stdin: stdin, timeout: timeout)
         guard result.status == 0, !result.timedOut else {
             throw GitError(command: GitRunner.describe(arguments), status: result.status, stderr: result.stderr,
                            timedOut: result.timedOut)
@@ -104,12 +106,23 @@ struct GitRunner: Sendable {
     }
 
     private static func runBlocking(executable: URL, arguments: [String], environment: [String: String],
-                                    timeout: Double) -> Result<GitResult, Error> {
+                                    stdin: Data?, timeout: Double) -> Result<GitResult, Error> {
         let fm = FileManager.default
         let tmp = fm.temporaryDirectory
         let outURL = tmp.appendingPathComponent("gantry-git-\(UUID().uuidString).out")
         let errURL = tmp.appendingPathComponent("gantry-git-\(UUID().uuidString).err")
-        defer { try? fm.removeItem(at: outURL); try? fm.removeItem(at: errURL) }
+        let inURL = tmp.appendingPathComponent("gantry-git-\(UUID().uuidString).in")
+        defer { try? fm.removeItem(at: outURL); try? fm.removeItem(at: errURL); try? fm.removeItem(at: inURL) }
+        // Input from a file as well: git may write before it has read everything, and nothing here reads meanwhile.
+        var input = FileHandle.nullDevice
+        if let stdin {
+            guard fm.createFile(atPath: inURL.path, contents: stdin), let handle = try? FileHandle(forReadingFrom: inURL) else {
+                return .failure(GitError(command: describe(arguments), status: -1,
+                                         stderr: "cannot create temporary files in \(tmp.path)", timedOut: false))
+            }
+            input = handle
+        }
+        defer { if stdin != nil { try? input.close() } }
         guard fm.createFile(atPath: outURL.path, contents: nil), fm.createFile(atPath: errURL.path, contents: nil),
               let outHandle = try? FileHandle(forWritingTo: outURL), let errHandle = try? FileHandle(forWritingTo: errURL)
         else {
@@ -122,7 +135,7 @@ struct GitRunner: Sendable {
         process.executableURL = executable
         process.arguments = arguments
         process.environment = environment
-        process.standardInput = FileHandle.nullDevice
+        process.standardInput = input
         process.standardOutput = outHandle
         process.standardError = errHandle
         let exited = DispatchSemaphore(value: 0)

@@ -88,15 +88,49 @@ struct Mirror: Sendable {
         return CommitInfo(message: message.trimmingCharacters(in: .whitespacesAndNewlines), author: author, time: time)
     }
 
-    /// Every file path in the commit's tree.
-    func files(at commit: String) async throws -> [String] {
-        let out = try await git.check([gitDir, "ls-tree", "-r", "-z", "--name-only", "--full-tree", commit]).text
-        return out.split(separator: "\u{0}").map(String.init)
+    /// A file of a commit's tree: its path, blob id and size in bytes.
+    struct File: Sendable, Equatable {
+        var path: String
+        var object: String
+        var size: Int
     }
 
-    /// The content of one file at a commit.
-    func show(_ file: String, at commit: String) async throws -> Data {
-        try await git.check([gitDir, "show", "\(commit):\(file)"]).stdout
+    /// Every file of the commit's tree with its blob id and size (submodules and symlinks included as git lists
+    /// them), from one `git ls-tree`.
+    func files(at commit: String) async throws -> [File] {
+        let out = try await git.check([gitDir, "ls-tree", "-r", "-z", "-l", "--full-tree", commit]).stdout
+        var files: [File] = []
+        for record in out.split(separator: 0) {
+            // "<mode> <type> <object> <size padded>\t<path>"
+            guard let tab = record.firstIndex(of: UInt8(ascii: "\t")) else { continue }
+            let fields = record[record.startIndex..<tab].split(separator: UInt8(ascii: " "))
+            guard fields.count == 4 else { continue }
+            let path = String(decoding: record[(tab + 1)...], as: UTF8.self)
+            files.append(File(path: path, object: String(decoding: fields[2], as: UTF8.self),
+                              size: Int(String(decoding: fields[3], as: UTF8.self)) ?? 0))
+        }
+        return files
+    }
+
+    /// The contents of many blobs from one `git cat-file --batch` (one process, not one per file).
+    func blobs(_ objects: [String]) async throws -> [String: Data] {
+        let wanted = objects.filter { Mirror.looksLikeCommitID($0) }
+        guard !wanted.isEmpty else { return [:] }
+        let out = try await git.check([gitDir, "cat-file", "--batch"],
+                                      stdin: Data((wanted.joined(separator: "\n") + "\n").utf8)).stdout
+        var blobs: [String: Data] = [:]
+        var at = out.startIndex
+        while at < out.endIndex, let newline = out[at...].firstIndex(of: UInt8(ascii: "\n")) {
+            // "<object> <type> <size>\n<content>\n", or "<name> missing\n"
+            let header = out[at..<newline].split(separator: UInt8(ascii: " "))
+            at = out.index(after: newline)
+            guard header.count == 3, let size = Int(String(decoding: header[2], as: UTF8.self)),
+                  out.distance(from: at, to: out.endIndex) >= size else { continue }
+            let end = out.index(at, offsetBy: size)
+            blobs[String(decoding: header[0], as: UTF8.self)] = Data(out[at..<end])
+            at = end < out.endIndex ? out.index(after: end) : end
+        }
+        return blobs
     }
 
     /// Files that differ between two commits; both sides of a rename, so the old directory counts too.

@@ -9,6 +9,7 @@ struct TriggerPlanner: Sendable {
     let dataDir: String
     let platforms: [PlatformConfig]
     let logger: Logger
+    let configCache = ConfigCache()
 
     func plan(_ trigger: Trigger, repository: RepositoryConfig, mirror: Mirror) async throws -> PlanOutcome {
         let request = trigger.trigger
@@ -24,7 +25,7 @@ struct TriggerPlanner: Sendable {
         let commit = try await mirror.head()
         let info = try await mirror.commitInfo(commit)
         let discovery = try await AppDiscovery.discover(mirror: mirror, commit: commit, repositoryID: repository.id,
-                                                        platforms: platforms)
+                                                        platforms: platforms, cache: configCache)
         var stored: [String: Application] = [:]
         for app in try await store.applications(repository: repository.id) { stored[app.name] = app }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Gantry benchmark driver: starts real release `gantry serve` processes in temp dirs and measures what the
-issue promises (webhook 202 latency, push -> first stage, no-op stage cost, restart -> resumed stage).
+issue promises (webhook 202 latency, push -> first stage, no-op stage cost, restart -> resumed stage, and push ->
+first stage in a monorepo of 1, 1,000 and 5,000 apps).
 
 Python standard library only. Every server listens on 127.0.0.1:0 (the kernel picks a free port; the server
 writes the address it got to <dataDir>/listen-address), so runs never collide on ports.
@@ -827,13 +828,56 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt()
 
 
+# ---------------------------------------------------------------------------------------------- measure 5
+
+def measure_monorepo(tmp, bin_dir, report, app_counts, pushes):
+    """Push -> first stage start when the push touches one app of a monorepo, for each repository size in the
+    same run (1 app is the floor): what planning costs should grow with the change, not with the repository."""
+    for apps in app_counts:
+        print(f"\n[5] monorepo of {apps} app(s): {pushes} pushes each touching one app", flush=True)
+        base = os.path.join(tmp, f"m5-{apps}")
+        git = GitFixture(base, "mono")
+        functions_dir = os.path.join(base, "functions")
+        os.makedirs(os.path.join(functions_dir, "noop"))
+        with open(os.path.join(functions_dir, "noop", "function.yaml"), "w") as f:
+            f.write("name: noop\nstages: [NOOP]\ncommand: [/bin/true]\ntimeout: 1m\n")
+        server = Server(f"monorepo-{apps}", os.path.join(base, "server"), bin_dir, [git.repository_config()],
+                        function_paths=[functions_dir])
+        server.start()
+        git.install_hook(f"http://127.0.0.1:{server.port}/hooks/{git.repo_id}")
+        try:
+            for i in range(apps):
+                git.write(f"apps/app-{i:05d}/app.gantry.yaml", app_yaml(f"app-{i:05d}", noop_stages(1)))
+                git.write(f"apps/app-{i:05d}/version.txt", "0\n")
+            first = git.commit(f"{apps} apps")
+            t = time.time()
+            git.push()
+            # Warm-up: every app's first deployment (their configs parsed once, the page cache warm).
+            server.wait_final(server.find_deployment(f"app-{apps - 1:05d}", first, timeout=600), timeout=600)
+            print(f"  first push deployed {apps} app(s) in {time.time() - t:.1f} s", flush=True)
+            latencies = []
+            for i in range(pushes):
+                app = f"app-{(i * 7) % apps:05d}"
+                git.write(f"apps/{app}/version.txt", f"{i + 1}\n")
+                commit = git.commit(f"touch {app}")
+                t0 = time.time()
+                git.push()
+                d = server.wait_final(server.find_deployment(app, commit))
+                latencies.append((parse_rfc3339(d["stages"][0]["startedAt"]) - t0) * 1000)
+            report.add(f"5  {apps} app(s): push touching one -> first stage", latencies, 100.0 if apps <= 1000 else 200.0)
+        finally:
+            server.stop()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bin", default=os.path.join(REPO_ROOT, ".build", "release"),
                         help="directory with the release binaries (default: .build/release)")
     parser.add_argument("--keep", action="store_true", help="keep the temp directory (configs, repos, server logs)")
     parser.add_argument("--quick", action="store_true", help="smaller counts, for trying the driver out")
-    parser.add_argument("--only", default="1234", help="which measures to run, e.g. --only 24")
+    parser.add_argument("--only", default="12345", help="which measures to run, e.g. --only 24")
+    parser.add_argument("--monorepo-apps", default="1,1000,5000",
+                        help="repository sizes for measure 5, comma-separated (1 is the floor)")
     args = parser.parse_args()
 
     # Ctrl-C, SIGTERM (e.g. a CI timeout) and SIGHUP all unwind the same way, so the finally below stops every
@@ -860,6 +904,9 @@ def main():
                                     runs_per_kind=1 if q else 2)
         if "4" in args.only:
             measure_restart(tmp, bin_dir, report, finished=1000 if q else 10000, repetitions=3 if q else 10)
+        if "5" in args.only:
+            measure_monorepo(tmp, bin_dir, report, [int(n) for n in args.monorepo_apps.split(",")],
+                             pushes=5 if q else 20)
         ok = True
     except BenchError as e:
         print(f"\nbench failed: {e}", file=sys.stderr)
