@@ -40,20 +40,23 @@ struct Logs: AsyncParsableCommand {
         while true {
             let answer = try await client.call("GET", "/api/v1/deployments/\(id)/logs?after=\(after)")
             let lines = answer["lines"] as? [[String: Any]] ?? []
+            var text = ""
             for l in lines {
                 if json {
                     let data = try JSONSerialization.data(withJSONObject: l, options: [.sortedKeys, .withoutEscapingSlashes])
-                    print(String(decoding: data, as: UTF8.self))
+                    text += String(decoding: data, as: UTF8.self) + "\n"
                 } else {
-                    print("[stage \(l["stage"] ?? "?") #\(l["attempt"] ?? "?")] \(l["line"] ?? "")")
+                    text += "[stage \(l["stage"] ?? "?") #\(l["attempt"] ?? "?")] \(l["line"] ?? "")\n"
                 }
                 after = max(after, (l["id"] as? NSNumber)?.int64Value ?? after)
             }
             let status = answer["status"] as? String ?? ""
-            if !follow || (finished.contains(status) && lines.isEmpty) {
-                if follow && !json { print("deployment \(id): \(status)") }
-                return
-            }
+            let done = !follow || (finished.contains(status) && lines.isEmpty)
+            if done && follow && !json { text += "deployment \(id): \(status)\n" }
+            // Written out per poll, not through print's buffer: followed output is watched through pipes and files
+            // too (`| grep`, `> log`), where print would hold it until 4 KiB piled up or the command ended.
+            if !text.isEmpty { try FileHandle.standardOutput.write(contentsOf: Data(text.utf8)) }
+            if done { return }
             if lines.isEmpty { try await Task.sleep(nanoseconds: 500_000_000) }   // a human is watching: 2 polls/s
         }
     }

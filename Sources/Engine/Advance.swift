@@ -12,11 +12,12 @@ extension Engine {
             outputs[String(stage.index)] = try? JSONDecoder().decode([String: String].self, from: Data(stage.outputs.utf8))
         }
         stageOutputs[d.id] = outputs
-        // A stage of this deployment is running here: only cancel or a deadline can interrupt it.
+        // A stage of this deployment is running here: only cancel or a deadline can interrupt it. The deadline is
+        // the phase's: the deployment's for a forward stage, the rollback's for a rollback stage.
         if let key = running.keys.first(where: { $0.deployment == d.id }) {
             if d.cancelRequested, d.status == .running { running[key]?.stop(.cancel) }
-            if let deadline = d.deadline, deadline <= now { running[key]?.stop(.deadline) }
-            return d.deadline
+            if let deadline = d.phaseDeadline, deadline <= now { running[key]?.stop(.deadline) }
+            return d.phaseDeadline
         }
         // Rows read before an invocation of ours committed its result (the actor ran `finished` meanwhile): act
         // on nothing stale; that invocation's wake-up brings a fresh look.
@@ -70,6 +71,9 @@ extension Engine {
 
     private func advanceRollback(_ detail: DeploymentDetail, now: Date) async throws -> Date? {
         let d = detail.deployment
+        if let limit = d.rollbackDeadline, limit <= now {
+            return try await endTimedOutRollback(detail, now: now)
+        }
         for stage in detail.stages where stage.rollback && !stage.status.isFinal {
             // Undo only what was started: a SCRIPT_RUN that never ran has nothing to roll back.
             if let of = stage.rollbackOf, let forward = detail.stages.first(where: { $0.index == of }),
@@ -78,10 +82,32 @@ extension Engine {
                                                message: "\(forward.name) never ran", now: now)
                 continue
             }
-            return try await step(stage, of: d, now: now)
+            // The rollback's deadline is a timer too, even while a rollback stage is suspended.
+            return [try await step(stage, of: d, now: now), d.rollbackDeadline].compactMap { $0 }.min()
         }
         let final: DeploymentStatus = d.cancelRequested ? .cancelled : .failure
         try await finish(detail, status: final, reason: d.statusReason, now: now)
+        return nil
+    }
+
+    /// The rollback ran out of time. A rollback stage that began and is not final (suspended, or left RUNNING by a
+    /// process that is gone) fails `DeadlineExceeded` through `start`, without another invocation; the rollback
+    /// stages after it never run; the deployment fails saying the rollback timed out, and why it rolled back.
+    private func endTimedOutRollback(_ detail: DeploymentDetail, now: Date) async throws -> Date? {
+        let d = detail.deployment
+        if let begun = detail.stages.first(where: { $0.rollback && ($0.status == .running || $0.status == .suspended) }) {
+            // Its result wakes the engine again.
+            try await start(begun, of: d, resume: FunctionEvent.ResumeInfo(reason: "timeout"), now: now)
+            return nil
+        }
+        let why = "rollback timed out after \(DurationText.format(d.rollbackTimeoutSeconds))"
+        for stage in detail.stages where stage.rollback && stage.status == .notStarted {
+            try await store.setStageStatus(deploymentID: d.id, index: stage.index, status: .cancelled,
+                                           message: "not run: \(why)", now: now)
+        }
+        logger.warning("deployment \(d.id) of \(d.application): \(why)")
+        let reason = d.statusReason.isEmpty ? why : "\(why) (it rolled back because \(d.statusReason))"
+        try await finish(detail, status: .failure, reason: reason, now: now)
         return nil
     }
 
@@ -129,6 +155,7 @@ extension Engine {
     /// tool fails the deployment up front instead of halfway through.
     private func missingTools(_ detail: DeploymentDetail) -> String? {
         let kind = detail.deployment.platform.flatMap { config.platforms[$0] }?.kind
+        let registry = functions.registry
         var problems: [String] = []
         var seen = Set<String>()
         for stage in detail.stages {

@@ -11,7 +11,8 @@ public actor Engine {
     public nonisolated let wakeup = Wakeup()
     let store: any EngineStore & ReplicaStore
     let host: FunctionHost
-    let registry: FunctionRegistry
+    /// The functions as their folders are now (added, changed or removed ones are seen without a restart).
+    let functions: FunctionCatalog
     let config: EngineConfig
     let logger: Logger
 
@@ -37,8 +38,9 @@ public actor Engine {
     var deferredSince: [StageKey: Date] = [:]
     let startedAt = Date()
 
-    public init(store: any EngineStore & ReplicaStore, host: FunctionHost, registry: FunctionRegistry, config: EngineConfig, logger: Logger) {
-        self.store = store; self.host = host; self.registry = registry; self.config = config; self.logger = logger
+    public init(store: any EngineStore & ReplicaStore, host: FunctionHost, functions: FunctionCatalog, config: EngineConfig,
+                logger: Logger) {
+        self.store = store; self.host = host; self.functions = functions; self.config = config; self.logger = logger
     }
 
     /// Before serving: stages left RUNNING by a dead process get their leftover process groups killed and a

@@ -3,16 +3,21 @@ import FunctionHost
 import Store
 
 /// Per-function figures for Prometheus (exported by the server's /metrics): invocation counts by outcome and
-/// error type, and the host's rusage-based timings.
+/// error type, and the host's rusage-based timings. They go to the factory the engine is given, the server's own
+/// registry: the process-wide MetricsSystem is bootstrapped by no one (and only once per process at most).
 enum Metrics {
-    static func recordInvocation(function: String, decision: OutcomeDecision, report: AttemptReport) {
+    static let invocations = "gantry_invocations_total"
+    static let wall = "gantry_invocation_wall_seconds"
+    static let cpu = "gantry_invocation_cpu_seconds"
+    static let maxRSS = "gantry_invocation_max_rss_kib"
+
+    static func recordInvocation(function: String, decision: OutcomeDecision, report: AttemptReport,
+                                 factory: any MetricsFactory) {
         let dims = [("function", function), ("status", decision.status.rawValue), ("error_type", decision.errorType ?? "")]
-        Counter(label: "gantry_invocations_total", dimensions: dims).increment()
-        Timer(label: "gantry_invocation_wall_seconds", dimensions: [("function", function)])
-            .recordMilliseconds(report.wallMs)
-        Timer(label: "gantry_invocation_cpu_seconds", dimensions: [("function", function)])
-            .recordMilliseconds(report.cpuMs)
-        Recorder(label: "gantry_invocation_max_rss_kib", dimensions: [("function", function)], aggregate: true)
+        Counter(label: invocations, dimensions: dims, factory: factory).increment()
+        Timer(label: wall, dimensions: [("function", function)], factory: factory).recordMilliseconds(report.wallMs)
+        Timer(label: cpu, dimensions: [("function", function)], factory: factory).recordMilliseconds(report.cpuMs)
+        Recorder(label: maxRSS, dimensions: [("function", function)], aggregate: true, factory: factory)
             .record(report.maxRssKiB)
     }
 }

@@ -17,7 +17,8 @@ public final class Planner: Sendable {
     private let triggerPlanner: TriggerPlanner
 
     /// Triggers read from the store per round trip.
-    static let batchSize = 100
+    /// Pending triggers read per step; a webhook storm's deliveries to one branch are planned once per batch.
+    static let batchSize = 1000
     /// With nothing to do, a pass still runs this often: a trigger whose wake-up was lost is not stuck.
     static let idleRecheckSeconds = 30.0
     static let firstRetryDelay = 1.0
@@ -110,43 +111,64 @@ public final class Planner: Sendable {
         var report = PassReport()
         var seen = Set<Int64>()
         var failedRepositories = blocked
-        var fetched = Set<String>()
+        /// When each repository's mirror was last fetched in this pass: a trigger committed after that names a
+        /// push the mirror may not have yet, so it is fetched again.
+        var fetchedAt: [String: Date] = [:]
         do {
             while !Task.isCancelled {
                 let batch = try await store.pendingTriggers(limit: Planner.batchSize)
                     .sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
                 let fresh = batch.filter { !seen.contains($0.id) }
                 if fresh.isEmpty { break }
+                // Webhook and reconcile triggers all plan the branch head: per repository, the newest one of the
+                // batch is planned once and the others are finished with it (a storm of deliveries costs one plan
+                // per batch, not one per delivery). Manual syncs name an application and are planned one by one.
+                var newestAutomatic: [String: Trigger] = [:]
+                var automaticIDs: [String: [Int64]] = [:]
+                for trigger in fresh where trigger.trigger.kind != .manual {
+                    newestAutomatic[trigger.trigger.repository] = trigger
+                    automaticIDs[trigger.trigger.repository, default: []].append(trigger.id)
+                }
                 for trigger in fresh {
                     if Task.isCancelled { break }
-                    seen.insert(trigger.id)
+                    if seen.contains(trigger.id) { continue }
                     let repoID = trigger.trigger.repository
                     // A repository that failed keeps its later triggers pending too: their order matters.
-                    if failedRepositories.contains(repoID) { continue }
+                    if failedRepositories.contains(repoID) { seen.insert(trigger.id); continue }
+                    let planned = trigger.trigger.kind == .manual ? trigger : newestAutomatic[repoID] ?? trigger
+                    let coalesced = trigger.trigger.kind == .manual ? [] : (automaticIDs[repoID] ?? []).filter { $0 != planned.id }
+                    seen.insert(planned.id)
+                    seen.formUnion(coalesced)
                     guard let repository = repositories[repoID] else {
                         let note = "unknown repository \(repoID): it is not in the server config"
-                        try await store.commitPlan(PlanOutcome(triggerID: trigger.id, applications: [], deployments: [], note: note))
-                        logger.warning("trigger dropped", metadata: ["trigger": "\(trigger.id)", "note": "\(note)"])
+                        var outcome = PlanOutcome(triggerID: planned.id, applications: [], deployments: [], note: note)
+                        outcome.coalesced = coalesced
+                        try await store.commitPlan(outcome)
+                        logger.warning("trigger dropped", metadata: ["trigger": "\(planned.id)", "note": "\(note)"])
                         continue
                     }
                     do {
                         let mirror = Mirror(repository: repository, dataDir: dataDir, git: git)
-                        if !fetched.contains(repoID) {
+                        if let at = fetchedAt[repoID], at > planned.createdAt {
+                            // Fetched after this trigger was committed: the mirror has its push.
+                        } else {
+                            let started = Date()
                             try await mirror.sync()
-                            fetched.insert(repoID)
+                            fetchedAt[repoID] = started
                         }
-                        let outcome: PlanOutcome
+                        var outcome: PlanOutcome
                         do {
-                            outcome = try await triggerPlanner.plan(trigger, repository: repository, mirror: mirror)
+                            outcome = try await triggerPlanner.plan(planned, repository: repository, mirror: mirror)
                         } catch let error as GitError {
                             // The fetch worked, so git failing on the fetched commit is a property of that commit
                             // and would fail on every retry while holding back every later trigger of the
                             // repository: the trigger ends here, with the reason. The next push is planned anew.
-                            outcome = PlanOutcome(triggerID: trigger.id, applications: [], deployments: [],
+                            outcome = PlanOutcome(triggerID: planned.id, applications: [], deployments: [],
                                                   note: "planning failed: \(error)")
                             logger.error("planning failed for good; the trigger is finished with the reason",
-                                         metadata: ["repository": "\(repoID)", "trigger": "\(trigger.id)", "error": "\(error)"])
+                                         metadata: ["repository": "\(repoID)", "trigger": "\(planned.id)", "error": "\(error)"])
                         }
+                        outcome.coalesced = coalesced
                         try await store.commitPlan(outcome)
                         report.created += outcome.deployments.count
                         log(outcome, repository: repoID)

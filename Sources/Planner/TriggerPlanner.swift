@@ -238,7 +238,8 @@ struct TriggerPlanner: Sendable {
             platform: app.platform, commit: work.commit, runningCommit: running, triggerKind: request.kind,
             commitMessage: work.info.message, author: work.info.author, strategy: decision.strategy,
             summary: Self.summary(decision.summary, rollbackFrom: rollbackFrom, to: work.commit), status: .planned, autoRollback: config.autoRollback,
-            timeoutSeconds: config.timeoutSeconds, commitTime: work.info.time)
+            timeoutSeconds: config.timeoutSeconds, commitTime: work.info.time,
+            rollbackTimeoutSeconds: config.rollbackTimeoutSeconds)
         return DeploymentDetail(deployment: deployment, stages: stages)
     }
 

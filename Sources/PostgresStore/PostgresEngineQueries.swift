@@ -61,7 +61,11 @@ extension PostgresStore {
             let completed: Double? = status.isFinal ? now.epoch : nil
             try await self.exec(conn, """
                 UPDATE deployments SET status = \(status.rawValue), status_reason = \(reason),
-                    completed_at = COALESCE(\(completed), completed_at) WHERE id = \(id)
+                    completed_at = COALESCE(\(completed), completed_at),
+                    rollback_deadline = CASE WHEN \(status == .rollingBack)
+                                             THEN COALESCE(rollback_deadline, \(now.epoch) + rollback_timeout_seconds)
+                                             ELSE rollback_deadline END
+                WHERE id = \(id)
                 """)
             if status == .success {
                 try await self.exec(conn, """

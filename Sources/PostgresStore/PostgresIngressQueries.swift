@@ -83,6 +83,13 @@ extension PostgresStore {
                 UPDATE triggers SET planned_at = \(Date().epoch), note = \(outcome.note), claimed_by = NULL, claimed_until = NULL
                 WHERE id = \(Int(outcome.triggerID))
                 """)
+            if !outcome.coalesced.isEmpty {
+                try await self.exec(conn, """
+                    UPDATE triggers SET planned_at = \(Date().epoch), note = \(outcome.coalescedNote), claimed_by = NULL,
+                        claimed_until = NULL
+                    WHERE planned_at IS NULL AND id = ANY(\(outcome.coalesced.map { Int($0) }))
+                    """)
+            }
             for app in outcome.applications {
                 // running_commit is owned by the engine (set on SUCCESS): never overwrite it from a plan.
                 try await self.exec(conn, """

@@ -7,7 +7,8 @@ enum Columns {
     static let deployment = """
         id, application, repository, app_path, platform, commit_hash, running_commit, trigger_kind, commit_message,
         author, strategy, summary, status, status_reason, auto_rollback, created_at, started_at, completed_at,
-        deadline, timeout_seconds, cancel_requested, cancel_rollback, commit_time
+        deadline, timeout_seconds, cancel_requested, cancel_rollback, commit_time, rollback_timeout_seconds,
+        rollback_deadline
         """
     static let stage = """
         deployment_id, idx, name, with_json, rollback, rollback_of, status, attempt, lease_owner, lease_expiry,
@@ -36,18 +37,21 @@ extension Deployment {
             startedAt: try c.optDate("started_at"), completedAt: try c.optDate("completed_at"),
             deadline: try c.optDate("deadline"), timeoutSeconds: try c.dbl("timeout_seconds"),
             cancelRequested: try c.flag("cancel_requested"), cancelRollback: try c.flag("cancel_rollback"),
-            commitTime: try c.optDate("commit_time"))
+            commitTime: try c.optDate("commit_time"), rollbackTimeoutSeconds: try c.dbl("rollback_timeout_seconds"),
+            rollbackDeadline: try c.optDate("rollback_deadline"))
     }
 
     var insertQuery: PostgresQuery {
         """
         INSERT INTO deployments (id, application, repository, app_path, platform, commit_hash, running_commit,
             trigger_kind, commit_message, author, strategy, summary, status, status_reason, auto_rollback, created_at,
-            started_at, completed_at, deadline, timeout_seconds, cancel_requested, cancel_rollback, commit_time)
+            started_at, completed_at, deadline, timeout_seconds, cancel_requested, cancel_rollback, commit_time,
+            rollback_timeout_seconds, rollback_deadline)
         VALUES (\(id), \(application), \(repository), \(appPath), \(platform), \(commit), \(runningCommit),
             \(triggerKind.rawValue), \(commitMessage), \(author), \(strategy.rawValue), \(summary), \(status.rawValue),
             \(statusReason), \(autoRollback ? 1 : 0), \(createdAt.epoch), \(startedAt?.epoch), \(completedAt?.epoch),
-            \(deadline?.epoch), \(timeoutSeconds), \(cancelRequested ? 1 : 0), \(cancelRollback ? 1 : 0), \(commitTime?.epoch))
+            \(deadline?.epoch), \(timeoutSeconds), \(cancelRequested ? 1 : 0), \(cancelRollback ? 1 : 0), \(commitTime?.epoch),
+            \(rollbackTimeoutSeconds), \(rollbackDeadline?.epoch))
         """
     }
 }

@@ -103,6 +103,11 @@ enum PostgresSchema {
             "ALTER TABLE applications ADD COLUMN labels TEXT NOT NULL DEFAULT '{}'",
             "CREATE INDEX deployments_completed ON deployments (completed_at) WHERE status IN ('SUCCESS', 'FAILURE')",
         ]),
+        // The rollback's own deadline (the SQLite store's v6-rollback-timeout).
+        ("v4-rollback-timeout", [
+            "ALTER TABLE deployments ADD COLUMN rollback_timeout_seconds DOUBLE PRECISION NOT NULL DEFAULT 21600",
+            "ALTER TABLE deployments ADD COLUMN rollback_deadline DOUBLE PRECISION",
+        ]),
     ]
 
     /// Applies the missing migrations in order, in one transaction under an advisory lock: replicas that start

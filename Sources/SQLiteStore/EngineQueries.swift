@@ -52,8 +52,11 @@ extension SQLiteStore {
         try await pool.write { db in
             let completed: Double? = status.isFinal ? now.unix : nil
             try db.execute(sql: """
-                UPDATE deployments SET status = ?, status_reason = ?, completed_at = COALESCE(?, completed_at) WHERE id = ?
-                """, arguments: [status.rawValue, reason, completed, id])
+                UPDATE deployments SET status = ?, status_reason = ?, completed_at = COALESCE(?, completed_at),
+                    rollback_deadline = CASE WHEN ? THEN COALESCE(rollback_deadline, ? + rollback_timeout_seconds)
+                                             ELSE rollback_deadline END
+                WHERE id = ?
+                """, arguments: [status.rawValue, reason, completed, status == .rollingBack, now.unix, id])
             if status == .success {
                 try db.execute(sql: """
                     UPDATE applications SET running_commit = (SELECT commit_hash FROM deployments WHERE id = ?),

@@ -13,7 +13,8 @@ extension Deployment {
     static let columns = """
         id, application, repository, app_path, platform, commit_hash, running_commit, trigger_kind, commit_message,
         author, strategy, summary, status, status_reason, auto_rollback, created_at, started_at, completed_at,
-        deadline, timeout_seconds, cancel_requested, cancel_rollback, commit_time
+        deadline, timeout_seconds, cancel_requested, cancel_rollback, commit_time, rollback_timeout_seconds,
+        rollback_deadline
         """
 
     init(row: Row) {
@@ -27,18 +28,20 @@ extension Deployment {
             autoRollback: row["auto_rollback"], createdAt: date(row["created_at"])!,
             startedAt: date(row["started_at"]), completedAt: date(row["completed_at"]), deadline: date(row["deadline"]),
             timeoutSeconds: row["timeout_seconds"], cancelRequested: row["cancel_requested"],
-            cancelRollback: row["cancel_rollback"], commitTime: date(row["commit_time"]))
+            cancelRollback: row["cancel_rollback"], commitTime: date(row["commit_time"]),
+            rollbackTimeoutSeconds: row["rollback_timeout_seconds"], rollbackDeadline: date(row["rollback_deadline"]))
     }
 
     func insert(_ db: Database) throws {
         try db.execute(sql: """
             INSERT INTO deployments (\(Deployment.columns), seq)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
                     (SELECT COALESCE(MAX(seq), 0) + 1 FROM deployments))
             """, arguments: [id, application, repository, appPath, platform, commit, runningCommit, triggerKind.rawValue,
                              commitMessage, author, strategy.rawValue, summary, status.rawValue, statusReason,
                              autoRollback, createdAt.unix, startedAt?.unix, completedAt?.unix, deadline?.unix,
-                             timeoutSeconds, cancelRequested, cancelRollback, commitTime?.unix])
+                             timeoutSeconds, cancelRequested, cancelRollback, commitTime?.unix, rollbackTimeoutSeconds,
+                             rollbackDeadline?.unix])
     }
 }
 

@@ -76,6 +76,12 @@ public final class SQLiteStore: Store, Sendable {
             if let planned, (planned["planned_at"] as Double?) != nil { return }
             try db.execute(sql: "UPDATE triggers SET planned_at = ?, note = ? WHERE id = ?",
                            arguments: [Date().unix, outcome.note, outcome.triggerID])
+            if !outcome.coalesced.isEmpty {
+                let marks = Array(repeating: "?", count: outcome.coalesced.count).joined(separator: ",")
+                try db.execute(sql: "UPDATE triggers SET planned_at = ?, note = ? WHERE planned_at IS NULL AND id IN (\(marks))",
+                               arguments: StatementArguments([Date().unix, outcome.coalescedNote] as [any DatabaseValueConvertible])
+                                   + StatementArguments(outcome.coalesced))
+            }
             for app in outcome.applications {
                 // running_commit is owned by the engine (set on SUCCESS): never overwrite it from a plan.
                 try db.execute(sql: """

@@ -163,6 +163,13 @@ enum Schema {
             );
             """)
         }
+        // The rollback's own deadline (spec.rollbackTimeout); deployments stored before it get the default.
+        m.registerMigration("v6-rollback-timeout") { db in
+            try db.execute(sql: """
+            ALTER TABLE deployments ADD COLUMN rollback_timeout_seconds REAL NOT NULL DEFAULT 21600;
+            ALTER TABLE deployments ADD COLUMN rollback_deadline REAL;
+            """)
+        }
         return m
     }
 }

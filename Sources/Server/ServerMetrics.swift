@@ -2,8 +2,8 @@ import Metrics
 import Prometheus
 
 /// The server's own Prometheus registry (not the process-wide MetricsSystem, which can be bootstrapped only
-/// once per process, while tests assemble several servers): ingress counts into it through swift-metrics,
-/// the rest is set here. `GET /metrics` prints it.
+/// once per process, while tests assemble several servers): ingress and the engine's per-function invocation
+/// figures count into it through swift-metrics, the rest is set here. `GET /metrics` prints it.
 struct ServerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     let factory: PrometheusMetricsFactory
@@ -19,6 +19,16 @@ struct ServerMetrics: Sendable {
             .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
             .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
         ]
+        // A stage runs for milliseconds (a script) to an hour (a rollout waiting on a cluster).
+        let stageDurations: [Duration] = [
+            .milliseconds(10), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+            .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(30), .seconds(60), .seconds(120),
+            .seconds(300), .seconds(600), .seconds(1800), .seconds(3600),
+        ]
+        factory.durationHistogramBuckets["gantry_invocation_wall_seconds"] = stageDurations
+        factory.durationHistogramBuckets["gantry_invocation_cpu_seconds"] = stageDurations
+        // Peak RSS in KiB: 1 MiB to 4 GiB.
+        factory.valueHistogramBuckets["gantry_invocation_max_rss_kib"] = (0...12).map { Double(1024 << $0) }
         self.factory = factory
         queueDepth = registry.makeGauge(descriptor: MetricNameDescriptor(
             namespace: "gantry", metricName: "trigger_queue", unitName: "depth", helpText: "Triggers waiting for the planner"))

@@ -145,6 +145,15 @@ public struct Deployment: Codable, Sendable, Equatable {
     public var cancelRollback: Bool
     /// The commit's committer time, recorded at planning: the start of "lead time for changes".
     public var commitTime: Date?
+    /// `spec.rollbackTimeout`: how long the rollback stages may take together, from the moment the deployment
+    /// starts rolling back. `deadline` bounds the forward stages only, so a rollback after a timeout still runs.
+    public var rollbackTimeoutSeconds: Double
+    /// Absolute; fixed once when the deployment becomes ROLLING_BACK, so a restart never moves it.
+    public var rollbackDeadline: Date?
+
+    /// PipeCD bounds a deployment by `spec.timeout` (default 6h) and its rollback by nothing; the same 6h here keeps
+    /// a hung rollback from holding the application's one active deployment forever.
+    public static let defaultRollbackTimeoutSeconds: Double = 6 * 3600
 
     public init(id: String, application: String, repository: String, appPath: String, platform: String?,
                 commit: String, runningCommit: String?, triggerKind: TriggerKind, commitMessage: String,
@@ -152,7 +161,8 @@ public struct Deployment: Codable, Sendable, Equatable {
                 statusReason: String = "", autoRollback: Bool = true, createdAt: Date = Date(),
                 startedAt: Date? = nil, completedAt: Date? = nil, deadline: Date? = nil,
                 timeoutSeconds: Double = 6 * 3600, cancelRequested: Bool = false, cancelRollback: Bool = true,
-                commitTime: Date? = nil) {
+                commitTime: Date? = nil, rollbackTimeoutSeconds: Double = Deployment.defaultRollbackTimeoutSeconds,
+                rollbackDeadline: Date? = nil) {
         self.id = id; self.application = application; self.repository = repository; self.appPath = appPath
         self.platform = platform; self.commit = commit; self.runningCommit = runningCommit
         self.triggerKind = triggerKind; self.commitMessage = commitMessage; self.author = author
@@ -160,7 +170,11 @@ public struct Deployment: Codable, Sendable, Equatable {
         self.autoRollback = autoRollback; self.createdAt = createdAt; self.startedAt = startedAt
         self.completedAt = completedAt; self.deadline = deadline; self.timeoutSeconds = timeoutSeconds
         self.cancelRequested = cancelRequested; self.cancelRollback = cancelRollback; self.commitTime = commitTime
+        self.rollbackTimeoutSeconds = rollbackTimeoutSeconds; self.rollbackDeadline = rollbackDeadline
     }
+
+    /// The deadline of the phase the deployment is in: the forward stages' or the rollback's.
+    public var phaseDeadline: Date? { status == .rollingBack ? rollbackDeadline : deadline }
 }
 
 /// A stage's `retry:` (SPEC protocol v1): a failed result that says `retryable: true` is re-invoked as a new
@@ -352,6 +366,10 @@ public struct PlanOutcome: Sendable {
     public var applications: [Application]          // upserted (discovered, errors, lastTriggeredCommit)
     public var deployments: [DeploymentDetail]      // new, status PLANNED
     public var note: String                         // why nothing was deployed, if so
+    /// Other pending triggers of the same repository this plan answers as well (they would plan the same branch
+    /// head): finished in the same transaction, each with a note naming `triggerID`.
+    public var coalesced: [Int64] = []
+    public var coalescedNote: String { "coalesced into trigger \(triggerID), which planned the branch head" }
     public init(triggerID: Int64, applications: [Application], deployments: [DeploymentDetail], note: String = "") {
         self.triggerID = triggerID; self.applications = applications; self.deployments = deployments; self.note = note
     }

@@ -26,6 +26,8 @@ public protocol EngineStore: Sendable {
     /// planned ones as superseded. Returns the deployments that became RUNNING.
     func activateNextDeployments(now: Date) async throws -> [Deployment]
     func activeDeployments() async throws -> [DeploymentDetail]
+    /// Becoming ROLLING_BACK also fixes the rollback deadline (`now` + its rollback timeout), once: a later update
+    /// never moves it.
     func updateDeployment(id: String, status: DeploymentStatus, reason: String, now: Date) async throws
     /// Leases a stage for one invocation (status RUNNING, lease, first-start time and deadline fixed once) and
     /// records the invocation. Returns nil when the stage is not at `expectedAttempt` any more, or is RUNNING under

@@ -76,4 +76,36 @@ final class ObservabilityTests: XCTestCase {
             XCTAssertFalse(String(decoding: answer.data, as: UTF8.self).contains(secret))
         }
     }
+
+    /// Each finished invocation counts in the server's own registry (the one /metrics prints), per function and
+    /// outcome, with its wall and CPU time and peak RSS from the host's rusage.
+    func testMetricsCountEachInvocationPerFunctionWithItsTimings() async throws {
+        let (git, server, _) = try await launchServer()
+        try git.write("app/app.gantry.yaml", """
+            apiVersion: gantry.dev/v1
+            spec:
+              name: measured
+              pipeline:
+                stages:
+                  - name: SCRIPT_RUN
+                    with: {run: "true"}
+                  - name: SCRIPT_RUN
+                    with: {run: "true"}
+            """)
+        let commit = try git.commitAndPush("measured").commit
+        let id = try await server.deploymentID(commit: commit)
+        let done = try await server.waitForDeployment(id)
+        XCTAssertEqual(done["status"] as? String, "SUCCESS", server.logText())
+        let metrics = String(decoding: try await server.request("GET", "/metrics", auth: false).data, as: UTF8.self)
+        for line in [#"gantry_invocations_total{function="script-run",status="SUCCESS",error_type=""} 2"#,
+                     #"gantry_invocation_wall_seconds_count{function="script-run"} 2"#,
+                     #"gantry_invocation_cpu_seconds_count{function="script-run"} 2"#,
+                     #"gantry_invocation_max_rss_kib_count{function="script-run"} 2"#] {
+            XCTAssertTrue(metrics.contains(line), "missing \(line) in\n\(metrics)")
+        }
+        // Buckets fit stage durations: a stage of minutes still lands in a finite bucket.
+        XCTAssertTrue(metrics.contains(#"gantry_invocation_wall_seconds_bucket{function="script-run",le="600.0"} 2"#), metrics)
+        let wallSum = metrics.split(separator: "\n").first { $0.hasPrefix(#"gantry_invocation_wall_seconds_sum{function="script-run"}"#) }
+        XCTAssertGreaterThan(wallSum.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0, 0, metrics)
+    }
 }

@@ -183,4 +183,29 @@ final class ReplicaTests: XCTestCase {
         XCTAssertEqual(attempts.map { $0["attempt"] as? Int }, [1, 2])
         XCTAssertEqual(attempts.first?["errorType"] as? String, "Shutdown", "\(attempts)")
     }
+
+    /// Replicas wake each other with NOTIFY, not the safety sweep: with the sweep at 120 s, a cancel sent to the
+    /// replica that does not run the stage stops the function on the one that does within seconds.
+    func testACancelSentToOneReplicaStopsTheStageOnTheOtherWellBeforeTheSweep() async throws {
+        // launch's server settings are one per line: the long sweep goes in with the lease.
+        let set = try await ReplicaSet.launch(leaseDuration: "3s\nsweepInterval: 120s")
+        defer { set.stopAll() }
+        try set.writePipelines(["held"], scripts: [#"echo "$GANTRY_REPLICA" >> "$MARKS/starts"; exec sleep 300"#, "true"])
+        let commit = try set.git.commitAndPush("pipeline").commit
+        let first = try await eventually("the stage to start") { set.lines("starts").first }
+        let ids = try set.servers.map(set.replicaID)
+        let holder = first == ids[0] ? 0 : 1
+        let other = set.servers[1 - holder]
+        let id = try await other.deploymentID(commit: commit)
+        let asked = Date()
+        let answer = try await other.request("POST", "/api/v1/deployments/\(id)/cancel",
+                                             body: Data(#"{"rollback": false}"#.utf8), headers: ["Content-Type": "application/json"])
+        XCTAssertEqual(answer.status, 202)
+        // Only the holder can stop its function, and nothing but the notification wakes it before the sweep.
+        let done = try await other.waitForDeployment(id, timeout: 10)
+        XCTAssertEqual(done["status"] as? String, "CANCELLED")
+        XCTAssertLessThan(Date().timeIntervalSince(asked), 10)
+        XCTAssertEqual(stage(done, 0)["status"] as? String, "CANCELLED", "\(stage(done, 0))")
+        XCTAssertEqual(set.lines("starts"), [ids[holder]], "the stage ran once, on the holder")
+    }
 }

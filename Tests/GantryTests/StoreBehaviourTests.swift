@@ -178,6 +178,22 @@ final class StoreBehaviourTests: XCTestCase {
         }
     }
 
+    func testAPlanFinishesTheTriggersItCoalescedAndNoOthers() async throws {
+        try await forEachStore { backend in
+            let store = try await backend.open()
+            var ids: [Int64] = []
+            for n in 0..<3 {
+                ids.append(try await store.addTrigger(NewTrigger(repository: "demo", ref: "refs/heads/main", commit: "c\(n)",
+                                                                kind: .webhook)))
+            }
+            var outcome = PlanOutcome(triggerID: ids[1], applications: [], deployments: [], note: "planned")
+            outcome.coalesced = [ids[0]]
+            try await store.commitPlan(outcome)
+            let pending = try await store.pendingTriggers(limit: 10).map(\.id)
+            XCTAssertEqual(pending, [ids[2]], backend.rawValue)
+        }
+    }
+
     func testStagesOfAnEarlierProcessOfThisReplicaAreRecoveredButOtherReplicasStagesAreNot() async throws {
         try await forEachStore { backend in
             let store = try await backend.open()

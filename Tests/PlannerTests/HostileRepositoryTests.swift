@@ -96,3 +96,36 @@ final class HostileRepositoryTests: XCTestCase {
         return usage.ru_maxrss
     }
 }
+
+/// A Git host that retries and floods: a storm of deliveries to one branch is one plan of its head.
+final class DeliveryStormTests: XCTestCase {
+    func testAStormOfDeliveriesToOneBranchIsPlannedOncePerBatch() async throws {
+        let repo = try GitFixture()
+        try repo.write("web/app.gantry.yaml", HostileRepositoryTests.app("web"))
+        let head = try repo.commitAndPush("one")
+        let store = InMemoryStore()
+        var ids: [Int64] = []
+        for _ in 0..<1_500 { ids.append(try await store.addTrigger(pushTrigger(head))) }
+        let manual = try await store.addTrigger(manualTrigger("web", strategy: .auto))
+
+        let created = try await repo.planner(store: store).planPending()
+
+        XCTAssertEqual(created, 2, "the head once, and the manual sync")
+        let pending = await store.pendingIDs
+        XCTAssertEqual(pending, [])
+        let notes = await ids.asyncMap { await store.outcome(trigger: $0)?.note ?? "" }
+        let planned = notes.enumerated().filter { !$0.element.hasPrefix("coalesced into trigger") }
+        XCTAssertEqual(planned.count, 2, "one plan per batch of \(1_000): \(planned.map(\.offset))")
+        let manualOutcome = await store.outcome(trigger: manual)
+        XCTAssertEqual(manualOutcome?.deployments.count, 1)
+    }
+}
+
+extension Array {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var out: [T] = []
+        out.reserveCapacity(count)
+        for element in self { out.append(try await transform(element)) }
+        return out
+    }
+}

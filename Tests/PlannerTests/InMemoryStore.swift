@@ -44,5 +44,9 @@ actor InMemoryStore: PlannerStore {
         for app in outcome.applications { apps[app.name] = app }
         outcomes.append(outcome)
         done.insert(outcome.triggerID)
+        for id in outcome.coalesced where !done.contains(id) {
+            outcomes.append(PlanOutcome(triggerID: id, applications: [], deployments: [], note: outcome.coalescedNote))
+            done.insert(id)
+        }
     }
 }

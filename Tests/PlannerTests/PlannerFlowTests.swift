@@ -168,15 +168,16 @@ final class PlannerFlowTests: XCTestCase {
         let store = InMemoryStore()
         let planner = repo.planner(store: store)
 
-        // Both deliveries pending at once: the head (B) is deployed once; A's delivery is late, not a deploy of A.
+        // Both deliveries pending at once: the head (B) is deployed once, planned with B's trigger; A's delivery
+        // is answered by that plan.
         let late = try await store.addTrigger(pushTrigger(a))
-        _ = try await store.addTrigger(pushTrigger(b))
+        let current = try await store.addTrigger(pushTrigger(b))
         let created = try await planner.planPending()
         XCTAssertEqual(created, 1)
         let commits = await store.deployments.map(\.deployment.commit)
         XCTAssertEqual(commits, [b])
         let lateNote = await store.outcome(trigger: late)?.note ?? ""
-        XCTAssertTrue(lateNote.contains("\(a.prefix(7)) is no longer the head of main (\(b.prefix(7)) is)"), lateNote)
+        XCTAssertEqual(lateNote, "coalesced into trigger \(current), which planned the branch head")
 
         // The delivery of A arrives again after B was planned: the head is deployed already.
         let replay = try await store.addTrigger(pushTrigger(a))
@@ -185,6 +186,7 @@ final class PlannerFlowTests: XCTestCase {
         let outcome = try await unwrapped(store.outcome(trigger: replay))
         XCTAssertTrue(outcome.deployments.isEmpty)
         XCTAssertTrue(outcome.applications.isEmpty)
+        XCTAssertTrue(outcome.note.contains("\(a.prefix(7)) is no longer the head of main (\(b.prefix(7)) is)"), outcome.note)
         XCTAssertTrue(outcome.note.contains("no application touched by \(b.prefix(7))"), outcome.note)
         let app = await store.apps["web"]
         XCTAssertEqual(app?.lastTriggeredCommit, b)

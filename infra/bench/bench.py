@@ -548,6 +548,16 @@ def measure_webhooks(tmp, bin_dir, report, total, threads):
             raise BenchError(f"{len(errors)} concurrent deliveries were not answered 202, first: {errors[0]}")
         report.add(f"1b webhook 202, {threads} client threads", conc, 5.0,
                    f"({len(conc) / conc_wall:.0f} req/s in all)")
+        # The planner really fetches: how long after the last delivery until no trigger is left pending.
+        storm_end = max(e for _, e in spans)
+        drain_deadline = time.perf_counter() + 120
+        while pending_triggers(server.db_path) > 0 and time.perf_counter() < drain_deadline:
+            time.sleep(0.05)
+        left = pending_triggers(server.db_path)
+        drained = time.perf_counter() - storm_end
+        print(f"  planner backlog {'gone' if left == 0 else f'still {left} triggers'} {drained:.2f} s after the last "
+              "delivery", flush=True)
+        report.add("1c planner backlog gone after the storm", [drained * 1000], 5000.0)
         with db_connect(server.db_path) as c:
             accepted = c.execute("SELECT COUNT(*) FROM deliveries WHERE verdict = 'accepted'").fetchone()[0]
             planned, first, last = c.execute("SELECT COUNT(*), MIN(planned_at), MAX(planned_at) FROM triggers "
