@@ -5,22 +5,10 @@ import XCTest
 /// Pushes built to hurt, against a real server: the affected app gets the reason, the other apps of the commit
 /// deploy, the next push deploys, memory stays bounded, and nothing comes back to haunt a restart.
 final class HostilePushTests: XCTestCase {
-    static func app(_ name: String) -> String {
-        """
-        apiVersion: gantry.dev/v1
-        spec:
-          name: \(name)
-          pipeline:
-            stages:
-              - name: SCRIPT_RUN
-                with: {run: "true"}
-        """
-    }
-
     func testANestedGitFolderBlocksOnlyItsAppAndTheNextPushDeploys() async throws {
         let (git, server, _) = try await launchServer()
-        try git.write("apps/bad/app.gantry.yaml", Self.app("bad"))
-        try git.write("apps/good/app.gantry.yaml", Self.app("good"))
+        try git.write("apps/bad/app.gantry.yaml", scriptRunApp(name: "bad"))
+        try git.write("apps/good/app.gantry.yaml", scriptRunApp(name: "good"))
         _ = try sh(["git", "-C", git.work, "add", "-A"])
         _ = try sh(["git", "-C", git.work, "commit", "-q", "-m", "two apps"])
         let nested = try sh(["bash", "-c", HostileRepository.nestedGitFolderScript(directory: "apps/bad")], cwd: git.work)
@@ -50,7 +38,7 @@ final class HostilePushTests: XCTestCase {
     func testAnAliasBombCostsBoundedMemoryAndARestartDoesNotReadItAgain() async throws {
         let (git, server, _) = try await launchServer()
         try git.write("apps/bomb/app.gantry.yaml", HostileRepository.aliasBombApp(name: "bomb"))
-        try git.write("apps/good/app.gantry.yaml", Self.app("good"))
+        try git.write("apps/good/app.gantry.yaml", scriptRunApp(name: "good"))
         let pushed = try git.commitAndPush("a bomb beside a good app")
 
         let good = try await server.waitForDeployment(try await server.deploymentID(commit: pushed.commit))

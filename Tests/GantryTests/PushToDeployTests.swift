@@ -1,4 +1,5 @@
 import Foundation
+import KubeSupport
 import XCTest
 
 /// The core slice end to end, on real parts: a push to a bare repository fires the post-receive hook, the hook
@@ -104,15 +105,7 @@ final class PushToDeployTests: XCTestCase {
 
     func testForcePushBackDeploysTheOlderCommitAndAReplayOfTheNewerDeploysNothing() async throws {
         let (git, server, _) = try await launchServer(hook: false)
-        try git.write("app/app.gantry.yaml", """
-            apiVersion: gantry.dev/v1
-            spec:
-              name: rollback-by-git
-              pipeline:
-                stages:
-                  - name: SCRIPT_RUN
-                    with: {run: "cat version.txt"}
-            """)
+        try git.write("app/app.gantry.yaml", scriptRunApp(name: "rollback-by-git", run: "cat version.txt"))
         try git.write("app/version.txt", "v1")
         let v1 = try git.commitAndPush("v1").commit
         let signer = WebhookSigner(secret: git.secret, url: server.url + "/hooks/demo")

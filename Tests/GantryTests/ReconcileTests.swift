@@ -1,4 +1,5 @@
 import Foundation
+import KubeSupport
 import XCTest
 
 /// The safety net end to end: a push whose webhook is dropped on purpose is found by the `git ls-remote`
@@ -6,15 +7,7 @@ import XCTest
 final class ReconcileTests: XCTestCase {
     func testDroppedWebhookIsCaughtByTheReconcileAndDeployed() async throws {
         let (git, server, _) = try await launchServer(repositoryYAML: "reconcile: 1s")
-        try git.write("app/app.gantry.yaml", """
-            apiVersion: gantry.dev/v1
-            spec:
-              name: safety-net
-              pipeline:
-                stages:
-                  - name: SCRIPT_RUN
-                    with: {run: "true"}
-            """)
+        try git.write("app/app.gantry.yaml", scriptRunApp(name: "safety-net"))
         let first = try git.commitAndPush("delivered by the hook")
         XCTAssertTrue(first.hookOutput.contains("answered 202"), first.hookOutput)
         _ = try await server.waitForDeployment(try await server.deploymentID(commit: first.commit))
@@ -42,15 +35,7 @@ final class ReconcileTests: XCTestCase {
 
     func testAForcePushBackWhoseWebhookWasLostIsDeployedByTheReconcile() async throws {
         let (git, server, _) = try await launchServer(repositoryYAML: "reconcile: 1s")
-        try git.write("app/app.gantry.yaml", """
-            apiVersion: gantry.dev/v1
-            spec:
-              name: safety-net
-              pipeline:
-                stages:
-                  - name: SCRIPT_RUN
-                    with: {run: "cat version.txt"}
-            """)
+        try git.write("app/app.gantry.yaml", scriptRunApp(name: "safety-net", run: "cat version.txt"))
         try git.write("app/version.txt", "v1")
         let v1 = try git.commitAndPush("v1")
         _ = try await server.waitForDeployment(try await server.deploymentID(commit: v1.commit))

@@ -52,3 +52,16 @@ public let seedPipeYAML = """
 
 /// The same with a name (`web-app`), for tests that give the function an app directory of their own.
 public let seedAppConfig = seedPipeYAML.replacingOccurrences(of: "spec:\n", with: "spec:\n  name: web-app\n")
+
+/// A generic app (no platform) whose pipeline is one SCRIPT_RUN of `run`.
+public func scriptRunApp(name: String, run: String = "true") -> String {
+    """
+    apiVersion: gantry.dev/v1
+    spec:
+      name: \(name)
+      pipeline:
+        stages:
+          - name: SCRIPT_RUN
+            with: {run: "\(run)"}
+    """
+}

@@ -7,22 +7,10 @@ import XCTest
 /// A push is hostile input: whatever it holds costs a bounded amount, becomes the affected app's config error,
 /// and never holds back the other apps of the commit or the pushes after it.
 final class HostileRepositoryTests: XCTestCase {
-    static func app(_ name: String) -> String {
-        """
-        apiVersion: gantry.dev/v1
-        spec:
-          name: \(name)
-          pipeline:
-            stages:
-              - name: SCRIPT_RUN
-                with: {run: "true"}
-        """
-    }
-
     func testANestedGitFolderMakesOnlyThatAppInvalidAndTheNextPushDeploysIt() async throws {
         let repo = try GitFixture()
-        try repo.write("apps/bad/app.gantry.yaml", Self.app("bad"))
-        try repo.write("apps/good/app.gantry.yaml", Self.app("good"))
+        try repo.write("apps/bad/app.gantry.yaml", scriptRunApp(name: "bad"))
+        try repo.write("apps/good/app.gantry.yaml", scriptRunApp(name: "good"))
         try repo.git(["add", "-A"])
         try repo.git(["commit", "--quiet", "-m", "two apps"])
         let nested = try Self.bash(HostileRepository.nestedGitFolderScript(directory: "apps/bad"), in: repo.work)
@@ -59,7 +47,7 @@ final class HostileRepositoryTests: XCTestCase {
     func testAnAliasBombIsThatAppsConfigErrorAndTheOtherAppDeploys() async throws {
         let repo = try GitFixture()
         try repo.write("apps/bomb/app.gantry.yaml", HostileRepository.aliasBombApp(name: "bomb"))
-        try repo.write("apps/good/app.gantry.yaml", Self.app("good"))
+        try repo.write("apps/good/app.gantry.yaml", scriptRunApp(name: "good"))
         let commit = try repo.commitAndPush("a bomb and a good app")
         let store = InMemoryStore()
         let before = Self.peakRSSKiB()
@@ -101,7 +89,7 @@ final class HostileRepositoryTests: XCTestCase {
 final class DeliveryStormTests: XCTestCase {
     func testAStormOfDeliveriesToOneBranchIsPlannedOncePerBatch() async throws {
         let repo = try GitFixture()
-        try repo.write("web/app.gantry.yaml", HostileRepositoryTests.app("web"))
+        try repo.write("web/app.gantry.yaml", scriptRunApp(name: "web"))
         let head = try repo.commitAndPush("one")
         let store = InMemoryStore()
         var ids: [Int64] = []
