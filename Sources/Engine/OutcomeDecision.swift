@@ -4,7 +4,8 @@ import FunctionKit
 import Store
 
 /// What an invocation's outcome means for its stage: the status to store, the typed error, and whether a failure
-/// is retried (SPEC protocol part 2: the stage's `retry` decides, crash recoveries are not retries).
+/// is retried (docs/function-protocol.md, "Retries": the stage's `retry` decides, crash recoveries are not
+/// retries).
 struct OutcomeDecision {
     var status: StageStatus
     var errorType: String?

@@ -4,8 +4,8 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// Function protocol v1 (SPEC.md): the event a function reads on stdin. Shared by the host that writes it
-/// and the functions that read it, so the two cannot drift.
+/// Function protocol v1 (docs/function-protocol.md): the event a function reads on stdin. Shared by the host that
+/// writes it and the functions that read it, so the two cannot drift.
 public struct FunctionEvent: Codable, Sendable, Equatable {
     public var `protocol`: Int
     public var invocation: InvocationInfo
@@ -18,7 +18,7 @@ public struct FunctionEvent: Codable, Sendable, Equatable {
     public var approvals: [ApprovalInfo]
     /// Why a suspended stage was woken (timer, approval, cancel); nil on a first invocation.
     public var resume: ResumeInfo?
-    /// Which function and version runs (part 2).
+    /// Which function and version runs.
     public var function: FunctionInfo?
     /// What earlier stages of this deployment wrote as `{"output": ...}`, by stage index ("0", "1", ...).
     public var outputs: [String: [String: String]]
@@ -33,9 +33,9 @@ public struct FunctionEvent: Codable, Sendable, Equatable {
         public var key: String
         public var attempt: Int
         public var deadline: String
-        /// Re-invocations of this stage caused by the server dying mid-attempt (part 2).
+        /// Re-invocations of this stage caused by the server dying mid-attempt.
         public var recovery: Int?
-        /// Single-use credential for `POST /api/v1/callbacks/{token}` (part 2).
+        /// Single-use credential for `POST /api/v1/callbacks/{token}`.
         public var callbackToken: String?
         public init(id: String, key: String, attempt: Int, deadline: String, recovery: Int? = nil,
                     callbackToken: String? = nil) {
@@ -61,7 +61,8 @@ public struct FunctionEvent: Codable, Sendable, Equatable {
             self.id = id; self.application = application; self.commit = commit
             self.runningCommit = runningCommit; self.trigger = trigger
         }
-        // Encode runningCommit as an explicit null (SPEC shows it), not as a missing key.
+        // Encode runningCommit as an explicit null (docs/function-protocol.md, "The event": the key is always
+        // present), not as a missing key.
         public func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(id, forKey: .id); try c.encode(application, forKey: .application)
@@ -74,7 +75,7 @@ public struct FunctionEvent: Codable, Sendable, Equatable {
         public var name: String
         public var with: JSONValue
         public var rollback: Bool
-        /// The whole stage's deadline across retries, backoff and suspensions (part 2).
+        /// The whole stage's deadline across retries, backoff and suspensions.
         public var deadline: String?
         public init(index: Int, name: String, with: JSONValue, rollback: Bool, deadline: String? = nil) {
             self.index = index; self.name = name; self.with = with; self.rollback = rollback; self.deadline = deadline
@@ -146,7 +147,8 @@ public struct FunctionEvent: Codable, Sendable, Equatable {
     }
 }
 
-/// A typed failure (protocol part 2): the stage's `retry` policy decides what happens with it.
+/// A typed failure (docs/function-protocol.md, "Retries"): the stage's `retry` policy decides what happens with
+/// it.
 public struct FunctionError: Codable, Sendable, Equatable {
     public var type: String
     public var message: String?
@@ -163,7 +165,7 @@ public struct FunctionResult: Codable, Sendable, Equatable {
     public var status: Status
     public var message: String?
     public var resumeAt: String?
-    /// "approval", or `{"callback": {"timeout": "1h"}}` (part 2).
+    /// "approval", or `{"callback": {"timeout": "1h"}}`.
     public var waitFor: JSONValue?
     public var retryable: Bool?
     public var error: FunctionError?
@@ -189,13 +191,13 @@ public struct FunctionResult: Codable, Sendable, Equatable {
         return try? DurationText.seconds(text)
     }
 
-    /// Whether the function says a retry may succeed (`error.retryable`, or the part-1 shorthand).
+    /// Whether the function says a retry may succeed (`error.retryable`, or the top-level `retryable` shorthand).
     public var saysRetryable: Bool { error?.retryable ?? retryable ?? false }
 }
 
-/// One stdout line of the protocol. Unknown keys are ignored so later protocol parts stay additive.
+/// One stdout line of the protocol. Unknown keys are ignored so additions to the protocol stay compatible.
 public enum FunctionMessage: Sendable, Equatable {
-    /// `schema` (part 2) names the checkpoint's format; nil means 1.
+    /// `schema` names the checkpoint's format; nil means 1.
     case checkpoint(JSONValue, schema: Int? = nil)
     case output([String: String])
     case result(FunctionResult)

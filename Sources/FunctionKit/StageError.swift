@@ -1,5 +1,6 @@
 /// A failure of a stage's own input (app config, platform entry, stage settings, manifests), typed so a stage's
-/// `retry.nonRetryable` can name it (SPEC "Typed errors"). Never retryable: the same input fails the same way.
+/// `retry.nonRetryable` can name it (docs/function-protocol.md, "Retries"). Never retryable: the same input fails
+/// the same way.
 public struct StageError: Error, CustomStringConvertible, Sendable {
     public let type: String
     public let description: String

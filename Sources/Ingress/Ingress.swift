@@ -26,7 +26,8 @@ public final class Ingress: Sendable {
     private let rejections: RecentRejections
     private let now: @Sendable () -> Date
 
-    /// Refuses to start a binding without a usable secret (throws), per SPEC "no secret means refusing to start".
+    /// Refuses to start a binding without a usable secret (throws): without one anyone could trigger deployments
+    /// (docs/security-model.md, "Webhooks").
     /// `metrics` receives the Prometheus series; `now` is the clock Standard Webhooks timestamps are checked against.
     public init(bindings: [WebhookBinding], store: any IngressStore,
                 metrics: any MetricsFactory = NOOPMetricsHandler.instance,

@@ -1,8 +1,8 @@
 import FunctionKit
 
 /// The server config's platform entry for this app, as the event's `platform` carries it:
-/// `{name, kind: kubernetes, kubeconfig, context, kubectl}` (SPEC "Server config"). Every auth method kubectl
-/// supports works, because kubectl reads the kubeconfig itself.
+/// `{name, kind: kubernetes, kubeconfig, context, kubectl}` (docs/server-config.md, "platforms"). Every auth
+/// method kubectl supports works, because kubectl reads the kubeconfig itself.
 public struct KubernetesSettings: Sendable, Equatable {
     public var name: String
     public var kubeconfig: String?

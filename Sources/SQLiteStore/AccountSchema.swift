@@ -1,6 +1,6 @@
 import GRDB
 
-/// Accounts and insights columns (issue 6). Portable SQL only: a PostgreSQL store creates the same tables.
+/// Accounts and insights columns. Portable SQL only: a PostgreSQL store creates the same tables.
 enum AccountSchema {
     static func register(in m: inout DatabaseMigrator) {
         m.registerMigration("v4-accounts-insights") { db in

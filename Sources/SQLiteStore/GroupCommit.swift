@@ -5,7 +5,7 @@ import Synchronization
 
 /// Webhook deliveries are committed in batches: while one transaction is being fsynced, arriving deliveries
 /// queue up and go into the next one together. Each caller still returns only after *its* delivery is durable,
-/// but a burst of N deliveries costs about one fsync instead of N (SPEC pitfall: SQLite has one writer).
+/// but a burst of N deliveries costs about one fsync instead of N (SQLite has one writer).
 final class GroupCommit: Sendable {
     private struct Waiting {
         let delivery: NewDelivery

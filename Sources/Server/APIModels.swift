@@ -2,7 +2,7 @@ import Foundation
 import FunctionKit
 import Store
 
-/// The JSON the API returns (SPEC "Contracts": field names and status spellings are relied on outside).
+/// The JSON the API returns (docs/rest-api.md: field names and status spellings are relied on outside).
 struct StageView: Codable, Sendable {
     var index: Int
     var name: String

@@ -1,6 +1,7 @@
 import Foundation
 
-/// Status of a whole deployment (SPEC: outside contract, spelled exactly like this).
+/// Status of a whole deployment (docs/rest-api.md, "Status values": an outside contract, spelled exactly like
+/// this).
 public enum DeploymentStatus: String, Codable, Sendable, CaseIterable {
     case pending = "PENDING", planned = "PLANNED", running = "RUNNING", rollingBack = "ROLLING_BACK"
     case success = "SUCCESS", failure = "FAILURE", cancelled = "CANCELLED"
@@ -9,7 +10,7 @@ public enum DeploymentStatus: String, Codable, Sendable, CaseIterable {
     public var isActive: Bool { self == .running || self == .rollingBack }
 }
 
-/// Status of one stage (SPEC: outside contract).
+/// Status of one stage (docs/rest-api.md, "Status values": an outside contract).
 public enum StageStatus: String, Codable, Sendable, CaseIterable {
     case notStarted = "NOT_STARTED", running = "RUNNING", suspended = "SUSPENDED", success = "SUCCESS"
     case failure = "FAILURE", cancelled = "CANCELLED", skipped = "SKIPPED", exited = "EXITED"
@@ -177,8 +178,8 @@ public struct Deployment: Codable, Sendable, Equatable {
     public var phaseDeadline: Date? { status == .rollingBack ? rollbackDeadline : deadline }
 }
 
-/// A stage's `retry:` (SPEC protocol v1): a failed result that says `retryable: true` is re-invoked as a new
-/// attempt after a backoff, until `maxAttempts` attempts were made. None by default.
+/// A stage's `retry:` (docs/function-protocol.md, "Retries"): a failed result that says `retryable: true` is
+/// re-invoked as a new attempt after a backoff, until `maxAttempts` attempts were made. None by default.
 public struct RetryPolicy: Codable, Sendable, Equatable {
     public var maxAttempts: Int
     public var initialInterval: Double
@@ -312,7 +313,7 @@ public struct LeaseRequest: Sendable {
     public var newAttempt: Bool
     public var owner: String
     public var leaseExpiry: Date
-    /// The stage's deadline when it has no `timeout` of its own (SPEC: 6 h).
+    /// The stage's deadline when it has no `timeout` of its own: 6 h (docs/app-config.md, "Timeouts").
     public var defaultStageTimeout: Double
     public var functionName: String
     public var functionVersion: String

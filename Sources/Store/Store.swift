@@ -1,7 +1,7 @@
 import Foundation
 
 /// Everything Gantry knows lives behind `Store`. The SQLite store is the embedded default; a PostgreSQL store
-/// (issue 9) implements the same calls so several replicas can share the work. Every method that changes state
+/// implements the same calls so several replicas can share the work. Every method that changes state
 /// commits before it returns. Each step of the flow sees only its own part, so its tests need fake only that.
 public typealias Store = IngressStore & PlannerStore & EngineStore & ServerStore & DeliveryStore & ReconcileStore
     & ReplicaStore & StoreNotifications & AccountStore & ConsoleStore

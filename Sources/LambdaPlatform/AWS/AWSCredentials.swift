@@ -11,7 +11,8 @@ public struct AWSCredentials: Sendable, Equatable {
     }
 }
 
-/// Where a platform's credentials come from: the server config's `credentials:` (SPEC "Server config").
+/// Where a platform's credentials come from: the server config's `credentials:` (docs/server-config.md,
+/// "platforms").
 /// - `env`: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN;
 /// - `profile:NAME`: that profile of the shared credentials file (AWS_SHARED_CREDENTIALS_FILE, else
 ///   `~/.aws/credentials` of the user the server runs as);

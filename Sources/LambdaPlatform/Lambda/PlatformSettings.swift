@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 /// The server config's platform entry for this app, as the event's `platform` carries it:
-/// `{name, kind: lambda, region, endpoint, credentials}` (SPEC "Server config").
+/// `{name, kind: lambda, region, endpoint, credentials}` (docs/server-config.md, "platforms").
 public struct PlatformSettings: Sendable, Equatable {
     public var name: String
     public var region: String
