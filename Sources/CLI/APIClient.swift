@@ -28,10 +28,9 @@ struct APIClient {
         request.httpMethod = method
         request.timeoutInterval = 30
         if !options.token.isEmpty { request.setValue("Bearer \(options.token)", forHTTPHeaderField: "Authorization") }
-        if let body {
-            request.httpBody = try JSONSerialization.data(withJSONObject: body)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
+        // The server refuses writes in any other type (what a web page could send cross-site), bodiless ones too.
+        if method != "GET" { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
+        if let body { request.httpBody = try JSONSerialization.data(withJSONObject: body) }
         let (data, response): (Data, URLResponse)
         do { (data, response) = try await URLSession.shared.data(for: request) } catch {
             throw APIError(description: "cannot reach the Gantry server at \(options.server): \(error.localizedDescription)")

@@ -11,6 +11,6 @@ struct HashPassword: ParsableCommand {
         guard let line = readLine(strippingNewline: true), !line.isEmpty else {
             throw ValidationError("no password on stdin (echo -n 'secret' | gantry hash-password)")
         }
-        print(bcryptHash(line))
+        print(bcryptHash(line, cost: PasswordHashing.defaultCost))
     }
 }

@@ -37,11 +37,15 @@ struct Accounts: Sendable {
     static let sessionCookie = "gantry_session"
     static let sessionLifetime: TimeInterval = 12 * 3600
 
+    /// What an unknown name's password is checked against, at the cost known names' hashes have.
+    let decoyHash: String
+
     init(store: any AccountStore, tokens: [(name: String, secret: String, role: Role)], users: [ConfigUser]) {
         self.store = store
         self.tokens = tokens.map { ConfigToken(name: $0.name, role: $0.role, digest: sha256(Array($0.secret.utf8))) }
         configUsers = Dictionary(users.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         open = tokens.isEmpty && users.isEmpty
+        decoyHash = Accounts.decoyHash(cost: Accounts.decoyCost(users.map(\.passwordHash)))
     }
 
     /// An API caller by bearer token (a config token, or one created in the UI), required to hold `role`.
@@ -57,8 +61,12 @@ struct Accounts: Sendable {
             found = Identity(name: entry.name, role: entry.role)
         }
         if found == nil, let stored = try await store.apiToken(tokenHash: hexString(presented)) {
-            // A UI token acts as its owner: approvals are recorded with the person's name.
-            found = Identity(name: stored.owner, role: stored.role)
+            // A UI token acts as its owner (approvals are recorded with the person's name) and never with more than
+            // the owner holds now: a removed owner's tokens stop at once, a demoted owner's shrink with them.
+            guard let current = try await currentRole(of: stored.owner) else {
+                throw Refusal(status: .unauthorized, reason: "the owner of this token, \(stored.owner), is no longer a user")
+            }
+            found = Identity(name: stored.owner, role: min(stored.role, current))
         }
         guard let who = found else {
             throw Refusal(status: .unauthorized, reason: "a valid bearer token is required (Authorization: Bearer <token>)")
@@ -76,11 +84,14 @@ struct Accounts: Sendable {
         guard let s = try await store.session(tokenHash: hash, now: Date()) else { return nil }
         // The role as it is now, not as it was at login: a user removed from the config (or demoted there) loses
         // the session's rights at once.
-        let role: Role
-        if let user = configUsers[s.user] { role = user.role } else if let user = try await store.user(named: s.user) { role = user.role } else {
-            return nil
-        }
+        guard let role = try await currentRole(of: s.user) else { return nil }
         return Identity(name: s.user, role: role, sessionHash: hash, csrf: Accounts.csrfToken(forSession: value))
+    }
+
+    /// A user's role as the config and the store say now (the config wins); nil when there is no such user.
+    func currentRole(of name: String) async throws -> Role? {
+        if let user = configUsers[name] { return user.role }
+        return try await store.user(named: name)?.role
     }
 
     /// The form token of a session: derived from the cookie's secret, so it is never stored and a page from
@@ -96,7 +107,8 @@ struct Accounts: Sendable {
             hash = user.passwordHash; role = user.role
         } else {
             // The same work for an unknown name: response time does not tell which names exist.
-            _ = await Task.detached { Bcrypt.verify(password, hash: Accounts.decoyHash) }.value
+            let decoy = decoyHash
+            _ = await Task.detached { Bcrypt.verify(password, hash: decoy) }.value
             return nil
         }
         let ok = await Task.detached { Bcrypt.verify(password, hash: hash) }.value
@@ -116,8 +128,35 @@ struct Accounts: Sendable {
         "\(sessionCookie)=\(value); Path=/; Max-Age=\(maxAge); HttpOnly; SameSite=Strict"
     }
 
-    /// A fixed bcrypt hash of a random string, for the decoy check.
-    static let decoyHash = Bcrypt.hash(randomHex(16), cost: 10)
+    /// The cost of the hashes an unknown name stands in for: the most common among the config's users (the higher
+    /// on a tie), else the one `gantry hash-password` and the Users page use.
+    static func decoyCost(_ hashes: [String]) -> UInt8 {
+        var counts: [UInt8: Int] = [:]
+        for hash in hashes { if let cost = bcryptCost(hash) { counts[cost, default: 0] += 1 } }
+        return counts.max { ($0.value, $0.key) < ($1.value, $1.key) }?.key ?? PasswordHashing.defaultCost
+    }
+
+    /// A bcrypt hash that no password matches, at `cost`: a cheap hash of a random string with the cost field
+    /// rewritten (checking against it takes what checking against any hash of that cost takes).
+    static func decoyHash(cost: UInt8) -> String {
+        let cheap = Bcrypt.hash(randomHex(16), cost: 4)   // $2b$04$<22 salt><31 digest>
+        return String(cheap.prefix(4)) + String(format: "%02d", Int(cost)) + String(cheap.dropFirst(6))
+    }
+
+    /// The cost field of a `$2a$`/`$2b$`/`$2y$` hash.
+    static func bcryptCost(_ hash: String) -> UInt8? {
+        let parts = hash.split(separator: "$", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0].isEmpty, parts[1].hasPrefix("2"), let cost = UInt8(parts[2]), (4...31).contains(cost) else {
+            return nil
+        }
+        return cost
+    }
+}
+
+/// How passwords are hashed when Gantry makes the hash.
+public enum PasswordHashing {
+    /// `gantry hash-password`'s cost (and the Users page's): about a quarter second per check.
+    public static let defaultCost: UInt8 = 12
 }
 
 func sha256(_ bytes: [UInt8]) -> [UInt8] {

@@ -2,34 +2,59 @@ import Hummingbird
 import Ingress
 import Logging
 
-/// `POST /hooks/{binding}`: no bearer token (the Git host signs instead). In front of ingress: the in-flight
-/// limit (503 + Retry-After), and the body cap enforced before and while reading, so an oversized delivery
-/// never sits in memory. Logs carry verdicts and reasons, never headers, secrets or signatures.
+/// `POST /hooks/{binding}`: no bearer token (the Git host signs instead). In front of ingress, all answered before
+/// the body is read: an unknown binding (404), the in-flight limit (503 + Retry-After), the body cap (413, also
+/// enforced while reading), and the server-wide budget of bytes held by requests whose signature is not checked
+/// yet (503 + Retry-After), so neither one large delivery nor many at once sit in memory unverified. Logs carry
+/// verdicts and reasons, never headers, secrets or signatures.
 func addHookRoutes(to router: Router<BasicRequestContext>, ingress: Ingress, limits: IngressLimits, gate: InFlightGate,
                    logger: Logger) {
     let bodyLimit = limits.maxBodyBytes
+    let known = Set(ingress.bindingIDs)
+    let unverified = ByteBudget(capacity: limits.maxUnverifiedBytes)
     router.post("/hooks/:binding") { request, context -> Response in
         let binding = context.parameters.get("binding") ?? ""
+        guard known.contains(binding) else {
+            let reply = IngressReply(status: 404, verdict: "not-found", reason: "no webhook binding \(String(reflecting: binding))")
+            ingress.refused(binding: binding, headers: [:], verdict: reply.verdict, reason: reply.reason)
+            logger.debug("webhook delivery", metadata: ["binding": "(unknown)", "status": "404", "verdict": "not-found"])
+            return deliveryAnswer(reply)
+        }
         guard gate.enter() else {
-            let reason = "too many webhook requests in flight (limit \(gate.limit)): retry shortly"
-            ingress.refused(binding: binding, headers: request.headerDictionary, verdict: "overloaded", reason: reason)
-            var response = problem(.serviceUnavailable, reason)
-            response.headers[.retryAfter] = "1"
-            return response
+            return overloaded(ingress, binding, request, "too many webhook requests in flight (limit \(gate.limit)): retry shortly")
         }
         defer { gate.leave() }
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > bodyLimit {
+        let declared = request.headers[.contentLength].flatMap(Int.init)
+        if let length = declared, length > bodyLimit {
             return tooLarge(ingress, binding, request, "body of \(length) bytes exceeds the limit of \(bodyLimit)")
         }
-        let body: ByteBuffer
-        do { body = try await request.body.collect(upTo: bodyLimit) } catch {
-            return tooLarge(ingress, binding, request, "body exceeds the limit of \(bodyLimit) bytes")
+        let busy = "webhook bodies awaiting their signature check exceed \(unverified.capacity) bytes: retry shortly"
+        var held = 0
+        defer { unverified.release(held) }
+        var body = ByteBuffer()
+        if let length = declared {
+            // The whole declared body is reserved before any of it is read.
+            guard unverified.reserve(length) else { return overloaded(ingress, binding, request, busy) }
+            held = length
+            do { body = try await request.body.collect(upTo: bodyLimit) } catch {
+                return tooLarge(ingress, binding, request, "body exceeds the limit of \(bodyLimit) bytes")
+            }
+        } else {
+            // Chunked: reserved chunk by chunk as it arrives.
+            for try await chunk in request.body {
+                guard body.readableBytes + chunk.readableBytes <= bodyLimit else {
+                    return tooLarge(ingress, binding, request, "body exceeds the limit of \(bodyLimit) bytes")
+                }
+                guard unverified.reserve(chunk.readableBytes) else { return overloaded(ingress, binding, request, busy) }
+                held += chunk.readableBytes
+                body.writeImmutableBuffer(chunk)
+            }
         }
         let reply = await ingress.handle(binding: binding, headers: request.headerDictionary,
                                          body: Array(body.readableBytesView))
-        // The binding and delivery id are the sender's text: unknown bindings are not echoed, ids are quoted.
+        // The delivery id is the sender's text: quoted.
         logger.log(level: reply.status == 202 ? .info : .debug, "webhook delivery", metadata: [
-            "binding": "\(reply.status == 404 ? "(unknown)" : binding)",
+            "binding": "\(binding)",
             "delivery": "\(String(reflecting: reply.deliveryID ?? "-"))", "status": "\(reply.status)",
             "verdict": "\(reply.verdict)", "reason": "\(reply.reason)",
         ])
@@ -66,6 +91,13 @@ func jsonString(_ value: String) -> String {
         }
     }
     return out + "\""
+}
+
+private func overloaded(_ ingress: Ingress, _ binding: String, _ request: Request, _ reason: String) -> Response {
+    ingress.refused(binding: binding, headers: request.headerDictionary, verdict: "overloaded", reason: reason)
+    var response = problem(.serviceUnavailable, reason)
+    response.headers[.retryAfter] = "1"
+    return response
 }
 
 private func tooLarge(_ ingress: Ingress, _ binding: String, _ request: Request, _ reason: String) -> Response {

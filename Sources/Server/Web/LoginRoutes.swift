@@ -6,6 +6,7 @@ import Store
 /// another origin can neither read the cookie nor set it (SameSite=Strict), so it cannot log a victim in.
 func addLoginRoutes(to router: Router<BasicRequestContext>, web: WebContext) {
     let loginCookie = "gantry_login"
+    let throttle = LoginThrottle()
 
     router.get("/login") { request, _ -> Response in
         if try await web.accounts.session(request) != nil { return redirect("/applications") }
@@ -27,9 +28,20 @@ func addLoginRoutes(to router: Router<BasicRequestContext>, web: WebContext) {
         }
         let name = form["username"] ?? "", password = form["password"] ?? ""
         let next = safeNext(form["next"])
-        guard !name.isEmpty, let role = try await web.accounts.checkPassword(name: name, password: password) else {
-            return redirect("/login?error=" + formEscape("wrong user name or password") + "&next=" + formEscape(next))
+        let wrong = redirect("/login?error=" + formEscape("wrong user name or password") + "&next=" + formEscape(next))
+        guard !name.isEmpty else { return wrong }
+        let keys = LoginThrottle.keys(name: name, client: request.clientAddress)
+        let ticket: Double
+        switch throttle.admit(keys) {
+        case .refused(let seconds):
+            var response = problemPage(.tooManyRequests, "too many failed logins for this user or from this address: try again in \(seconds) s")
+            response.headers[.retryAfter] = String(seconds)
+            return response
+        case .admitted(let t):
+            ticket = t
         }
+        guard let role = try await web.accounts.checkPassword(name: name, password: password) else { return wrong }
+        throttle.succeeded(keys, ticket: ticket)
         let secret = try await web.accounts.startSession(user: name, role: role)
         return redirect(next, cookie: Accounts.sessionCookieHeader(secret, maxAge: Int(Accounts.sessionLifetime)))
     }
@@ -41,8 +53,12 @@ func addLoginRoutes(to router: Router<BasicRequestContext>, web: WebContext) {
     }
 }
 
-/// Only a local path: a login link cannot send the user to another site afterwards.
+/// Only a plain path of this site: a login link cannot send the user to another site afterwards. Browsers drop
+/// tabs and newlines from a URL and read `\` as `/`, so `/\t/evil.example` would become `//evil.example` (another
+/// host): a path with any control character, space, backslash or non-ASCII character is refused, as is one
+/// starting with `//`.
 private func safeNext(_ next: String?) -> String {
-    guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\") else { return "/applications" }
+    guard let next, next.hasPrefix("/"), !next.hasPrefix("//"),
+          next.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\\") }) else { return "/applications" }
     return next
 }

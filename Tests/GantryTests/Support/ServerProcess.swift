@@ -115,6 +115,8 @@ final class ServerProcess: @unchecked Sendable {
         r.httpMethod = method
         r.timeoutInterval = 10
         if auth { r.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        // The API takes writes in JSON only; a test of another type says so in `headers`.
+        if method != "GET" { r.setValue("application/json", forHTTPHeaderField: "Content-Type") }
         for (k, v) in headers { r.setValue(v, forHTTPHeaderField: k) }
         r.httpBody = body
         let (data, response) = try await URLSession.shared.data(for: r)
