@@ -47,7 +47,7 @@ func addAccountPages(to router: Router<BasicRequestContext>, web: WebContext) {
         guard password.count >= 8 else { throw Refusal(status: .badRequest, reason: "a password has at least 8 characters") }
         guard let role = Role(rawValue: form["role"] ?? "") else { throw Refusal(status: .badRequest, reason: "unknown role") }
         guard web.accounts.configUsers[name] == nil else { throw Refusal(status: .conflict, reason: "\(name) is defined in the config") }
-        let hash = await Task.detached { Bcrypt.hash(password, cost: 12) }.value
+        let hash = await Task.detached { Bcrypt.hash(password, cost: PasswordHashing.defaultCost) }.value
         guard try await web.store.createUser(UserRecord(name: name, passwordHash: hash, role: role)) else {
             throw Refusal(status: .conflict, reason: "user \(name) exists already")
         }
@@ -84,4 +84,4 @@ private func usersPage(_ web: WebContext, _ user: Identity, notice: String?) asy
 }
 
 /// `gantry hash-password`: the bcrypt hash to put in a config's `users:`.
-public func bcryptHash(_ password: String, cost: UInt8 = 12) -> String { Bcrypt.hash(password, cost: cost) }
+public func bcryptHash(_ password: String, cost: UInt8 = PasswordHashing.defaultCost) -> String { Bcrypt.hash(password, cost: cost) }
