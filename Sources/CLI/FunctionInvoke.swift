@@ -24,7 +24,7 @@ struct FunctionInvoke: ParsableCommand {
             """)
 
     @Argument(help: "Function name, or a stage name (e.g. WAIT).") var name: String
-    @Option(help: "Event JSON file (SPEC \"Function protocol v1\").") var event: String
+    @Option(help: "Event JSON file (docs/function-protocol.md).") var event: String
     @Option(help: "JSON file whose value becomes the event's checkpoint.") var checkpoint: String?
     @Option(help: "Server config (gantry.yaml) whose functions.paths are searched after the built-in functions.")
     var config: String?

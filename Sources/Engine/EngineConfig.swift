@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import FunctionKit
 import Store
@@ -30,14 +31,19 @@ public struct EngineConfig: Sendable {
     public var environment: [String: String]
     /// Secret name -> value from the server config's `secrets:`; a function gets the ones it declares.
     public var secrets: [String: String]
+    /// Where the per-function invocation metrics go: the server passes its own Prometheus registry's factory (the
+    /// process-wide MetricsSystem can be bootstrapped only once, while one process may hold several servers).
+    public var metricsFactory: any MetricsFactory
 
     public init(dataDir: String, replica: String = "gantry", platforms: [String: PlatformInfo] = [:],
                 environment: [String: String] = [:], secrets: [String: String] = [:], leaseSeconds: Double = 10,
-                sweepSeconds: Double = 5, prepareSources: (@Sendable (Deployment) async throws -> Void)? = nil) {
+                sweepSeconds: Double = 5, prepareSources: (@Sendable (Deployment) async throws -> Void)? = nil,
+                metricsFactory: any MetricsFactory = MetricsSystem.factory) {
         self.dataDir = dataDir; self.replica = replica
         self.owner = replica + "/" + UUID().uuidString.lowercased()
         self.platforms = platforms; self.environment = environment
         self.secrets = secrets; self.leaseSeconds = leaseSeconds; self.sweepSeconds = sweepSeconds
         self.prepareSources = prepareSources
+        self.metricsFactory = metricsFactory
     }
 }

@@ -7,7 +7,7 @@ extension Engine {
     /// Leases the stage for one invocation (committed first), then runs its function in the background.
     func start(_ stage: Stage, of d: Deployment, resume: FunctionEvent.ResumeInfo?, now: Date) async throws {
         let platform = d.platform.flatMap { config.platforms[$0] }
-        guard let function = registry.function(forStage: stage.name, platformKind: platform?.kind) else {
+        guard let function = functions.function(forStage: stage.name, platformKind: platform?.kind) else {
             try await store.setStageStatus(deploymentID: d.id, index: stage.index, status: .failure,
                                            message: "no function for stage \(stage.name)", now: now)
             wakeup.signal()
@@ -45,10 +45,13 @@ extension Engine {
                 reportJSON: nil, now: now))
             wakeup.signal()
         }
-        // A stage past its own deadline fails without another invocation, even after downtime or mid-backoff.
-        let deadlines = [leased.deadline, d.deadline].compactMap { $0 }
+        // A stage past its own deadline, or its phase's (the deployment's for a forward stage, the rollback's for a
+        // rollback stage), fails without another invocation, even after downtime or mid-backoff.
+        let phase = stage.rollback ? d.rollbackDeadline : d.deadline
+        let deadlines = [leased.deadline, phase].compactMap { $0 }
         if let passed = deadlines.min(), passed <= now {
-            return try await failNow("DeadlineExceeded", "the stage deadline passed before attempt \(leased.attempt) could run")
+            let which = passed == leased.deadline ? "stage" : stage.rollback ? "rollback" : "deployment"
+            return try await failNow("DeadlineExceeded", "the \(which) deadline passed before attempt \(leased.attempt) could run")
         }
         if leased.recoveries > function.maxRecoveries {
             return try await failNow("RecoveryLimit", "the server stopped during this stage \(leased.recoveries) times (maxRecoveries \(function.maxRecoveries))")
@@ -117,9 +120,13 @@ extension Engine {
         // Only what the function declares is delivered (as files); every configured value is redacted everywhere.
         var secrets: [String: String] = [:]
         for name in function.secrets { secrets[name] = config.secrets[name] }
+        // What the function reads besides its own folder stays visible under isolation, read-only.
+        let readOnly = [event.sources.target] + (event.sources.running.map { [$0] } ?? [])
+            + FunctionIsolation.pathsNamed(in: event.platform)
         return InvocationRequest(id: event.invocation.id, function: function, event: try encoder.encode(event),
                                  directory: dir, environment: env, deadline: deadline, secrets: secrets,
-                                 redactions: Array(config.secrets.values))
+                                 redactions: Array(config.secrets.values),
+                                 cacheDirectory: env["GANTRY_CACHE"], readOnlyPaths: readOnly)
     }
 
     /// Runs one invocation on the host's thread. Checkpoints and log lines are committed from that thread before
@@ -166,7 +173,7 @@ extension Engine {
         // Shutting down: leave the stage RUNNING; the next start re-invokes it with its checkpoint.
         if stopping { return }
         let decision = OutcomeDecision(outcome: outcome, stage: stage, now: Date())
-        Metrics.recordInvocation(function: function.name, decision: decision, report: outcome.report)
+        Metrics.recordInvocation(function: function.name, decision: decision, report: outcome.report, factory: config.metricsFactory)
         let rep = outcome.report
         let summary = "gantry: attempt \(stage.attempt) \(decision.status.rawValue)"
             + (decision.message.isEmpty ? "" : ": " + decision.message)

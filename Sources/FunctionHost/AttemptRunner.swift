@@ -37,6 +37,8 @@ struct CapExceeded: Equatable {
 struct AttemptFacts {
     var report: SupervisorReport?
     var supervisorError: String?
+    /// The function's isolation could not be set up; it never ran.
+    var isolationError: String?
     var ownWallMs: Int = 0
     var stopReason: StopReason?
     var result: FunctionResult?
@@ -169,12 +171,26 @@ final class AttemptRunner {
         killAt = Posix.monotonicNow() + request.function.gracePeriod
     }
 
-    /// $GANTRY_CONTROL/stop, written whole (temp file + rename) so the function never reads half of it.
+    /// $GANTRY_CONTROL/stop, written whole (temp file + rename) so the function never reads half of it. Under
+    /// isolation the function owns its invocation directory and could put a symlink where `.control` was, so the
+    /// file is written through descriptors opened without following links, into a `.control` that is still ours.
     private func writeStopFile(_ reason: StopReason) {
-        let final = (InvocationDirectory.control(request.directory) as NSString).appendingPathComponent("stop")
-        let temp = final + ".tmp"
-        let body = Data(#"{"reason":"\#(reason.rawValue)"}"#.utf8 + [UInt8(ascii: "\n")])
-        if FileManager.default.createFile(atPath: temp, contents: body) { _ = rename(temp, final) }
+        let body = Array(#"{"reason":"\#(reason.rawValue)"}"#.utf8) + [UInt8(ascii: "\n")]
+        let dir = open(request.directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard dir >= 0 else { return }
+        defer { close(dir) }
+        let control = openat(dir, (InvocationDirectory.control(request.directory) as NSString).lastPathComponent,
+                             O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard control >= 0 else { return }
+        defer { close(control) }
+        var st = stat()
+        guard fstat(control, &st) == 0, st.st_uid == geteuid() else { return }
+        unlinkat(control, "stop.tmp", 0)
+        let fd = openat(control, "stop.tmp", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        let written = body.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        if written == body.count { _ = renameat(control, "stop.tmp", control, "stop") }
     }
 
     private func exceedCap(_ message: String, limit: String, type: String = "LimitExceeded") {
@@ -250,6 +266,8 @@ final class AttemptRunner {
             if killPending { signalGroup(SIGKILL) } else if facts.stopReason != nil { sendTerm() }
         } else if let error = value["error"]?.string {
             facts.supervisorError = error
+        } else if let error = value["isolationError"]?.string {
+            facts.isolationError = error
         } else if let wall = value["wallMs"]?.number {
             facts.report = SupervisorReport(
                 wallMs: Int(wall), cpuMs: Int(value["cpuMs"]?.number ?? 0), maxRssKiB: Int(value["maxRssKiB"]?.number ?? 0),
@@ -323,7 +341,7 @@ final class AttemptRunner {
         }
     }
 
-    /// Checkpoint and output sizes (SPEC part 2): an oversized one is never handed to the caller (which would
+    /// Checkpoint and output sizes (docs/function-protocol.md, "Size caps"): an oversized one is never handed to the caller (which would
     /// store it); the function is killed instead.
     private func withinCaps(_ message: FunctionMessage) -> Bool {
         switch message {

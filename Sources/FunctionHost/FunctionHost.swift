@@ -4,32 +4,46 @@ import FunctionKit
 import Glibc
 #endif
 
-/// Runs function invocations (SPEC "Function protocol v1"): one process group per attempt under
+/// Runs function invocations (docs/function-protocol.md): one process group per attempt under
 /// `gantry-supervise`, a minimal environment, limits, deadline, output caps, and a report from wait4.
 public final class FunctionHost: Sendable {
     public let supervisorPath: String
     public let registry: FunctionRegistry
     private let serverEnvironment: [String: String]
+    /// Namespaces, hidden paths and the function user for every invocation; nil: functions run as the server.
+    public let isolation: FunctionIsolation?
 
     public init(supervisorPath: String, registry: FunctionRegistry,
-                serverEnvironment: [String: String] = ProcessInfo.processInfo.environment) {
+                serverEnvironment: [String: String] = ProcessInfo.processInfo.environment,
+                isolation: FunctionIsolation? = nil) {
         self.supervisorPath = supervisorPath
         self.registry = registry
         self.serverEnvironment = serverEnvironment
+        self.isolation = isolation
     }
 
     /// Blocking: run off the event loop. Calls `onStarted(F, startTicks)` once the group exists; `onMessage` for
     /// every checkpoint/output/heartbeat line in order, reading no further stdout until it returns (the caller
     /// commits checkpoints there); `onLog` with stderr lines and host warnings (batched), with
-    /// `request.redactions` masked. The result line is returned in the outcome (its messages masked too), not
-    /// passed to `onMessage`.
+    /// `request.redactions` masked (in output values too). The result line is returned in the outcome (its messages
+    /// masked too), not passed to `onMessage`.
     public func run(_ request: InvocationRequest, control: InvocationControl,
                     onStarted: (Int32, UInt64) -> Void, onMessage: (FunctionMessage) -> Void,
                     onLog: ([String]) -> Void) -> AttemptOutcome {
         let redactor = Redactor(values: request.redactions)
         var outcome = withoutActuallyEscaping(onLog) { onLog in
-            attempt(request, control: control, onStarted: onStarted, onMessage: onMessage,
-                    onLog: redactor.isEmpty ? onLog : { onLog(redactor.redact($0)) })
+            withoutActuallyEscaping(onMessage) { onMessage in
+                attempt(request, control: control, onStarted: onStarted,
+                        // Outputs are shown by the API and handed to later stages: masked like the log.
+                        onMessage: redactor.isEmpty ? onMessage : { message in
+                            if case .output(let values) = message {
+                                onMessage(.output(values.mapValues(redactor.redact)))
+                            } else {
+                                onMessage(message)
+                            }
+                        },
+                        onLog: redactor.isEmpty ? onLog : { onLog(redactor.redact($0)) })
+            }
         }
         if !redactor.isEmpty {
             outcome.result.message = outcome.result.message.map(redactor.redact)
@@ -73,7 +87,8 @@ public final class FunctionHost: Sendable {
             return refuse("Crashed", problem)
         }
         if !request.secrets.isEmpty {
-            if let problem = InvocationDirectory.writeSecrets(request.secrets, into: request.directory) {
+            if let problem = InvocationDirectory.writeSecrets(request.secrets, into: request.directory,
+                                                              owner: isolation?.user) {
                 return refuse("Crashed", problem)
             }
         }
@@ -83,8 +98,15 @@ public final class FunctionHost: Sendable {
         if !withheld.isEmpty {
             onLog(["warning: not passed to the function because their values hold a secret: \(withheld.joined(separator: ", "))"])
         }
-        let launch = SupervisorLaunch(supervisorPath: supervisorPath, argv: [program] + spec.command.dropFirst(),
+        var launch = SupervisorLaunch(supervisorPath: supervisorPath, argv: [program] + spec.command.dropFirst(),
                                       directory: request.directory, limits: spec.limits, environment: env)
+        switch prepareIsolation(request, program: program) {
+        case .success(let plan):
+            launch.isolation = plan.supervisor
+            if !plan.warnings.isEmpty { onLog(plan.warnings) }
+        case .failure(let error):
+            return refuse(error.type, error.message)
+        }
         let process: SupervisorProcess
         do { process = try SupervisorProcess.spawn(launch) } catch {
             return refuse("Crashed", String(describing: error))

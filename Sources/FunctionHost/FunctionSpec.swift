@@ -16,7 +16,7 @@ public struct FunctionLimits: Sendable, Equatable {
 
 /// `concurrency:` in function.yaml: at most `limit` invocations of this function run at once per `key`.
 public struct FunctionConcurrency: Sendable, Equatable {
-    /// The keys SPEC allows: per application, per platform, per function, or one pool for everything.
+    /// The keys the protocol allows: per application, per platform, per function, or one pool for everything.
     public static let keys = ["application", "platform", "function", "global"]
     /// application | platform | function | global
     public var key: String
@@ -53,6 +53,9 @@ public struct FunctionSpec: Sendable, Equatable {
     public var requires: [String]
     /// Names of server-config secrets delivered as files under `$GANTRY_SECRETS`.
     public var secrets: [String]
+    /// `network: none`: the function runs in an empty network namespace (its own loopback only). Applied with
+    /// the server's function isolation; `host` (the default) keeps the machine's network.
+    public var network: FunctionNetwork
     /// Lower-case hex SHA-256 of the folder's files (see `FunctionVersion`); "" until the registry loads it.
     public var version: String
 
@@ -66,12 +69,13 @@ public struct FunctionSpec: Sendable, Equatable {
                 heartbeatTimeout: Double? = nil, platform: String? = nil,
                 maxRecoveries: Int = FunctionSpec.defaultMaxRecoveries, checkpointSchemas: [Int]? = nil,
                 concurrency: FunctionConcurrency? = nil, requires: [String] = [], secrets: [String] = [],
-                version: String = "") {
+                version: String = "", network: FunctionNetwork = .host) {
         self.name = name; self.stages = stages; self.command = command; self.folder = folder
         self.timeout = timeout; self.limits = limits; self.env = env; self.gracePeriod = gracePeriod
         self.heartbeatTimeout = heartbeatTimeout; self.platform = platform
         self.maxRecoveries = maxRecoveries; self.checkpointSchemas = checkpointSchemas
         self.concurrency = concurrency; self.requires = requires; self.secrets = secrets; self.version = version
+        self.network = network
     }
 }
 

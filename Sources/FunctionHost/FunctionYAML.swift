@@ -3,7 +3,7 @@ import FunctionKit
 import Yams
 
 /// Reads one `function.yaml` into a `FunctionSpec`. Every problem names the file and the YAML line, and a
-/// bad value is a problem entry, never a crash. Unknown keys are ignored so later protocol parts stay additive.
+/// bad value is a problem entry, never a crash. Unknown keys are ignored so additions to the protocol stay compatible.
 enum FunctionYAML {
     struct Problems: Error { var messages: [String] }
 
@@ -27,6 +27,11 @@ enum FunctionYAML {
         spec.heartbeatTimeout = reader.duration("heartbeatTimeout")
         spec.env = reader.strings("env", required: false) ?? []
         spec.platform = reader.string("platform")
+        if let network = reader.string("network") {
+            if let value = FunctionNetwork(rawValue: network) { spec.network = value } else {
+                reader.problems.append("\(file):\(reader.line(of: "network")): network: must be none or host, got \"\(network)\"")
+            }
+        }
         if let limitsNode = reader.node("limits") {
             if let limits = limitsNode.mapping {
                 var sub = FieldReader(file: file, map: limits, rootLine: limitsNode.mark?.line ?? 1, keyPrefix: "limits.")

@@ -14,16 +14,24 @@ public struct InvocationRequest: Sendable {
     /// Absolute deadline of this attempt; the host also caps it at start + `function.timeout`.
     public var deadline: Date
     /// Secret name -> value. Each becomes the 0400 file `<directory>/.secrets/<name>` (the folder 0500, removed
-    /// when the attempt ends) and `$GANTRY_SECRETS` names the folder; no value ever enters the environment.
+    /// when the attempt ends; under isolation the files are the function user's and the folder, still the
+    /// server's, 0555) and `$GANTRY_SECRETS` names the folder; no value ever enters the environment.
     public var secrets: [String: String]
     /// Values masked as `***` (with their base64) in every line passed to `onLog` and in the result's message.
     public var redactions: [String]
+    /// `$GANTRY_CACHE`, kept between invocations. Under isolation it stays visible and the host makes it the
+    /// function user's (emptying it when it belonged to another user: a cache may vanish at any time).
+    public var cacheDirectory: String?
+    /// Paths the function reads besides its own folder (the deployment's sources, files its platform entry names):
+    /// under isolation they stay visible, read-only, even where the server's paths are hidden.
+    public var readOnlyPaths: [String]
 
     public init(id: String, function: FunctionSpec, event: Data, directory: String,
                 environment: [String: String] = [:], deadline: Date, secrets: [String: String] = [:],
-                redactions: [String] = []) {
+                redactions: [String] = [], cacheDirectory: String? = nil, readOnlyPaths: [String] = []) {
         self.id = id; self.function = function; self.event = event; self.directory = directory
         self.environment = environment; self.deadline = deadline; self.secrets = secrets; self.redactions = redactions
+        self.cacheDirectory = cacheDirectory; self.readOnlyPaths = readOnlyPaths
     }
 }
 
@@ -49,7 +57,8 @@ public struct AttemptReport: Codable, Sendable, Equatable {
 public struct AttemptOutcome: Sendable {
     public var result: FunctionResult
     /// nil on success; else DeadlineExceeded, MemoryLimit, CpuLimit, OutputLimit, LimitExceeded, HeartbeatTimeout,
-    /// Crashed, Cancelled, MissingTool or ProtocolError.
+    /// Crashed, Cancelled, MissingTool, ProtocolError or IsolationFailed (the function never ran: its namespaces,
+    /// hidden paths or user could not be set up).
     public var errorType: String?
     public var report: AttemptReport
     /// The stop (cancel, deadline, shutdown, heartbeat) that ended the attempt; nil when it ended by itself or

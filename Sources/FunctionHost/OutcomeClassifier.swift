@@ -35,6 +35,10 @@ enum OutcomeClassifier {
         if let error = facts.supervisorError {
             return failed("Crashed", "could not run the function: \(error)")
         }
+        // Before stops and caps: whatever else happened, the function itself never ran.
+        if let error = facts.isolationError {
+            return failed("IsolationFailed", "the function was not run: its isolation could not be set up: \(error)")
+        }
         if let cap = facts.capExceeded {
             return failed(cap.type, "\(cap.message); the function was killed", limit: cap.limit)
         }

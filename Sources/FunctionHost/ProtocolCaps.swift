@@ -1,4 +1,4 @@
-/// The size caps of SPEC "Function protocol v1, part 2", in bytes, in one place. Exceeding one fails the attempt
+/// The size caps of the function protocol (docs/function-protocol.md, "Size caps"), in bytes, in one place. Exceeding one fails the attempt
 /// with type `LimitExceeded` (the whole stdout volume: `OutputLimit`) and kills the function's group: a function
 /// that writes too much must never cost the server memory or a stuck stage.
 public enum ProtocolCaps {

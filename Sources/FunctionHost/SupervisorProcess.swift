@@ -13,6 +13,10 @@ struct SupervisorLaunch {
     /// The function's exact environment, "NAME=value". It is the supervisor's own environment (not its argv),
     /// so values never show in the world-readable /proc/PID/cmdline.
     var environment: [String]
+    /// Namespaces, hidden and kept paths, the function's user; nil: the function runs as the server does.
+    var isolation: SupervisorIsolation? = nil
+    /// Set everything up and enter `directory`, then exit 0 without running `argv` (the start-up check).
+    var probe = false
 }
 
 /// A started `gantry-supervise` and the server's ends of its pipes. Used by one thread only.
@@ -49,6 +53,8 @@ final class SupervisorProcess {
         if let m = launch.limits.memoryBytes { args += ["--mem", String(m)] }
         if let c = launch.limits.cpuSeconds { args += ["--cpu", String(c)] }
         if let n = launch.limits.openFiles { args += ["--nofile", String(n)] }
+        if let isolation = launch.isolation { args += isolation.arguments }
+        if launch.probe { args.append("--probe") }
         return args + ["--"] + launch.argv
     }
 

@@ -36,6 +36,12 @@ public struct Demo {
         try PostReceiveHook.script(url: "http://\(listen)/hooks/demo", secretFile: secretFile).write(toFile: hook, atomically: true, encoding: .utf8)
         try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: hook)
         if !fm.fileExists(atPath: configPath) {
+            // Isolating functions needs root (or its capabilities): a demo started by a user opts out, and says so.
+            let isolation = geteuid() == 0 ? "" : """
+
+            functions:
+              isolation: off   # `gantry demo` was not started as root: functions run as you (README "Security model")
+            """
             try """
             # Written by `gantry demo`. Secrets are referenced, never inline.
             server:
@@ -52,7 +58,7 @@ public struct Demo {
                 webhook:
                   binding: demo
                   provider: github
-                  secrets: [file:\(secretFile)]
+                  secrets: [file:\(secretFile)]\(isolation)
             """.write(toFile: configPath, atomically: true, encoding: .utf8)
         }
         return configPath

@@ -17,9 +17,12 @@ public struct GantryServer: Sendable {
     let rawPlatforms: [JSONValue]
     /// `--replica-id`; nil: the id kept in the data dir.
     let replicaID: String?
+    /// The config file, absolute: hidden from functions.
+    let configPath: String?
 
     public init(configPath: String?, replicaID: String? = nil) throws {
         self.replicaID = replicaID
+        self.configPath = configPath.map { ServerConfig.absolute($0, base: "") }
         if let configPath {
             (config, rawPlatforms) = try ServerConfig.load(path: configPath)
         } else {
@@ -66,6 +69,7 @@ public struct GantryServer: Sendable {
         let store = try await StoreSelection.parse(c.server.database, dataDir: dataDir).open(logger: logger)
         let replica = try ReplicaIdentity.resolve(explicit: replicaID, dataDir: dataDir)
         let leaseSeconds = try c.server.leaseDuration.map(DurationText.seconds) ?? 10
+        let sweepSeconds = try c.server.sweepInterval.map(DurationText.seconds) ?? 5
         let auth = try Accounts(store: store, config: c)
         if auth.open && !["127.0.0.1", "localhost", "::1"].contains(listen.host) {
             throw ServerConfig.Invalid(description: "no API tokens or users configured: refusing to serve the API on \(listen.host) (add server.tokens, or listen on 127.0.0.1)")
@@ -75,9 +79,15 @@ public struct GantryServer: Sendable {
         if let builtin = Locations.builtinFunctions() { functionPaths.insert(builtin, at: 0) } else {
             logger.warning("built-in functions not found (set GANTRY_BUILTIN_FUNCTIONS)")
         }
-        let registry = FunctionRegistry(paths: functionPaths, executableSearchPaths: [Locations.executableDirectory])
+        let functionLogger = logger
+        let functions = FunctionCatalog(paths: functionPaths, executableSearchPaths: [Locations.executableDirectory],
+                                        onChange: { before, after in
+            Self.logFunctionChanges(before: before, after: after, logger: functionLogger)
+        })
+        let registry = functions.registry
         for problem in registry.problems { logger.error("function: \(problem)") }
-        let host = FunctionHost(supervisorPath: Locations.supervisor, registry: registry)
+        let isolation = try Self.functionIsolation(c, configPath: configPath, dataDir: dataDir, logger: logger)
+        let host = FunctionHost(supervisorPath: Locations.supervisor, registry: registry, isolation: isolation.settings)
 
         var platforms: [String: PlatformInfo] = [:]
         for (p, raw) in zip(c.platforms ?? [], rawPlatforms) {
@@ -89,11 +99,13 @@ public struct GantryServer: Sendable {
         // A deployment planned by another replica has its sources in that replica's data dir: fetch them here.
         let sources = SourcesOnDemand(repositories: repos.map { RepositoryConfig(id: $0.id, remote: $0.remote, branch: $0.branch ?? "main") },
                                       dataDir: dataDir, logger: logger)
-        let engine = Engine(store: store, host: host, registry: registry,
+        let metrics = ServerMetrics(repositories: repos.map(\.id))
+        let engine = Engine(store: store, host: host, functions: functions,
                             config: EngineConfig(dataDir: dataDir, replica: replica, platforms: platforms,
                                                  environment: ["GANTRY_API_URL": c.server.apiURL, "GANTRY_REPLICA": replica],
-                                                 secrets: secrets, leaseSeconds: leaseSeconds,
-                                                 prepareSources: { try await sources.ensure($0) }),
+                                                 secrets: secrets, leaseSeconds: leaseSeconds, sweepSeconds: sweepSeconds,
+                                                 prepareSources: { try await sources.ensure($0) },
+                                                 metricsFactory: metrics.factory),
                             logger: logger)
         let interrupted = try await engine.recover()
         if interrupted > 0 { logger.notice("recovery: \(interrupted) interrupted stage(s) will be re-invoked") }
@@ -113,7 +125,6 @@ public struct GantryServer: Sendable {
                                   branch: repo.branch ?? "main", secrets: secrets, remote: repo.remote,
                                   allowSHA1: hook.allowSHA1 ?? false)
         }
-        let metrics = ServerMetrics(repositories: repos.map(\.id))
         let plannerThrottle = WakeupThrottle { plannerWakeup.signal() }
         let ingress = try Ingress(bindings: bindings, store: store, metrics: metrics.factory,
                                   onTrigger: { plannerThrottle.signal() })
@@ -128,11 +139,12 @@ public struct GantryServer: Sendable {
         let limits = try IngressLimits(c.server)
         let gate = InFlightGate(limit: limits.maxInFlight)
         let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: OriginGuard(server: c.server, open: auth.open))
         addHookRoutes(to: router, ingress: ingress, limits: limits, gate: gate, logger: logger)
         addObservabilityRoutes(to: router, context: ObservabilityContext(store: store, auth: auth, ingress: ingress,
                                                                          metrics: metrics, gate: gate))
         let api = APIContext(store: store, auth: auth, repositories: repos, wakeEngine: { engine.wakeup.signal() },
-                             wakePlanner: { plannerWakeup.signal() })
+                             wakePlanner: { plannerWakeup.signal() }, isolation: isolation.health)
         addAPIRoutes(to: router, api: api)
         addWebRoutes(to: router, web: WebContext(store: store, accounts: auth, api: api, ingress: ingress,
                                                  library: try Templates.library()))
@@ -144,7 +156,7 @@ public struct GantryServer: Sendable {
         // heads (whose size NIO's decoder caps).
         let deadlines = limits.deadlines
         let http1 = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [RequestDeadlines(limits: deadlines), HeaderSizeGuard()],
+            additionalChannelHandlers: [RequestDeadlines(limits: deadlines), HeaderSizeGuard(), ClientAddressTag()],
             httpDecoderConfiguration: .init(maxHeaderFieldSize: limits.maxHeaderBytes, maxHeaderListSize: limits.maxHeaderBytes))
         let app = Hummingbird.Application(router: router, server: .http1(configuration: http1),
                               configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "gantry"),
@@ -158,6 +170,61 @@ public struct GantryServer: Sendable {
 
         return Assembled(app: app, engine: engine, planner: planner, plannerWakeup: plannerWakeup, reconciler: reconciler,
                          store: store)
+    }
+
+    /// `functions.isolation` and `functions.user` made real, checked on this machine before anything runs: with
+    /// `required` (the default) a server that cannot isolate its functions refuses to start; with `off` it says
+    /// what that means. The probe runs the supervisor as every invocation would, minus the program.
+    static func functionIsolation(_ c: ServerConfig, configPath: String?, dataDir: String,
+                                  logger: Logger) throws -> (settings: FunctionIsolation?, health: IsolationHealth) {
+        let required = (c.functions?.isolation ?? "required") == "required"
+        let user: FunctionUser
+        do { user = try c.functions?.user.map(FunctionUser.resolve) ?? FunctionUser.defaultUser() } catch {
+            throw ServerConfig.Invalid(description: String(describing: error))
+        }
+        if required && user.uid == 0 {
+            throw ServerConfig.Invalid(description: "functions.user \(user) is root: an isolated function must not be root (it could undo its own isolation); name another user, or set functions.isolation: off")
+        }
+        let hidden = [dataDir] + (configPath.map { [$0] } ?? []) + c.secretFiles.map { ServerConfig.absolute($0, base: "") }
+        let settings = FunctionIsolation(user: user, hidden: hidden, kept: c.functions?.keep ?? [])
+        if required, let problem = settings.keptProblem() {
+            throw ServerConfig.Invalid(description: "functions.keep: \(problem)")
+        }
+        let scratch = dataDir + "/invocations"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        // Also with isolation off: /healthz and the log then say whether it could be turned on.
+        let probe = IsolationProbe.run(supervisorPath: Locations.supervisor, isolation: settings, scratch: scratch)
+        guard required else {
+            let server = FunctionUser.server
+            logger.warning("functions.isolation is off: functions run as \(server) and can read the server's config, database and secret files\(probe.problem.map { " (isolation could not be set up here anyway: \($0))" } ?? "")")
+            if c.functions?.user != nil || c.functions?.keep != nil {
+                logger.warning("functions.user and functions.keep are not used while functions.isolation is off")
+            }
+            return (nil, IsolationHealth(mode: "off", active: false, user: server.name, uid: server.uid,
+                                         networkNone: false, problem: probe.problem))
+        }
+        if let problem = probe.problem {
+            logger.error("function isolation cannot be set up on this machine: \(problem)")
+            throw ServerConfig.Invalid(description: "function isolation cannot be set up on this machine (\(problem)); it needs root (mount namespaces, a user switch) and a data dir the function user \(user.name) can reach. Fix that, or set functions.isolation: off to run functions as the server's own user, seeing its files")
+        }
+        logger.notice("functions run isolated as \(user): own mount namespace without \(settings.hidden.count) server path(s), private /tmp\(probe.networkNone ? "" : "; network: none is not available here (no network namespaces): such functions will fail IsolationFailed") (checked in \(probe.wallMs) ms)")
+        return (settings, IsolationHealth(mode: "required", active: true, user: user.name, uid: user.uid,
+                                          networkNone: probe.networkNone, problem: nil))
+    }
+
+    /// What a re-read of the function folders changed, and the problems it found that were not there before (the
+    /// ones still there were logged when they appeared).
+    static func logFunctionChanges(before: FunctionRegistry, after: FunctionRegistry, logger: Logger) {
+        let old = Dictionary(before.functions.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let new = Dictionary(after.functions.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let added = new.keys.filter { old[$0] == nil }.sorted()
+        let removed = old.keys.filter { new[$0] == nil }.sorted()
+        let changed = new.keys.filter { old[$0] != nil && old[$0] != new[$0] }.sorted()
+        if !(added.isEmpty && removed.isEmpty && changed.isEmpty) {
+            logger.notice("functions reloaded: added [\(added.joined(separator: ", "))], changed [\(changed.joined(separator: ", "))], removed [\(removed.joined(separator: ", "))]")
+        }
+        let known = Set(before.problems)
+        for problem in after.problems where !known.contains(problem) { logger.error("function: \(problem)") }
     }
 }
 

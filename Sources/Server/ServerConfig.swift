@@ -3,7 +3,7 @@ import FunctionKit
 import Store
 import Yams
 
-/// `gantry.yaml` (SPEC "Server config"). Field names are the contract; unknown fields are ignored so a config
+/// `gantry.yaml` (docs/server-config.md). Field names are the contract; unknown fields are ignored so a config
 /// written for a later version still starts.
 public struct ServerConfig: Codable, Sendable {
     public struct Server: Codable, Sendable {
@@ -17,6 +17,12 @@ public struct ServerConfig: Codable, Sendable {
         public var maxHeaderBytes: Int? = nil
         /// Webhook requests being handled at once; beyond it 503 with Retry-After.
         public var maxInFlightHooks: Int? = nil
+        /// Bytes all webhook requests together may hold before their signature is checked (default 64 MiB, at least
+        /// maxBodyBytes); beyond it 503 with Retry-After.
+        public var maxUnverifiedBytes: Int? = nil
+        /// More names (`host` or `host:port`) this server answers to and whose pages may post to it, besides its listen
+        /// address, loopback names and externalURL's host.
+        public var allowedHosts: [String]? = nil
         /// From connection (or the previous response) until the request head is complete (default 10s).
         public var headerTimeout: String? = nil
         /// From the request head until its body is complete (default 30s): a trickling client is cut off.
@@ -24,6 +30,9 @@ public struct ServerConfig: Codable, Sendable {
         /// Replicas on PostgreSQL: how long a stage lease lasts unrenewed (default 10s): a replica that dies or
         /// stops loses its stages to the others after this.
         public var leaseDuration: String? = nil
+        /// Replicas on PostgreSQL: the longest the engine sleeps without a wake-up (default 5s), the safety net for a
+        /// notification lost with a replica's connection.
+        public var sweepInterval: String? = nil
         /// How functions and outside systems reach this server (`$GANTRY_CALLBACK_URL`), e.g. the replicas' Service
         /// or a public https URL; default: the listen address (a wildcard host becomes loopback).
         public var externalURL: String? = nil
@@ -49,7 +58,20 @@ public struct ServerConfig: Codable, Sendable {
         /// How often `git ls-remote` checks the branch for pushes whose webhook never arrived (default 5m; 0 disables).
         public var reconcile: String? = nil
     }
-    public struct Functions: Codable, Sendable { public var paths: [String]? = [] }
+    public struct Functions: Codable, Sendable {
+        public var paths: [String]? = []
+        /// Who functions run as: a user name, a uid or `UID:GID`. Default `nobody` when the server runs as root,
+        /// else the server's own user.
+        public var user: String? = nil
+        /// `required` (the default): every invocation runs in its own mount namespace without the server's files,
+        /// as `user`, and the server refuses to start where that cannot be set up. `off`: functions run as the
+        /// server, seeing what it sees.
+        public var isolation: String? = nil
+        /// Paths every function still sees where isolation would hide them (under /tmp), writable as their
+        /// permissions allow: a shared folder, an agent's socket, `/tmp` itself. Never inside the data dir.
+        public var keep: [String]? = nil
+        public init() {}
+    }
     /// A secret functions may declare: delivered as a file, never in the environment, redacted from logs.
     public struct Secret: Codable, Sendable {
         public var name: String
@@ -94,6 +116,7 @@ public struct ServerConfig: Codable, Sendable {
         let base = (path as NSString).deletingLastPathComponent
         config.server.dataDir = absolute(config.server.dataDir, base: base)
         if let paths = config.functions?.paths { config.functions?.paths = paths.map { absolute($0, base: base) } }
+        if let keep = config.functions?.keep { config.functions?.keep = keep.map { absolute($0, base: base) } }
         let raw = (((try? Yams.load(yaml: text)) as? [String: Any])?["platforms"] as? [Any] ?? []).map(JSONValue.init(any:))
         try config.validate()
         return (config, raw)
@@ -113,14 +136,27 @@ public struct ServerConfig: Codable, Sendable {
             }
         }
         for (name, text) in [("server.headerTimeout", server.headerTimeout), ("server.requestTimeout", server.requestTimeout),
-                             ("server.leaseDuration", server.leaseDuration)]
+                             ("server.leaseDuration", server.leaseDuration), ("server.sweepInterval", server.sweepInterval)]
             + (repositories ?? []).map({ ("repositories[\($0.id)].reconcile", $0.reconcile) }) {
             guard let text else { continue }
             do { _ = try DurationText.seconds(text) } catch { throw Invalid(description: "\(name): \(error)") }
         }
+        // A zero sweep would turn the engine's sleep into a busy loop.
+        if let text = server.sweepInterval, let seconds = try? DurationText.seconds(text), seconds <= 0 {
+            throw Invalid(description: "server.sweepInterval must be positive, not \(text)")
+        }
         for (name, value) in [("server.maxBodyBytes", server.maxBodyBytes), ("server.maxHeaderBytes", server.maxHeaderBytes),
                               ("server.maxInFlightHooks", server.maxInFlightHooks)] {
             if let value, value <= 0 { throw Invalid(description: "\(name) must be positive, not \(value)") }
+        }
+        if let budget = server.maxUnverifiedBytes {
+            let body = server.maxBodyBytes ?? IngressLimits.defaultMaxBodyBytes
+            guard budget >= body else {
+                throw Invalid(description: "server.maxUnverifiedBytes (\(budget)) must be at least maxBodyBytes (\(body)): no webhook would fit")
+            }
+        }
+        for host in server.allowedHosts ?? [] where OriginPolicy.address(host) == nil {
+            throw Invalid(description: "server.allowedHosts: \(host) is not a host name or host:port")
         }
         for (what, role) in (server.tokens ?? []).map({ ("token \($0.name)", $0.role) }) + (users ?? []).map({ ("user \($0.name)", $0.role) }) {
             if let role, Role(rawValue: role) == nil { throw Invalid(description: "\(what): role \(role) is not viewer, editor or admin") }
@@ -136,6 +172,9 @@ public struct ServerConfig: Codable, Sendable {
                 throw Invalid(description: "server.externalURL \(url) is not an http(s) URL without a query")
             }
         }
+        if let mode = functions?.isolation, !["required", "off"].contains(mode) {
+            throw Invalid(description: "functions.isolation must be required or off, not \(mode)")
+        }
         // server.database is checked when the store opens (StoreSelection): an env:/file: URL resolves only then.
     }
 
@@ -143,6 +182,18 @@ public struct ServerConfig: Codable, Sendable {
         if path.hasPrefix("/") { return path }
         let joined = (base.isEmpty ? FileManager.default.currentDirectoryPath : base) + "/" + path
         return URL(fileURLWithPath: joined).standardizedFileURL.path
+    }
+}
+
+extension ServerConfig {
+    /// Every `file:` secret the config references (API tokens, webhook secrets, `secrets:`, password hashes, the
+    /// database URL): hidden from functions, which get the secrets they declare as files of their own. A platform
+    /// entry's files are not among them: its functions read those.
+    public var secretFiles: [String] {
+        var references = (server.tokens ?? []).map(\.secret) + (users ?? []).map(\.passwordHash)
+            + (secrets ?? []).map(\.value) + (repositories ?? []).flatMap { $0.webhook?.secrets ?? [] }
+        if let database = server.database { references.append(database) }
+        return references.filter { $0.hasPrefix("file:") }.map { String($0.dropFirst(5)) }
     }
 }
 

@@ -127,6 +127,25 @@ final class MultiLineRedactionTests: XCTestCase {
         XCTAssertTrue(base64Lines.allSatisfy { $0 == "***" }, "\(Array(base64Lines))")
     }
 
+    func testOutputValuesAreMaskedLikeTheLog() throws {
+        let box = try FunctionSandbox()
+        let spec = try box.scriptFunction("output-leak", script: """
+            v=$(cat "$GANTRY_SECRETS/token")
+            echo "{\\"output\\": {\\"url\\": \\"https://ci:$v@ci.example\\", \\"plain\\": \\"kept\\"}}"
+            echo "{\\"result\\": {\\"status\\": \\"succeeded\\"}}"
+            """, extraYAML: "secrets: [token]")
+        var request = box.request(spec)
+        request.secrets = ["token": "hunter2-very-secret"]
+        request.redactions = ["hunter2-very-secret"]
+        let recorder = Recorder()
+        _ = try box.host().run(request, recorder: recorder)
+        let outputs = recorder.messages.compactMap { message -> [String: String]? in
+            if case .output(let values) = message { return values }
+            return nil
+        }
+        XCTAssertEqual(outputs, [["url": "https://ci:***@ci.example", "plain": "kept"]])
+    }
+
     func testShortPiecesOfAMultiLineSecretAreLeftAlone() {
         let redactor = Redactor(values: ["a: b\nlong-enough-line"])
         XCTAssertEqual(redactor.redact("a: b"), "a: b")

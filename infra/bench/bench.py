@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Gantry benchmark driver: starts real release `gantry serve` processes in temp dirs and measures what the
-issue promises (webhook 202 latency, push -> first stage, no-op stage cost, restart -> resumed stage, and push ->
-first stage in a monorepo of 1, 1,000 and 5,000 apps).
+issue promises (webhook 202 latency, push -> first stage, no-op stage cost and what function isolation adds to it,
+restart -> resumed stage, and push -> first stage in a monorepo of 1, 1,000 and 5,000 apps).
 
 Python standard library only. Every server listens on 127.0.0.1:0 (the kernel picks a free port; the server
 writes the address it got to <dataDir>/listen-address), so runs never collide on ports.
@@ -203,8 +203,13 @@ def _die_with_parent():
 class Server:
     """One `gantry serve` child with its own config and data directory under `root`."""
 
-    def __init__(self, name, root, bin_dir, repositories=(), function_paths=(), log_level="info"):
+    def __init__(self, name, root, bin_dir, repositories=(), function_paths=(), log_level="info", isolation=None):
+        """isolation: functions.isolation ("required" or "off"); None: the server's default, except that a bench
+        run by a user other than root turns it off (isolation needs root, and the server refuses to start
+        without it unless told)."""
         self.name, self.root, self.bin_dir, self.log_level = name, root, bin_dir, log_level
+        if isolation is None and os.geteuid() != 0:
+            isolation = "off"
         os.makedirs(root, exist_ok=True)
         self.data_dir = os.path.join(root, "data")
         self.token = uuid.uuid4().hex
@@ -220,9 +225,12 @@ class Server:
                 lines += [f"  - id: {r['id']}", f"    remote: {r['remote']}", "    branch: main", "    webhook:",
                           f"      binding: {r['binding']}", "      provider: github",
                           f"      secrets: ['file:{r['secret_file']}']"]
-        if function_paths:
+        if function_paths or isolation:
             lines.append("functions:")
+        if function_paths:
             lines.append("  paths: [" + ", ".join(function_paths) + "]")
+        if isolation:
+            lines.append(f"  isolation: {isolation}")
         self.config = os.path.join(root, "gantry.yaml")
         with open(self.config, "w") as f:
             f.write("\n".join(lines) + "\n")
@@ -464,10 +472,10 @@ def noop_stages(count):
 
 # ---------------------------------------------------------------------------------------------- measure 1
 
-def signed_push(secret, commit, before):
+def signed_push(secret, commit, before, clone_url):
     body = json.dumps({
         "ref": "refs/heads/main", "before": before, "after": commit, "deleted": False,
-        "repository": {"clone_url": "file:///bench/hooks.git"},
+        "repository": {"clone_url": clone_url},
         "head_commit": {"id": commit, "message": "bench push", "author": {"name": "Bench"}},
         "pusher": {"name": "bench"}}, separators=(",", ":")).encode()
     signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
@@ -476,13 +484,14 @@ def signed_push(secret, commit, before):
     return body, headers
 
 
-def send_deliveries(port, path, secret, commit, before, count, latencies, errors, barrier=None, spans=None):
+def send_deliveries(port, path, secret, commit, before, count, latencies, errors, barrier=None, spans=None,
+                    clone_url="file:///bench/hooks.git"):
     """Sends `count` signed deliveries over one keep-alive connection; appends ms latencies (client side).
     With `barrier`, waits there after connecting so concurrent senders start together; `spans` gets the
     (start, end) of the send loop for throughput."""
     client = Client("127.0.0.1", port, token=None)
     # Bodies are signed before timing: the measure is the server's answer, not the client's HMAC.
-    prepared = [signed_push(secret, commit, before) for _ in range(count)]
+    prepared = [signed_push(secret, commit, before, clone_url) for _ in range(count)]
     try:
         client.connect()
         if barrier is not None:
@@ -518,9 +527,11 @@ def measure_webhooks(tmp, bin_dir, report, total, threads):
     zeros = "0" * 40
     try:
         # Warm-up (connection setup, first SQLite writes), not counted.
-        send_deliveries(server.port, path, git.secret, commit, zeros, 20, [], [])
+        # The payload names the bound repository, as a Git host's does (ingress checks it).
+        url = "file://" + git.bare
+        send_deliveries(server.port, path, git.secret, commit, zeros, 20, [], [], clone_url=url)
         seq, errors, spans = [], [], []
-        send_deliveries(server.port, path, git.secret, commit, zeros, total, seq, errors, spans=spans)
+        send_deliveries(server.port, path, git.secret, commit, zeros, total, seq, errors, spans=spans, clone_url=url)
         seq_wall = spans[0][1] - spans[0][0]
         if errors:
             raise BenchError(f"{len(errors)} deliveries were not answered 202, first: {errors[0]}")
@@ -534,7 +545,7 @@ def measure_webhooks(tmp, bin_dir, report, total, threads):
         for i in range(threads):
             w = threading.Thread(target=send_deliveries,
                                  args=(server.port, path, git.secret, commit, zeros, per_thread, lists[i], errors),
-                                 kwargs={"barrier": barrier, "spans": spans}, daemon=True)
+                                 kwargs={"barrier": barrier, "spans": spans, "clone_url": url}, daemon=True)
             w.start()
             workers.append(w)
         for w in workers:
@@ -636,6 +647,61 @@ def measure_push_and_stages(tmp, bin_dir, report, pushes, stage_count, runs_per_
                   flush=True)
     finally:
         server.stop()
+
+
+def measure_isolation_cost(tmp, bin_dir, report, stage_count, runs):
+    """What function isolation adds to each stage: the same NOOP (/bin/true) and SCRIPT_RUN stages on a server
+    with functions.isolation: off and on one with the default, required (own mount namespace, the server's paths
+    hidden, private /tmp, the function user). Runs alternate between the two servers so both see the same load."""
+    if os.geteuid() != 0:
+        print("\n[3i] isolation cost per stage: skipped (function isolation needs root)", flush=True)
+        return
+    print(f"\n[3i] isolation cost per stage: {runs} x {stage_count} stages per kind on each of two servers, "
+          "functions.isolation off vs required", flush=True)
+    modes = ("off", "required")
+    setups = {}
+    try:
+        for mode in modes:
+            base = os.path.join(tmp, f"m3i-{mode}")
+            git = GitFixture(base, "isolation")
+            functions_dir = os.path.join(base, "functions")
+            os.makedirs(os.path.join(functions_dir, "noop"))
+            with open(os.path.join(functions_dir, "noop", "function.yaml"), "w") as f:
+                f.write("name: noop\nstages: [NOOP]\ncommand: [/bin/true]\ntimeout: 1m\n")
+            server = Server(f"isolation-{mode}", os.path.join(base, "server"), bin_dir, [git.repository_config()],
+                            function_paths=[functions_dir], isolation=mode)
+            server.start()
+            git.install_hook(f"http://127.0.0.1:{server.port}/hooks/{git.repo_id}")
+            setups[mode] = (git, server)
+        for kind, stages in (("NOOP", noop_stages(stage_count)), ("SCRIPT_RUN", script_run_stages(stage_count))):
+            app = kind.lower().replace("_", "-") + "-app"
+            costs = {m: [] for m in modes}
+            walls = {m: [] for m in modes}
+            for r in range(runs + 1):   # run 0 warms both servers up (page cache, first invocation) and is dropped
+                for mode in modes:
+                    git, server = setups[mode]
+                    git.write(f"{app}/app.gantry.yaml", app_yaml(app, stages))
+                    git.write(f"{app}/run.txt", f"{r}\n")
+                    commit = git.commit(f"{app} run {r}")
+                    git.push()
+                    d = server.wait_final(server.find_deployment(app, commit), timeout=300)
+                    if d["status"] != "SUCCESS":
+                        raise BenchError(f"{app} on isolation {mode}: deployment {d['id']} ended {d['status']}: "
+                                         f"{d.get('statusReason')}; log tail:\n{server.log_tail()}")
+                    if r == 0:
+                        continue
+                    c, _, w, _ = stage_timings(server.db_path, d)
+                    costs[mode] += c
+                    walls[mode] += w
+            label = "NOOP /bin/true" if kind == "NOOP" else "SCRIPT_RUN true"
+            for mode in modes:
+                report.add(f"3i {label}, isolation {mode}: stage cost", costs[mode])
+                report.add(f"3i {label}, isolation {mode}: function wall", walls[mode])
+            added = summarize(costs["required"])["median"] - summarize(costs["off"])["median"]
+            report.add(f"3i {label}: isolation adds (median difference)", [added], 1.0)
+    finally:
+        for _, server in setups.values():
+            server.stop()
 
 
 def push_breakdown(db_path, rows, report):
@@ -912,6 +978,8 @@ def main():
         if "2" in args.only or "3" in args.only:
             measure_push_and_stages(tmp, bin_dir, report, pushes=5 if q else 30, stage_count=10 if q else 50,
                                     runs_per_kind=1 if q else 2)
+        if "3" in args.only:
+            measure_isolation_cost(tmp, bin_dir, report, stage_count=10 if q else 50, runs=2 if q else 4)
         if "4" in args.only:
             measure_restart(tmp, bin_dir, report, finished=1000 if q else 10000, repetitions=3 if q else 10)
         if "5" in args.only:

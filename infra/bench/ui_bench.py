@@ -3,7 +3,7 @@
 over 20 applications and 90 days) into a real gantry data dir, starts `gantry serve` on it, logs in through the
 login form, and requests each page R times. Prints the server's own time per page (its `Server-Timing: app;dur=`
 header: from request to response head, HTTP parsing excluded) and the client's wall time over loopback.
-Target (issue 6): every page under 50 ms server time at p95.
+Target: every page under 50 ms server time at p95.
 
 Usage: python3 infra/bench/ui_bench.py [--bin .build/release] [--deployments 10000] [--requests 40]
 Python standard library only."""

@@ -14,7 +14,8 @@ struct ReplicaSet {
         let root = try makeTempDir("gantry-replicas")
         let git = try GitFixture(root: root)
         let marks = root + "/marks"
-        try FileManager.default.createDirectory(atPath: marks, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: marks, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o777])
         let url = try PostgresCluster.get().makeDatabase()
         let functions = try functionsDir?(root)
         var servers: [ServerProcess] = []

@@ -52,7 +52,10 @@ final class ServerProcess: @unchecked Sendable {
             for line in repositoryYAML.split(separator: "\n") { yaml += "\n    " + line }
             for line in moreRepositoriesYAML.split(separator: "\n") { yaml += "\n  " + line }
         }
-        if let functionsDir { yaml += "\nfunctions:\n  paths: [\(functionsDir)]" }
+        // Functions share the test's /tmp (where tests and their functions leave marks for each other); the
+        // server's own paths in it stay hidden from them.
+        yaml += "\nfunctions:\n  keep: [\(NSTemporaryDirectory())]"
+        if let functionsDir { yaml += "\n  paths: [\(functionsDir)]" }
         yaml += "\n" + extraYAML
         try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
@@ -162,7 +165,8 @@ func launchServer(hook: Bool = true, functionsDir: ((String) throws -> String)? 
     let root = try makeTempDir()
     let git = try GitFixture(root: root)
     let marks = root + "/marks"
-    try FileManager.default.createDirectory(atPath: marks, withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(atPath: marks, withIntermediateDirectories: true,
+                                            attributes: [.posixPermissions: 0o777])
     let server = try ServerProcess(root: root, git: git, functionsDir: try functionsDir?(root), extraYAML: extraYAML,
                                    serverYAML: serverYAML, repositoryYAML: repositoryYAML)
     server.environment = environment

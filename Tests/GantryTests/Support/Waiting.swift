@@ -17,9 +17,11 @@ func eventually<T>(_ what: String, timeout: Double = 30, interval: Double = 0.05
     throw CancellationError()
 }
 
+/// Writable by anyone: the servers under test run their functions as `nobody`, and some leave marks here.
 func makeTempDir(_ name: String = "gantry-test") throws -> String {
     let path = NSTemporaryDirectory() + "\(name)-\(UUID().uuidString.prefix(8))"
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
+                                            attributes: [.posixPermissions: 0o777])
     return URL(fileURLWithPath: path).resolvingSymlinksInPath().path
 }
 
