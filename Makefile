@@ -41,7 +41,12 @@ build: deps
 run: build
 	swift run $(SWIFT_BUILD_FLAGS) gantry demo
 
+# Functions run isolated as an unprivileged user (README "Security model"), which must be able to walk down to the
+# built function executables and to the tests' temporary folders: as root, let others traverse (x only, never read)
+# every folder above this checkout and above the temporary directory. A clone inside a 0700 folder needs it.
 test: test-deps
+	@if [ "$$(id -u)" = 0 ]; then for start in "$(CURDIR)" "$${TMPDIR:-/tmp}"; do \
+	  d="$$start"; while [ "$$d" != "/" ] && [ -n "$$d" ]; do chmod o+x "$$d"; d=$$(dirname "$$d"); done; done; fi
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
 	# XCTest only (no Swift Testing suites): its "Executed N tests" line closes the run.
 	swift test --skip-build --disable-swift-testing $(SWIFT_BUILD_FLAGS)
