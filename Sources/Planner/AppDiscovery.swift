@@ -46,7 +46,7 @@ enum AppDiscovery {
     static func discover(mirror: Mirror, commit: String, repositoryID: String, platforms: [PlatformConfig],
                          cache: ConfigCache) async throws -> Discovery {
         let maxBytes = RepositoryYAML.Budget.standard.maxBytes
-        let configs = try await mirror.files(at: commit).compactMap { file in
+        let configs = try await mirror.files(at: commit, where: { configFileKind($0) != nil }).compactMap { file in
             configFileKind(file.path).map { (file: file, strict: $0) }
         }
         let unread = configs.filter { $0.file.size <= maxBytes && cache.parsed(key($0.file, $0.strict)) == nil }

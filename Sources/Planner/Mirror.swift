@@ -95,21 +95,31 @@ struct Mirror: Sendable {
         var size: Int
     }
 
-    /// Every file of the commit's tree with its blob id and size (submodules and symlinks included as git lists
-    /// them), from one `git ls-tree`.
-    func files(at commit: String) async throws -> [File] {
+    /// The files of the commit's tree that `wanted` (given the path) keeps, with blob id and size, from one
+    /// `git ls-tree`. Parsed straight from the bytes: a monorepo's tree has tens of thousands of entries per push.
+    func files(at commit: String, where wanted: (String) -> Bool = { _ in true }) async throws -> [File] {
         let out = try await git.check([gitDir, "ls-tree", "-r", "-z", "-l", "--full-tree", commit]).stdout
-        var files: [File] = []
-        for record in out.split(separator: 0) {
-            // "<mode> <type> <object> <size padded>\t<path>"
-            guard let tab = record.firstIndex(of: UInt8(ascii: "\t")) else { continue }
-            let fields = record[record.startIndex..<tab].split(separator: UInt8(ascii: " "))
-            guard fields.count == 4 else { continue }
-            let path = String(decoding: record[(tab + 1)...], as: UTF8.self)
-            files.append(File(path: path, object: String(decoding: fields[2], as: UTF8.self),
-                              size: Int(String(decoding: fields[3], as: UTF8.self)) ?? 0))
+        return out.withUnsafeBytes { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            var files: [File] = []
+            var at = 0
+            // Records: "<mode> <type> <object> <size padded>\t<path>\0"
+            while at < bytes.count {
+                var tab = at
+                while tab < bytes.count, bytes[tab] != UInt8(ascii: "\t") { tab += 1 }
+                var end = tab
+                while end < bytes.count, bytes[end] != 0 { end += 1 }
+                defer { at = end + 1 }
+                guard tab < end else { continue }
+                let path = String(decoding: UnsafeBufferPointer(rebasing: bytes[(tab + 1)..<end]), as: UTF8.self)
+                guard wanted(path) else { continue }
+                let fields = UnsafeBufferPointer(rebasing: bytes[at..<tab]).split(separator: UInt8(ascii: " "))
+                guard fields.count == 4 else { continue }
+                files.append(File(path: path, object: String(decoding: fields[2], as: UTF8.self),
+                                  size: Int(String(decoding: fields[3], as: UTF8.self)) ?? 0))
+            }
+            return files
         }
-        return files
     }
 
     /// The contents of many blobs from one `git cat-file --batch` (one process, not one per file).
