@@ -462,6 +462,28 @@ def app_yaml(name, stages_yaml):
             f"  name: {name}\n  pipeline:\n    stages:\n" + stages_yaml)
 
 
+def noop_functions(base):
+    """A functions folder with `noop`: the NOOP stage runs /bin/true, the floor of a stage's cost."""
+    functions_dir = os.path.join(base, "functions")
+    os.makedirs(os.path.join(functions_dir, "noop"))
+    with open(os.path.join(functions_dir, "noop", "function.yaml"), "w") as f:
+        f.write("name: noop\nstages: [NOOP]\ncommand: [/bin/true]\ntimeout: 1m\n")
+    return functions_dir
+
+
+def deploy(git, server, app, stages, run):
+    """Commits `app` with `stages` (and a changed file, so it is touched), pushes, waits: the finished deployment."""
+    git.write(f"{app}/app.gantry.yaml", app_yaml(app, stages))
+    git.write(f"{app}/run.txt", f"{run}\n")
+    commit = git.commit(f"{app} run {run}")
+    git.push()
+    d = server.wait_final(server.find_deployment(app, commit), timeout=300)
+    if d["status"] != "SUCCESS":
+        raise BenchError(f"{app} on {server.name}: deployment {d['id']} ended {d['status']}: {d.get('statusReason')}; "
+                         f"log tail:\n{server.log_tail()}")
+    return d
+
+
 def script_run_stages(count):
     return "".join('      - name: SCRIPT_RUN\n        with: {run: "true"}\n' for _ in range(count))
 
@@ -589,10 +611,7 @@ def measure_push_and_stages(tmp, bin_dir, report, pushes, stage_count, runs_per_
     print(f"\n[2] push -> first stage start: {pushes} x (commit, git push through the post-receive hook)", flush=True)
     base = os.path.join(tmp, "m2")
     git = GitFixture(base, "apps")
-    functions_dir = os.path.join(base, "functions")
-    os.makedirs(os.path.join(functions_dir, "noop"))
-    with open(os.path.join(functions_dir, "noop", "function.yaml"), "w") as f:
-        f.write("name: noop\nstages: [NOOP]\ncommand: [/bin/true]\ntimeout: 1m\n")
+    functions_dir = noop_functions(base)
     server = Server("pipeline-server", os.path.join(base, "server"), bin_dir, [git.repository_config()],
                     function_paths=[functions_dir])
     server.start()
@@ -627,14 +646,7 @@ def measure_push_and_stages(tmp, bin_dir, report, pushes, stage_count, runs_per_
             app = "noop-app" if kind == "NOOP" else "script-app"
             costs, gaps, walls, totals = [], [], [], []
             for r in range(runs_per_kind):
-                git.write(f"{app}/app.gantry.yaml", app_yaml(app, stages))
-                git.write(f"{app}/run.txt", f"{r}\n")
-                commit = git.commit(f"{app} run {r}")
-                git.push()
-                d = server.wait_final(server.find_deployment(app, commit), timeout=300)
-                if d["status"] != "SUCCESS":
-                    raise BenchError(f"{app} deployment {d['id']} ended {d['status']}: {d.get('statusReason')}; "
-                                     f"log tail:\n{server.log_tail()}")
+                d = deploy(git, server, app, stages, r)
                 c, g, w, total = stage_timings(server.db_path, d)
                 costs += c; gaps += g; walls += w; totals.append(total)
             label = "NOOP /bin/true" if kind == "NOOP" else "SCRIPT_RUN true"
@@ -664,10 +676,7 @@ def measure_isolation_cost(tmp, bin_dir, report, stage_count, runs):
         for mode in modes:
             base = os.path.join(tmp, f"m3i-{mode}")
             git = GitFixture(base, "isolation")
-            functions_dir = os.path.join(base, "functions")
-            os.makedirs(os.path.join(functions_dir, "noop"))
-            with open(os.path.join(functions_dir, "noop", "function.yaml"), "w") as f:
-                f.write("name: noop\nstages: [NOOP]\ncommand: [/bin/true]\ntimeout: 1m\n")
+            functions_dir = noop_functions(base)
             server = Server(f"isolation-{mode}", os.path.join(base, "server"), bin_dir, [git.repository_config()],
                             function_paths=[functions_dir], isolation=mode)
             server.start()
@@ -680,14 +689,7 @@ def measure_isolation_cost(tmp, bin_dir, report, stage_count, runs):
             for r in range(runs + 1):   # run 0 warms both servers up (page cache, first invocation) and is dropped
                 for mode in modes:
                     git, server = setups[mode]
-                    git.write(f"{app}/app.gantry.yaml", app_yaml(app, stages))
-                    git.write(f"{app}/run.txt", f"{r}\n")
-                    commit = git.commit(f"{app} run {r}")
-                    git.push()
-                    d = server.wait_final(server.find_deployment(app, commit), timeout=300)
-                    if d["status"] != "SUCCESS":
-                        raise BenchError(f"{app} on isolation {mode}: deployment {d['id']} ended {d['status']}: "
-                                         f"{d.get('statusReason')}; log tail:\n{server.log_tail()}")
+                    d = deploy(git, server, app, stages, r)
                     if r == 0:
                         continue
                     c, _, w, _ = stage_timings(server.db_path, d)
@@ -913,10 +915,7 @@ def measure_monorepo(tmp, bin_dir, report, app_counts, pushes):
         print(f"\n[5] monorepo of {apps} app(s): {pushes} pushes each touching one app", flush=True)
         base = os.path.join(tmp, f"m5-{apps}")
         git = GitFixture(base, "mono")
-        functions_dir = os.path.join(base, "functions")
-        os.makedirs(os.path.join(functions_dir, "noop"))
-        with open(os.path.join(functions_dir, "noop", "function.yaml"), "w") as f:
-            f.write("name: noop\nstages: [NOOP]\ncommand: [/bin/true]\ntimeout: 1m\n")
+        functions_dir = noop_functions(base)
         server = Server(f"monorepo-{apps}", os.path.join(base, "server"), bin_dir, [git.repository_config()],
                         function_paths=[functions_dir])
         server.start()
