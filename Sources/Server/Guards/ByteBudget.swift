@@ -1,7 +1,7 @@
 import Synchronization
 
-/// A server-wide budget of bytes: what webhook requests hold before their signature is checked. Anyone can send
-/// those bytes, so without a bound many large unsigned bodies at once would take as much memory as they like;
+/// A server-wide budget of units (bytes here; requests in `InFlightGate`): what webhook requests hold before their
+/// signature is checked. Anyone can send those bytes, so without a bound many large unsigned bodies at once would take as much memory as they like;
 /// past it a request is turned away (503 with Retry-After) instead.
 final class ByteBudget: Sendable {
     let capacity: Int

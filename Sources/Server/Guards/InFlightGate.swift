@@ -1,22 +1,17 @@
-import Synchronization
-
 /// Counts webhook requests being handled; past the limit a request is turned away at once (503 with
 /// Retry-After) instead of queueing behind the others, so a flood cannot pile up memory or latency.
+/// A budget whose every request weighs one.
 final class InFlightGate: Sendable {
-    let limit: Int
-    private let current = Atomic<Int>(0)
+    private let budget: ByteBudget
 
-    init(limit: Int) { self.limit = limit }
+    init(limit: Int) { budget = ByteBudget(capacity: limit) }
+
+    var limit: Int { budget.capacity }
 
     /// True when the caller may proceed; it must then call `leave()` exactly once.
-    func enter() -> Bool {
-        let now = current.add(1, ordering: .acquiringAndReleasing).newValue
-        if now <= limit { return true }
-        current.subtract(1, ordering: .acquiringAndReleasing)
-        return false
-    }
+    func enter() -> Bool { budget.reserve(1) }
 
-    func leave() { current.subtract(1, ordering: .acquiringAndReleasing) }
+    func leave() { budget.release(1) }
 
-    var inFlight: Int { current.load(ordering: .relaxed) }
+    var inFlight: Int { budget.inUse }
 }
