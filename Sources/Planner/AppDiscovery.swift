@@ -21,6 +21,8 @@ struct Discovery: Sendable {
 
 enum AppDiscovery {
     static let exactNames: Set<String> = ["app.gantry.yaml", "app.pipecd.yaml", ".pipe.yaml"]
+    /// The most config bytes held in memory at once while reading them (one file may be up to the YAML size budget).
+    static let readChunkBytes = 16 << 20
 
     /// nil: not a config file; true: must be an application config; false: `*.pipecd.yaml`, which may
     /// also hold PipeCD's other kinds of config.
@@ -40,8 +42,8 @@ enum AppDiscovery {
         directory.isEmpty ? repositoryID : String(directory.split(separator: "/").last ?? "")
     }
 
-    /// Reads every config file at `commit`: one `ls-tree` for the tree with sizes, one `cat-file --batch` for the
-    /// configs the cache has not parsed at that content. Usable apps claim their names first (in path order), so
+    /// Reads every config file at `commit`: one `ls-tree` for the tree with sizes, then `cat-file --batch` (one per
+    /// 16 MiB) for the configs the cache has not parsed at that content. Usable apps claim their names first (in path order), so
     /// a broken file whose fallback name collides never hides a working application.
     static func discover(mirror: Mirror, commit: String, repositoryID: String, platforms: [PlatformConfig],
                          cache: ConfigCache) async throws -> Discovery {
@@ -49,8 +51,26 @@ enum AppDiscovery {
         let configs = try await mirror.files(at: commit, where: { configFileKind($0) != nil }).compactMap { file in
             configFileKind(file.path).map { (file: file, strict: $0) }
         }
-        let unread = configs.filter { $0.file.size <= maxBytes && cache.parsed(key($0.file, $0.strict)) == nil }
-        let blobs = try await mirror.blobs(Array(Set(unread.map(\.file.object))))
+        // Configs the cache has not seen are read and parsed a bounded number of bytes at a time: a push may hold
+        // any number of them, and only their parse results are kept.
+        var fresh: [ConfigCache.Key: ConfigCache.Parsed] = [:]
+        var chunk: [(file: Mirror.File, strict: Bool)] = []
+        var chunkBytes = 0
+        func parseChunk() async throws {
+            let blobs = try await mirror.blobs(Array(Set(chunk.map(\.file.object))))
+            for (file, strict) in chunk {
+                guard let data = blobs[file.object] else { continue }
+                fresh[key(file, strict)] = parse(String(decoding: data, as: UTF8.self), strict: strict)
+            }
+            chunk = []
+            chunkBytes = 0
+        }
+        for config in configs where config.file.size <= maxBytes && cache.parsed(key(config.file, config.strict)) == nil {
+            if chunkBytes + config.file.size > readChunkBytes { try await parseChunk() }
+            chunk.append(config)
+            chunkBytes += config.file.size
+        }
+        if !chunk.isEmpty { try await parseChunk() }
 
         var usable: [DiscoveredApp] = []
         var broken: [DiscoveredApp] = []
@@ -64,8 +84,8 @@ enum AppDiscovery {
                 parsed = .failure(ConfigProblem(line: nil, message: "the file has \(file.size) bytes; the limit is \(maxBytes)"))
             } else if let known = cache.parsed(key(file, strict)) {
                 parsed = known
-            } else if let data = blobs[file.object] {
-                parsed = parse(String(decoding: data, as: UTF8.self), strict: strict)
+            } else if let read = fresh[key(file, strict)] {
+                parsed = read
                 cache.store(parsed, for: key(file, strict))
             } else {
                 parsed = .failure(ConfigProblem(line: nil, message: "not a file git can read (a submodule?)"))

@@ -117,3 +117,19 @@ extension Array {
         return out
     }
 }
+
+final class LargeConfigsTests: XCTestCase {
+    /// Configs are read a bounded number of bytes at a time: more than one chunk's worth still all deploy.
+    func testConfigsBeyondOneReadChunkAreAllRead() async throws {
+        let repo = try GitFixture()
+        let padding = String(repeating: "# padding to make the file large, ignored by YAML\n", count: 70_000)   // ~3.5 MiB
+        for n in 0..<5 { try repo.write("apps/a\(n)/app.gantry.yaml", scriptRunApp(name: "a\(n)") + "\n" + padding) }
+        let commit = try repo.commitAndPush("five large configs")
+        let store = InMemoryStore()
+        _ = try await store.addTrigger(pushTrigger(commit))
+        let created = try await repo.planner(store: store).planPending()
+        XCTAssertEqual(created, 5)
+        let errors = await store.apps.values.compactMap(\.configError)
+        XCTAssertEqual(errors, [])
+    }
+}
