@@ -1,6 +1,6 @@
 # Gantry: `make run` starts the demo, `make test` runs the whole suite. Both install what they need first.
 SHELL := /bin/bash
-APT_PACKAGES := libssl-dev libsqlite3-dev libcurl4-openssl-dev git curl openssl procps postgresql-15
+APT_PACKAGES := libssl-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev git curl openssl procps postgresql-15
 SWIFT_BUILD_FLAGS ?=
 
 .PHONY: run test build release deps test-deps bench bench-ui bench-lambda bench-kubernetes bench-ingress bench-replicas chaos clean

@@ -29,8 +29,11 @@ let package = Package(
         // Already in the graph through Hummingbird; named here because the server's ingress guards are channel handlers.
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.1"),
-        // The shared store for several replicas (issue 9).
+        // The shared store for several replicas.
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // The store's queries, written once: SQLKit renders one query for SQLite (GRDB) and PostgreSQL (PostgresKit).
+        .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
         // The web UI: server-rendered templates and bcrypt password hashes for accounts.
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
@@ -44,9 +47,16 @@ let package = Package(
         .executableTarget(name: "gantry-supervise", path: "Sources/Supervisor", linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "--gc-sections", "-Xlinker", "--as-needed"])]),
 
         .target(name: "Store", path: "Sources/Store"),
-        .target(name: "SQLiteStore", dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")],
+        // Every store call written once, on SQLKit; the two back ends below add only what their database does differently.
+        .target(name: "SQLStore", dependencies: ["Store", .product(name: "SQLKit", package: "sql-kit")], path: "Sources/SQLStore"),
+        .target(name: "SQLiteStore", dependencies: ["Store", "SQLStore", .product(name: "GRDB", package: "GRDB.swift"),
+                                                 .product(name: "SQLKit", package: "sql-kit"),
+                                                 .product(name: "NIOCore", package: "swift-nio"),
+                                                 .product(name: "NIOPosix", package: "swift-nio"),
+                                                 .product(name: "Logging", package: "swift-log")],
                 path: "Sources/SQLiteStore"),
-        .target(name: "PostgresStore", dependencies: ["Store", .product(name: "PostgresNIO", package: "postgres-nio"),
+        .target(name: "PostgresStore", dependencies: ["Store", "SQLStore", .product(name: "PostgresNIO", package: "postgres-nio"),
+                                                   .product(name: "PostgresKit", package: "postgres-kit"),
                                                    .product(name: "Logging", package: "swift-log")],
                 path: "Sources/PostgresStore"),
         .target(name: "Ingress", dependencies: ["Store", "COpenSSL", .product(name: "Metrics", package: "swift-metrics")],
@@ -119,6 +129,6 @@ let package = Package(
             "KubeSupport", "BuiltProducts",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
-        ], path: "Tests/GantryTests"),
+        ], path: "Tests/GantryTests", exclude: ["Fixtures"]),
     ]
 )

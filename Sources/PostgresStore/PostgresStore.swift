@@ -1,19 +1,22 @@
 import Foundation
 import Logging
+import PostgresKit
 import PostgresNIO
+import SQLStore
 import Store
 
 /// The shared store: several Gantry replicas on one PostgreSQL. The database does the coordination: unique
 /// constraints dedupe deliveries, `FOR UPDATE SKIP LOCKED` hands each runnable stage to one replica, attempt
 /// numbers fence a replica that lost its lease, a partial unique index keeps one active deployment per
-/// application, and `NOTIFY` wakes the other replicas. Times are Unix seconds (double precision) and flags 0/1,
-/// as in the SQLite store, so `gantry store migrate` copies rows unchanged and can compare checksums.
-public final class PostgresStore: Store, Sendable {
+/// application, and `NOTIFY` wakes the other replicas. Its calls are the shared queries (`SQLBackedStore`); this
+/// file holds only what is PostgreSQL's own. Times are Unix seconds (double precision) and flags 0/1, as in the
+/// SQLite store, so `gantry store migrate` copies rows unchanged and can compare checksums.
+public final class PostgresStore: SQLBackedStore, Sendable {
     let client: PostgresClient
     let logger: Logger
     private let runner: Task<Void, Never>
-    /// Names this process's trigger claims (planning), so its own claims never block it.
-    let claimant = UUID().uuidString.lowercased()
+    public let claimant = UUID().uuidString.lowercased()
+    public var flavor: SQLFlavor { .postgres }
 
     /// Connects (`postgres://user:password@host:port/database?sslmode=disable|require`) and migrates the schema.
     public init(url: String, logger: Logger = Logger(label: "gantry.postgres")) async throws {
@@ -32,10 +35,10 @@ public final class PostgresStore: Store, Sendable {
             // instead, and says where it tried.
             let target = "\(config.host ?? "?"):\(config.port ?? 5432)"
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await PostgresSchema.migrate(client, logger: logger) }
+                group.addTask { try await Self.migrate(client, logger: logger) }
                 group.addTask {
                     try await Task.sleep(nanoseconds: UInt64(Self.connectSeconds * 1_000_000_000))
-                    throw PostgresStoreError("PostgreSQL at \(target) did not answer within \(Int(Self.connectSeconds)) s")
+                    throw StoreError("PostgreSQL at \(target) did not answer within \(Int(Self.connectSeconds)) s")
                 }
                 try await group.next()
                 group.cancelAll()
@@ -57,7 +60,7 @@ public final class PostgresStore: Store, Sendable {
     static func configuration(_ url: String) throws -> PostgresClient.Configuration {
         guard let u = URLComponents(string: url), ["postgres", "postgresql"].contains(u.scheme ?? ""),
               let host = u.host, !host.isEmpty else {
-            throw PostgresStoreError("not a PostgreSQL URL (postgres://user@host:5432/database): \(redacted(url))")
+            throw StoreError("not a PostgreSQL URL (postgres://user@host:5432/database): \(redacted(url))")
         }
         let database = u.path.hasPrefix("/") ? String(u.path.dropFirst()) : u.path
         let sslmode = u.queryItems?.first { $0.name == "sslmode" }?.value ?? "disable"
@@ -66,7 +69,7 @@ public final class PostgresStore: Store, Sendable {
         case "disable": tls = .disable
         case "require", "verify-full": tls = .require(.makeClientConfiguration())
         case "prefer": tls = .prefer(.makeClientConfiguration())
-        default: throw PostgresStoreError("sslmode \(sslmode) is not supported (disable, prefer, require)")
+        default: throw StoreError("sslmode \(sslmode) is not supported (disable, prefer, require)")
         }
         return PostgresClient.Configuration(host: host, port: u.port ?? 5432, username: u.user ?? "postgres",
                                             password: u.password?.removingPercentEncoding ?? u.password,
@@ -80,57 +83,69 @@ public final class PostgresStore: Store, Sendable {
         return u.string ?? url
     }
 
-    // MARK: helpers every query file uses
-
-    /// One transaction: committed when `body` returns, rolled back when it throws.
-    func write<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await client.withTransaction(logger: logger) { conn in try await body(conn) }
+    public func write<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
+        try await client.withTransaction(logger: logger) { conn in try await body(conn.sql()) }
     }
 
-    func read<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await client.withConnection { conn in try await body(conn) }
+    public func read<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
+        try await client.withConnection { conn in try await body(conn.sql()) }
     }
 
-    func rows(_ conn: PostgresConnection, _ query: PostgresQuery) async throws -> [Cells] {
-        var out: [Cells] = []
-        for try await row in try await conn.query(query, logger: logger) { out.append(Cells(row: row.makeRandomAccess())) }
-        return out
+    /// NOTIFY is transactional: the other replicas hear it once this transaction commits.
+    public func notify(_ db: any SQLDatabase, _ topic: WakeTopic) async throws {
+        try await db.raw("SELECT pg_notify('gantry', \(bind: topic.rawValue))").run()
     }
 
-    func one(_ conn: PostgresConnection, _ query: PostgresQuery) async throws -> Cells? {
-        try await rows(conn, query).first
+    public func serialize(_ db: any SQLDatabase, _ work: SerializedWork) async throws {
+        try await db.raw("SELECT pg_advisory_xact_lock(\(bind: work.rawValue))").run()
     }
 
-    func exec(_ conn: PostgresConnection, _ query: PostgresQuery) async throws {
-        try await conn.query(query, logger: logger)
+    public func columns(of table: String, _ db: any SQLDatabase) async throws -> [String] {
+        try await db.raw("""
+            SELECT column_name FROM information_schema.columns WHERE table_name = \(bind: table) ORDER BY ordinal_position
+            """).all().map { try $0.decode(column: "column_name", as: String.self) }
     }
 
-    /// Wakes every replica's planner or engine once this transaction commits (NOTIFY is transactional).
-    func notify(_ conn: PostgresConnection, _ topic: WakeTopic) async throws {
-        try await exec(conn, "SELECT pg_notify('gantry', \(topic.rawValue))")
+    /// Serial columns continue after the copied ids, so new rows never collide with moved ones.
+    public func continueIdentities(_ db: any SQLDatabase) async throws {
+        for (table, column) in [("deliveries", "id"), ("triggers", "id"), ("stage_logs", "id"), ("invocations", "id"),
+                                ("deployments", "seq"), ("api_tokens", "id")] {
+            try await db.raw("""
+                SELECT setval(pg_get_serial_sequence(\(bind: table), \(bind: column)), COALESCE(MAX(\(ident: column)), 0) + 1, false)
+                FROM \(ident: table)
+                """).run()
+        }
     }
-}
 
-public struct PostgresStoreError: Error, CustomStringConvertible {
-    public let description: String
-    init(_ description: String) { self.description = description }
-}
+    /// Holds one connection with `LISTEN gantry` and calls `onWake` per notification until cancelled.
+    public func listen(_ onWake: @escaping @Sendable (WakeTopic) -> Void) async throws {
+        try await client.withConnection { conn in
+            try await conn.listen(on: "gantry") { notifications in
+                for try await n in notifications {
+                    if let topic = WakeTopic(rawValue: n.payload) { onWake(topic) }
+                }
+            }
+        }
+    }
 
-/// Typed reads of one row by column name.
-struct Cells {
-    let row: PostgresRandomAccessRow
-    func str(_ c: String) throws -> String { try row[c].decode(String.self) }
-    func optStr(_ c: String) throws -> String? { try row[c].decode(String?.self) }
-    func int(_ c: String) throws -> Int { try row[c].decode(Int.self) }
-    func optInt(_ c: String) throws -> Int? { try row[c].decode(Int?.self) }
-    func dbl(_ c: String) throws -> Double { try row[c].decode(Double.self) }
-    func optDbl(_ c: String) throws -> Double? { try row[c].decode(Double?.self) }
-    func flag(_ c: String) throws -> Bool { try int(c) != 0 }
-    func date(_ c: String) throws -> Date { Date(timeIntervalSince1970: try dbl(c)) }
-    func optDate(_ c: String) throws -> Date? { try optDbl(c).map { Date(timeIntervalSince1970: $0) } }
-}
-
-extension Date {
-    /// Stored form: Unix seconds.
-    var epoch: Double { timeIntervalSince1970 }
+    /// Applies the missing migrations of the shared schema in order, in one transaction under an advisory lock:
+    /// replicas that start together migrate once.
+    static func migrate(_ client: PostgresClient, logger: Logger) async throws {
+        try await client.withTransaction(logger: logger) { conn in
+            try await conn.query("SELECT pg_advisory_xact_lock(74280001)", logger: logger)
+            try await conn.query(PostgresQuery(unsafeSQL: StoreSchema.table), logger: logger)
+            var applied = Set<String>()
+            for try await version in try await conn.query("SELECT version FROM schema_migrations", logger: logger)
+                .decode(String.self) { applied.insert(version) }
+            for migration in StoreSchema.missing(applied: applied, flavor: .postgres) {
+                for statement in migration.statements {
+                    try await conn.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                let now = Date().timeIntervalSince1970
+                try await conn.query("INSERT INTO schema_migrations (version, applied_at) VALUES (\(migration.version), \(now))",
+                                     logger: logger)
+                logger.info("postgres: applied migration \(migration.version)")
+            }
+        }
+    }
 }

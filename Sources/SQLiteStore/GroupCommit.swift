@@ -1,12 +1,11 @@
 import Foundation
-import GRDB
 import Store
 import Synchronization
 
 /// Webhook deliveries are committed in batches: while one transaction is being fsynced, arriving deliveries
-/// queue up and go into the next one together. Each caller still returns only after *its* delivery is durable,
-/// but a burst of N deliveries costs about one fsync instead of N (SQLite has one writer).
+/// queue up and go into the next one together (SQLite has one writer).
 final class GroupCommit: Sendable {
+    typealias Flush = @Sendable ([NewDelivery]) async throws -> [IngestResult]
     private struct Waiting {
         let delivery: NewDelivery
         let continuation: CheckedContinuation<IngestResult, Error>
@@ -15,12 +14,10 @@ final class GroupCommit: Sendable {
         var queue: [Waiting] = []
         var flushing = false
     }
-    private let pool: DatabasePool
     private let state = Mutex(State())
 
-    init(pool: DatabasePool) { self.pool = pool }
-
-    func submit(_ delivery: NewDelivery) async throws -> IngestResult {
+    /// Waits until `delivery` is committed, by `flush` (of this call or of one already running).
+    func submit(_ delivery: NewDelivery, flush: @escaping Flush) async throws -> IngestResult {
         try await withCheckedThrowingContinuation { cont in
             let startFlush = state.withLock { s -> Bool in
                 s.queue.append(Waiting(delivery: delivery, continuation: cont))
@@ -28,11 +25,11 @@ final class GroupCommit: Sendable {
                 s.flushing = true
                 return true
             }
-            if startFlush { Task { await self.flushLoop() } }
+            if startFlush { Task { await self.flushLoop(flush) } }
         }
     }
 
-    private func flushLoop() async {
+    private func flushLoop(_ flush: Flush) async {
         while true {
             let batch = state.withLock { s -> [Waiting] in
                 let b = s.queue; s.queue = []
@@ -41,28 +38,11 @@ final class GroupCommit: Sendable {
             }
             if batch.isEmpty { return }
             do {
-                let results = try await pool.write { db in try batch.map { try Self.record(db, $0.delivery) } }
+                let results = try await flush(batch.map(\.delivery))
                 for (w, r) in zip(batch, results) { w.continuation.resume(returning: r) }
             } catch {
                 for w in batch { w.continuation.resume(throwing: error) }
             }
         }
-    }
-
-    private static func record(_ db: Database, _ d: NewDelivery) throws -> IngestResult {
-        let now = Date()
-        // Cached statements: compiling the SQL anew for every delivery was a visible part of ingest time.
-        try db.cachedStatement(sql: """
-            INSERT INTO deliveries (binding, delivery_id, event, verdict, reason, received_at) VALUES (?, ?, ?, ?, ?, ?)
-            ON CONFLICT (binding, delivery_id) DO NOTHING
-            """).execute(arguments: [d.binding, d.deliveryID, d.event, d.verdict, d.reason, now.unix])
-        if db.changesCount == 0 { return .duplicate }
-        let deliveryRow = db.lastInsertedRowID
-        guard !d.triggers.isEmpty else { return .recorded(triggerID: nil) }
-        // Several ref updates in one delivery: all their triggers commit with it, or none do.
-        let ids = try d.triggers.map { try insertTrigger(db, $0, now: now) }
-        try db.cachedStatement(sql: "UPDATE deliveries SET trigger_id = ? WHERE id = ?")
-            .execute(arguments: [ids[0], deliveryRow])
-        return .recorded(triggerID: ids[0])
     }
 }

@@ -65,10 +65,11 @@ final class RollbackDeadlineStoreTests: XCTestCase {
             case .sqlite:
                 let path = try makeTempDir() + "/gantry.sqlite"
                 id = try await Self.runningDeployment(try SQLiteStore(path: path))
-                try sh(["sqlite3", path, """
+                // The store just closed may still be checkpointing its WAL: wait for the lock rather than fail.
+                try sh(["sqlite3", "-cmd", ".timeout 10000", path, """
                     ALTER TABLE deployments DROP COLUMN rollback_deadline;
                     ALTER TABLE deployments DROP COLUMN rollback_timeout_seconds;
-                    DELETE FROM grdb_migrations WHERE identifier = 'v6-rollback-timeout';
+                    DELETE FROM schema_migrations WHERE version = 'v4-rollback-timeout';
                     """])
                 reopen = { try SQLiteStore(path: path) }
             case .postgres:

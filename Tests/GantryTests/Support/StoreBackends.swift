@@ -30,7 +30,7 @@ func forEachStore(file: StaticString = #filePath, line: UInt = #line,
                   _ body: (StoreBackend) async throws -> Void) async throws {
     for backend in StoreBackend.allCases {
         do { try await body(backend) } catch {
-            XCTFail("[\(backend.rawValue)] \(error)", file: file, line: line)
+            XCTFail("[\(backend.rawValue)] \(String(reflecting: error))", file: file, line: line)
             throw error
         }
     }

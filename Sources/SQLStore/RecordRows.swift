@@ -1,8 +1,8 @@
 import Foundation
-import PostgresNIO
+import SQLKit
 import Store
 
-/// Row <-> record mapping for the PostgreSQL store (the same columns as the SQLite store's).
+/// Row <-> record mapping: the columns each record reads and the statements that insert it.
 enum Columns {
     static let deployment = """
         id, application, repository, app_path, platform, commit_hash, running_commit, trigger_kind, commit_message,
@@ -29,10 +29,10 @@ extension Deployment {
             id: try c.str("id"), application: try c.str("application"), repository: try c.str("repository"),
             appPath: try c.str("app_path"), platform: try c.optStr("platform"), commit: try c.str("commit_hash"),
             runningCommit: try c.optStr("running_commit"),
-            triggerKind: TriggerKind(rawValue: try c.str("trigger_kind")) ?? .webhook,
+            triggerKind: try c.value("trigger_kind", as: TriggerKind.self),
             commitMessage: try c.str("commit_message"), author: try c.str("author"),
-            strategy: SyncStrategy(rawValue: try c.str("strategy")) ?? .pipeline, summary: try c.str("summary"),
-            status: DeploymentStatus(rawValue: try c.str("status")) ?? .failure, statusReason: try c.str("status_reason"),
+            strategy: try c.value("strategy", as: SyncStrategy.self), summary: try c.str("summary"),
+            status: try c.value("status", as: DeploymentStatus.self), statusReason: try c.str("status_reason"),
             autoRollback: try c.flag("auto_rollback"), createdAt: try c.date("created_at"),
             startedAt: try c.optDate("started_at"), completedAt: try c.optDate("completed_at"),
             deadline: try c.optDate("deadline"), timeoutSeconds: try c.dbl("timeout_seconds"),
@@ -41,17 +41,17 @@ extension Deployment {
             rollbackDeadline: try c.optDate("rollback_deadline"))
     }
 
-    var insertQuery: PostgresQuery {
+    func insertQuery(seq: SQLQueryString) -> SQLQueryString {
         """
-        INSERT INTO deployments (id, application, repository, app_path, platform, commit_hash, running_commit,
+        INSERT INTO deployments (seq, id, application, repository, app_path, platform, commit_hash, running_commit,
             trigger_kind, commit_message, author, strategy, summary, status, status_reason, auto_rollback, created_at,
             started_at, completed_at, deadline, timeout_seconds, cancel_requested, cancel_rollback, commit_time,
             rollback_timeout_seconds, rollback_deadline)
-        VALUES (\(id), \(application), \(repository), \(appPath), \(platform), \(commit), \(runningCommit),
-            \(triggerKind.rawValue), \(commitMessage), \(author), \(strategy.rawValue), \(summary), \(status.rawValue),
-            \(statusReason), \(autoRollback ? 1 : 0), \(createdAt.epoch), \(startedAt?.epoch), \(completedAt?.epoch),
-            \(deadline?.epoch), \(timeoutSeconds), \(cancelRequested ? 1 : 0), \(cancelRollback ? 1 : 0), \(commitTime?.epoch),
-            \(rollbackTimeoutSeconds), \(rollbackDeadline?.epoch))
+        VALUES (\(seq), \(bind: id), \(bind: application), \(bind: repository), \(bind: appPath), \(bind: platform), \(bind: commit), \(bind: runningCommit),
+            \(bind: triggerKind.rawValue), \(bind: commitMessage), \(bind: author), \(bind: strategy.rawValue), \(bind: summary), \(bind: status.rawValue),
+            \(bind: statusReason), \(bind: autoRollback ? 1 : 0), \(bind: createdAt.epoch), \(bind: startedAt?.epoch), \(bind: completedAt?.epoch),
+            \(bind: deadline?.epoch), \(bind: timeoutSeconds), \(bind: cancelRequested ? 1 : 0), \(bind: cancelRollback ? 1 : 0), \(bind: commitTime?.epoch),
+            \(bind: rollbackTimeoutSeconds), \(bind: rollbackDeadline?.epoch))
         """
     }
 }
@@ -60,7 +60,7 @@ extension Stage {
     init(_ c: Cells) throws {
         self.init(deploymentID: try c.str("deployment_id"), index: try c.int("idx"), name: try c.str("name"),
                   withJSON: try c.str("with_json"), rollback: try c.flag("rollback"), rollbackOf: try c.optInt("rollback_of"),
-                  status: StageStatus(rawValue: try c.str("status")) ?? .failure, attempt: try c.int("attempt"),
+                  status: try c.value("status", as: StageStatus.self), attempt: try c.int("attempt"),
                   timeoutSeconds: try c.optDbl("timeout_seconds"),
                   retry: try c.optStr("retry_json").flatMap { try? JSONDecoder().decode(RetryPolicy.self, from: Data($0.utf8)) })
         leaseOwner = try c.optStr("lease_owner")
@@ -84,13 +84,13 @@ extension Stage {
         functionVersion = try c.optStr("function_version")
     }
 
-    var insertQuery: PostgresQuery {
+    var insertQuery: SQLQueryString {
         let retryJSON = retry.flatMap { try? String(decoding: JSONEncoder().encode($0), as: UTF8.self) }
         return """
             INSERT INTO stages (deployment_id, idx, name, with_json, rollback, rollback_of, status, attempt,
                                 timeout_seconds, retry_json, outputs, message)
-            VALUES (\(deploymentID), \(index), \(name), \(withJSON), \(rollback ? 1 : 0), \(rollbackOf), \(status.rawValue),
-                    \(attempt), \(timeoutSeconds), \(retryJSON), \(outputs), \(message))
+            VALUES (\(bind: deploymentID), \(bind: index), \(bind: name), \(bind: withJSON), \(bind: rollback ? 1 : 0), \(bind: rollbackOf), \(bind: status.rawValue),
+                    \(bind: attempt), \(bind: timeoutSeconds), \(bind: retryJSON), \(bind: outputs), \(bind: message))
             """
     }
 }
@@ -109,8 +109,8 @@ extension Trigger {
     init(_ c: Cells) throws {
         self.init(id: Int64(try c.int("id")), trigger: NewTrigger(
             repository: try c.str("repository"), ref: try c.str("ref"), commit: try c.optStr("commit_hash"),
-            kind: TriggerKind(rawValue: try c.str("kind")) ?? .webhook, application: try c.optStr("application"),
-            strategy: SyncStrategy(rawValue: try c.str("strategy")) ?? .auto,
+            kind: try c.value("kind", as: TriggerKind.self), application: try c.optStr("application"),
+            strategy: try c.value("strategy", as: SyncStrategy.self),
             commitMessage: try c.str("commit_message"), author: try c.str("author")), createdAt: try c.date("created_at"))
     }
 }
@@ -125,25 +125,25 @@ extension InvocationRecord {
     }
 }
 
-extension PostgresStore {
-    func insertTrigger(_ conn: PostgresConnection, _ t: NewTrigger, now: Date) async throws -> Int64 {
-        let row = try await one(conn, """
+extension SQLBackedStore {
+    func insertTrigger(_ db: any SQLDatabase, _ t: NewTrigger, now: Date) async throws -> Int64 {
+        let row = try await db.one("""
             INSERT INTO triggers (repository, ref, commit_hash, kind, application, strategy, commit_message, author, created_at)
-            VALUES (\(t.repository), \(t.ref), \(t.commit), \(t.kind.rawValue), \(t.application), \(t.strategy.rawValue),
-                    \(t.commitMessage), \(t.author), \(now.epoch))
+            VALUES (\(bind: t.repository), \(bind: t.ref), \(bind: t.commit), \(bind: t.kind.rawValue), \(bind: t.application), \(bind: t.strategy.rawValue),
+                    \(bind: t.commitMessage), \(bind: t.author), \(bind: now.epoch))
             RETURNING id
             """)
         return Int64(try row!.int("id"))
     }
 
     /// Deployments with their stages: one query for all stages, so list pages stay fast with many rows.
-    func details(_ conn: PostgresConnection, _ query: PostgresQuery) async throws -> [DeploymentDetail] {
-        let deployments = try await rows(conn, query).map(Deployment.init)
+    func details(_ db: any SQLDatabase, _ query: SQLQueryString) async throws -> [DeploymentDetail] {
+        let deployments = try await db.rows(query, table: "deployments").map(Deployment.init)
         guard !deployments.isEmpty else { return [] }
         var byID: [String: [Stage]] = [:]
         let ids = deployments.map(\.id)
-        for c in try await rows(conn, """
-            SELECT \(unescaped: Columns.stage) FROM stages WHERE deployment_id = ANY(\(ids)) ORDER BY idx
+        for c in try await db.rows("""
+            SELECT \(unsafeRaw: Columns.stage) FROM stages WHERE deployment_id IN (\(binds: ids)) ORDER BY idx
             """) {
             let s = try Stage(c)
             byID[s.deploymentID, default: []].append(s)
@@ -151,9 +151,10 @@ extension PostgresStore {
         return deployments.map { DeploymentDetail(deployment: $0, stages: byID[$0.id] ?? []) }
     }
 
-    func stage(_ conn: PostgresConnection, _ deploymentID: String, _ index: Int) async throws -> Stage? {
-        try await one(conn, """
-            SELECT \(unescaped: Columns.stage) FROM stages WHERE deployment_id = \(deploymentID) AND idx = \(index)
-            """).map(Stage.init)
+    func stage(_ db: any SQLDatabase, _ deploymentID: String, _ index: Int, lock: Bool = false) async throws -> Stage? {
+        try await db.one("""
+            SELECT \(unsafeRaw: Columns.stage) FROM stages WHERE deployment_id = \(bind: deploymentID) AND idx = \(bind: index)
+            \(lock ? flavor.lock() : "")
+            """, table: "stages").map(Stage.init)
     }
 }

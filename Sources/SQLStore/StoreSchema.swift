@@ -1,11 +1,9 @@
 import Foundation
-import Logging
-import PostgresNIO
 
-/// Versioned migrations, recorded in `schema_migrations`. A shipped migration is never edited: add a new one.
-/// Column names and meanings match the SQLite store's (so `gantry store migrate` maps tables one to one).
-enum PostgresSchema {
-    static let migrations: [(version: String, sql: [String])] = [
+/// The one schema of both back ends: versioned migrations, recorded in `schema_migrations`. A shipped migration is
+/// never edited: add a new one. Written in PostgreSQL's words; `SQLFlavor.schema` renders them for SQLite.
+public enum StoreSchema {
+    public static let migrations: [(version: String, sql: [String])] = [
         ("v1-core", [
             """
             CREATE TABLE deliveries (
@@ -86,7 +84,7 @@ enum PostgresSchema {
             "ALTER TABLE triggers ADD COLUMN claimed_by TEXT",
             "ALTER TABLE triggers ADD COLUMN claimed_until DOUBLE PRECISION",
         ]),
-        // Accounts and insights (the SQLite store's v4-accounts-insights).
+        // Accounts and insights.
         ("v3-accounts-insights", [
             "CREATE TABLE users (name TEXT PRIMARY KEY, password_hash TEXT NOT NULL, role TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL)",
             """
@@ -103,34 +101,22 @@ enum PostgresSchema {
             "ALTER TABLE applications ADD COLUMN labels TEXT NOT NULL DEFAULT '{}'",
             "CREATE INDEX deployments_completed ON deployments (completed_at) WHERE status IN ('SUCCESS', 'FAILURE')",
         ]),
-        // The rollback's own deadline (the SQLite store's v6-rollback-timeout).
+        // The rollback's own deadline (spec.rollbackTimeout); deployments stored before it get the default.
         ("v4-rollback-timeout", [
             "ALTER TABLE deployments ADD COLUMN rollback_timeout_seconds DOUBLE PRECISION NOT NULL DEFAULT 21600",
             "ALTER TABLE deployments ADD COLUMN rollback_deadline DOUBLE PRECISION",
         ]),
     ]
 
-    /// Applies the missing migrations in order, in one transaction under an advisory lock: replicas that start
-    /// together migrate once.
-    static func migrate(_ client: PostgresClient, logger: Logger) async throws {
-        try await client.withTransaction(logger: logger) { conn in
-            try await conn.query("SELECT pg_advisory_xact_lock(74280001)", logger: logger)
-            try await conn.query("""
-                CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)
-                """, logger: logger)
-            var applied = Set<String>()
-            for try await version in try await conn.query("SELECT version FROM schema_migrations", logger: logger)
-                .decode(String.self) { applied.insert(version) }
-            for migration in migrations where !applied.contains(migration.version) {
-                for statement in migration.sql {
-                    try await conn.query(PostgresQuery(unsafeSQL: statement), logger: logger)
-                }
-                let now = Date().timeIntervalSince1970
-                try await conn.query("INSERT INTO schema_migrations (version, applied_at) VALUES (\(migration.version), \(now))",
-                                     logger: logger)
-                logger.info("postgres: applied migration \(migration.version)")
-            }
-        }
+    /// The migrations not in `applied`, in order, rendered for `flavor`.
+    public static func missing(applied: Set<String>, flavor: SQLFlavor) -> [(version: String, statements: [String])] {
+        migrations.filter { !applied.contains($0.version) }.map { ($0.version, $0.sql.map(flavor.schema)) }
     }
 
+    public static let table = "CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)"
+
+    /// SQLite stores made before the schema was shared recorded GRDB's migrations: at the last of them
+    /// (`v6-rollback-timeout`) they hold exactly these shared migrations, and take the others (shared work) on open.
+    public static let sqliteLegacyLast = "v6-rollback-timeout"
+    public static let sqliteLegacyEquivalent = ["v1-core", "v3-accounts-insights", "v4-rollback-timeout"]
 }
