@@ -62,7 +62,7 @@ extension Engine {
             if let missing = missingTools(detail) {
                 try await store.setStageStatus(deploymentID: d.id, index: stage.index, status: .failure,
                                                message: "MissingTool: \(missing)", now: now)
-                wakeup.signal()
+                wakeup.signal(deployment: d.id)
                 return nil
             }
         }
@@ -190,7 +190,7 @@ extension Engine {
             }
             try await store.updateDeployment(id: d.id, status: cancelled ? .cancelled : .failure, reason: reason, now: now)
         }
-        wakeup.signal()
+        wakeup.signal(deployment: d.id)
     }
 
     func finish(_ detail: DeploymentDetail, status: DeploymentStatus, reason: String, now: Date) async throws {

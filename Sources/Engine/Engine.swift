@@ -36,6 +36,14 @@ public actor Engine {
     var liveReplicas: [String] = []
     /// When this replica first saw a stage ready to start that another live replica is preferred for.
     var deferredSince: [StageKey: Date] = [:]
+    /// When each active deployment this engine looked at next needs a look (its earliest timer); events name
+    /// their deployment, so a tick reads only those and the due ones, never every active deployment.
+    var nextLook: [String: Date] = [:]
+    /// Deployments whose next stage waits for a concurrency slot held here: looked at when a slot frees.
+    var waitingForSlot: Set<String> = []
+    /// Whether this process has looked at every active deployment once (at start, to recover).
+    var lookedAtAll = false
+    var lastSweep = Date.distantPast
     let startedAt = Date()
 
     public init(store: any EngineStore & ReplicaStore, host: FunctionHost, functions: FunctionCatalog, config: EngineConfig,
@@ -67,10 +75,14 @@ public actor Engine {
     public func run() async {
         let beats = Task { await self.heartbeatLoop() }
         defer { beats.cancel() }
+        var carried: Set<String> = []
         while !Task.isCancelled && !stopping {
             var nextDue: Date? = nil
-            do { nextDue = try await tick() } catch {
+            let named = carried.union(await wakeup.takeDeployments())
+            carried = []
+            do { nextDue = try await tick(named: named) } catch {
                 logger.error("engine tick failed: \(error)")
+                carried = named
                 nextDue = Date().addingTimeInterval(1)
             }
             // Another replica's wake-up can be lost with its connection: look again after a sweep period anyway.
@@ -100,24 +112,48 @@ public actor Engine {
         wakeup.signal()
     }
 
-    /// One pass over all active deployments. Returns when the engine must look again at the latest.
-    func tick() async throws -> Date? {
+    /// One pass over the deployments that need a look: the ones events named, the ones whose timer is due, newly
+    /// started ones, and on each sweep the ones the store finds due or stale. At start, every active deployment.
+    /// Returns when the engine must look again at the latest.
+    func tick(named: Set<String>) async throws -> Date? {
         let now = Date()
+        var ids = named
         for d in try await store.activateNextDeployments(now: now) {
             logger.info("deployment \(d.id) of \(d.application) at \(d.commit.prefix(8)) started")
+            ids.insert(d.id)
         }
-        var due: Date? = nil
-        func soonest(_ date: Date?) { if let date, due == nil || date < due! { due = date } }
+        var details: [DeploymentDetail]
+        if !lookedAtAll {
+            details = try await store.activeDeployments()
+            lookedAtAll = true
+            lastSweep = now
+        } else {
+            for (id, at) in nextLook where at <= now { ids.insert(id) }
+            details = try await store.activeDeployments(ids: Array(ids))
+            if now.timeIntervalSince(lastSweep) >= config.sweepSeconds {
+                // A wake-up from another replica can be lost with its connection: the sweep reads what is due.
+                lastSweep = now
+                Metrics.sweep(factory: config.metricsFactory)
+                let seen = Set(details.map(\.deployment.id))
+                details += try await store.dueDeployments(now: now).filter { !seen.contains($0.deployment.id) }
+            }
+        }
+        Metrics.deploymentsRead(details.count, factory: config.metricsFactory)
+        let active = Set(details.map(\.deployment.id))
+        for id in ids where !active.contains(id) { nextLook[id] = nil }
         newWork = []
-        for detail in try await store.activeDeployments() {
-            soonest(try await advance(detail, now: now))
+        for detail in details {
+            nextLook[detail.deployment.id] = try await advance(detail, now: now)
         }
         let waiting = newWork
         newWork = []
         for (stage, deployment) in waiting {
-            if let later = deferral(of: stage, now: now) { soonest(later); continue }
+            if let later = deferral(of: stage, now: now) {
+                nextLook[deployment.id] = min(nextLook[deployment.id] ?? later, later)
+                continue
+            }
             try await start(stage, of: deployment, resume: nil, now: now)
         }
-        return due
+        return ([lastSweep.addingTimeInterval(config.sweepSeconds)] + nextLook.values).min()
     }
 }

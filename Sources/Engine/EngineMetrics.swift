@@ -10,6 +10,17 @@ enum Metrics {
     static let wall = "gantry_invocation_wall_seconds"
     static let cpu = "gantry_invocation_cpu_seconds"
     static let maxRSS = "gantry_invocation_max_rss_kib"
+    /// Deployment rows the engine read: an event costs its own deployment, not every active one.
+    static let deploymentsReadTotal = "gantry_engine_deployments_read_total"
+    static let sweepsTotal = "gantry_engine_sweeps_total"
+
+    static func deploymentsRead(_ count: Int, factory: any MetricsFactory) {
+        Counter(label: deploymentsReadTotal, factory: factory).increment(by: count)
+    }
+
+    static func sweep(factory: any MetricsFactory) {
+        Counter(label: sweepsTotal, factory: factory).increment()
+    }
 
     static func recordInvocation(function: String, decision: OutcomeDecision, report: AttemptReport,
                                  factory: any MetricsFactory) {

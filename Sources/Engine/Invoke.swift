@@ -10,13 +10,14 @@ extension Engine {
         guard let function = functions.function(forStage: stage.name, platformKind: platform?.kind) else {
             try await store.setStageStatus(deploymentID: d.id, index: stage.index, status: .failure,
                                            message: "no function for stage \(stage.name)", now: now)
-            wakeup.signal()
+            wakeup.signal(deployment: d.id)
             return
         }
         let key = StageKey(deployment: d.id, index: stage.index)
         // A full concurrency slot: wait; the invocation holding it wakes the engine when it ends.
         let slot = Self.slot(for: function, of: d)
         if let slot, let limit = function.concurrency?.limit, runningSlots.values.filter({ $0 == slot }).count >= limit {
+            waitingForSlot.insert(d.id)
             return
         }
         // Short and renewed by the heartbeat while the function runs: a dead replica's stages move on soon.
@@ -43,7 +44,7 @@ extension Engine {
                 deploymentID: d.id, index: stage.index, attempt: leased.attempt, invocationID: invocationID,
                 status: .failure, errorType: type, message: "\(type): \(message)", resumeAt: nil, waitingFor: nil,
                 reportJSON: nil, now: now))
-            wakeup.signal()
+            wakeup.signal(deployment: d.id)
         }
         // A stage past its own deadline, or its phase's (the deployment's for a forward stage, the rollback's for a
         // rollback stage), fails without another invocation, even after downtime or mid-backoff.
@@ -166,7 +167,9 @@ extension Engine {
             runningTasks[key] = nil
             runningAttempts[key] = nil
             runningSlots[key] = nil
-            wakeup.signal()
+            wakeup.signal(deployment: key.deployment)
+            for id in waitingForSlot { wakeup.signal(deployment: id) }
+            waitingForSlot = []
         }
         FunctionHost.removeInvocationDirectory(DataLayout.invocationDir(config.dataDir, deploymentID: stage.deploymentID,
                                                                         stage: stage.index, attempt: stage.attempt))

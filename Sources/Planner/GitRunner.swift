@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import FunctionKit
 
@@ -47,8 +48,12 @@ struct GitResult: Sendable {
 struct GitRunner: Sendable {
     let executable: URL
     let environment: [String: String]
+    /// Counts every git process by subcommand (`gantry_git_commands_total`): what planning a push costs in
+    /// processes should not grow with the repository.
+    let metrics: any MetricsFactory
 
-    init() {
+    init(metrics: any MetricsFactory = MetricsSystem.factory) {
+        self.metrics = metrics
         executable = GitRunner.findGit()
         var env = ProcessInfo.processInfo.environment
         env["GIT_TERMINAL_PROMPT"] = "0"          // never wait for a password nobody will type
@@ -71,6 +76,8 @@ struct GitRunner: Sendable {
     func run(_ arguments: [String], extraEnvironment: [String: String] = [:], stdin: Data? = nil,
              timeout: Double = 60) async throws -> GitResult {
         let executable = self.executable
+        let subcommand = arguments.first { !$0.hasPrefix("-") } ?? "git"
+        Counter(label: "gantry_git_commands_total", dimensions: [("command", subcommand)], factory: metrics).increment()
         var environment = self.environment
         for (k, v) in extraEnvironment { environment[k] = v }
         let env = environment

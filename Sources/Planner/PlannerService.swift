@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 import Store
@@ -12,7 +13,7 @@ public final class Planner: Sendable {
     private let repositories: [String: RepositoryConfig]
     private let dataDir: String
     private let logger: Logger
-    private let git = GitRunner()
+    private let git: GitRunner
     private let gate = SerialGate()
     private let triggerPlanner: TriggerPlanner
 
@@ -25,7 +26,8 @@ public final class Planner: Sendable {
     static let maxRetryDelay = 60.0
 
     public init(store: any PlannerStore, repositories: [RepositoryConfig], platforms: [PlatformConfig], dataDir: String,
-                logger: Logger) {
+                logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) {
+        git = GitRunner(metrics: metrics)
         self.store = store
         var byID: [String: RepositoryConfig] = [:]
         for repo in repositories where byID[repo.id] == nil { byID[repo.id] = repo }

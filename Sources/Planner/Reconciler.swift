@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 import Store
@@ -29,12 +30,13 @@ public final class Reconciler: Sendable {
     private let store: any ReconcileStore
     private let targets: [Target]
     private let logger: Logger
-    private let git = GitRunner()
+    private let git: GitRunner
     private let onCatch: @Sendable (Catch) -> Void
 
     /// `onCatch` runs after a caught push's trigger is committed (count it, wake the planner).
     public init(store: any ReconcileStore, targets: [Target], logger: Logger,
-                onCatch: @escaping @Sendable (Catch) -> Void) {
+                metrics: any MetricsFactory = MetricsSystem.factory, onCatch: @escaping @Sendable (Catch) -> Void) {
+        git = GitRunner(metrics: metrics)
         self.store = store
         self.targets = targets.filter { $0.interval > 0 }
         self.logger = logger

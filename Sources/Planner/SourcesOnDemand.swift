@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 import Store
@@ -9,9 +10,11 @@ public actor SourcesOnDemand {
     private let repositories: [String: RepositoryConfig]
     private let dataDir: String
     private let logger: Logger
-    private let git = GitRunner()
+    private let git: GitRunner
 
-    public init(repositories: [RepositoryConfig], dataDir: String, logger: Logger) {
+    public init(repositories: [RepositoryConfig], dataDir: String, logger: Logger,
+                metrics: any MetricsFactory = MetricsSystem.factory) {
+        git = GitRunner(metrics: metrics)
         var byID: [String: RepositoryConfig] = [:]
         for repo in repositories where byID[repo.id] == nil { byID[repo.id] = repo }
         self.repositories = byID; self.dataDir = dataDir; self.logger = logger

@@ -92,8 +92,8 @@ public final class PostgresStore: SQLBackedStore, Sendable {
     }
 
     /// NOTIFY is transactional: the other replicas hear it once this transaction commits.
-    public func notify(_ db: any SQLDatabase, _ topic: WakeTopic) async throws {
-        try await db.raw("SELECT pg_notify('gantry', \(bind: topic.rawValue))").run()
+    public func notify(_ db: any SQLDatabase, _ wake: StoreWake) async throws {
+        try await db.raw("SELECT pg_notify('gantry', \(bind: wake.payload))").run()
     }
 
     public func serialize(_ db: any SQLDatabase, _ work: SerializedWork) async throws {
@@ -118,11 +118,11 @@ public final class PostgresStore: SQLBackedStore, Sendable {
     }
 
     /// Holds one connection with `LISTEN gantry` and calls `onWake` per notification until cancelled.
-    public func listen(_ onWake: @escaping @Sendable (WakeTopic) -> Void) async throws {
+    public func listen(_ onWake: @escaping @Sendable (StoreWake) -> Void) async throws {
         try await client.withConnection { conn in
             try await conn.listen(on: "gantry") { notifications in
                 for try await n in notifications {
-                    if let topic = WakeTopic(rawValue: n.payload) { onWake(topic) }
+                    if let wake = StoreWake(payload: n.payload) { onWake(wake) }
                 }
             }
         }

@@ -46,7 +46,7 @@ extension SQLBackedStore {
                     waiting_for = NULL, callback_hash = NULL
                 WHERE deployment_id = \(bind: deploymentID) AND idx = \(bind: index) AND status = 'SUSPENDED' RETURNING idx
                 """) != nil
-            if skipped { try await self.notify(db, .engine) }
+            if skipped { try await self.notify(db, .deployment(deploymentID)) }
             return skipped
         }
     }

@@ -56,6 +56,36 @@ extension SQLBackedStore {
         }
     }
 
+    public func activeDeployments(ids: [String]) async throws -> [DeploymentDetail] {
+        guard !ids.isEmpty else { return [] }
+        return try await read { db in
+            try await self.details(db, """
+                SELECT \(unsafeRaw: Columns.deployment) FROM deployments
+                WHERE id IN (\(binds: ids)) AND status IN ('RUNNING', 'ROLLING_BACK') ORDER BY seq
+                """)
+        }
+    }
+
+    public func dueDeployments(now: Date) async throws -> [DeploymentDetail] {
+        let at = now.epoch
+        return try await read { db in
+            try await self.details(db, """
+                SELECT \(unsafeRaw: Columns.deployment) FROM deployments AS d
+                WHERE d.status IN ('RUNNING', 'ROLLING_BACK') AND (
+                    (d.status = 'RUNNING' AND (d.cancel_requested = 1 OR d.deadline <= \(bind: at)))
+                    OR (d.status = 'ROLLING_BACK' AND d.rollback_deadline <= \(bind: at))
+                    OR EXISTS (SELECT 1 FROM stages AS s WHERE s.deployment_id = d.id AND (
+                        (s.status = 'SUSPENDED' AND (s.resume_at <= \(bind: at) OR s.deadline <= \(bind: at)
+                            OR EXISTS (SELECT 1 FROM approvals AS a WHERE a.deployment_id = s.deployment_id
+                                       AND a.stage_idx = s.idx)))
+                        OR (s.status = 'RUNNING' AND (s.lease_owner IS NULL OR s.lease_expiry < \(bind: at)))))
+                    OR NOT EXISTS (SELECT 1 FROM stages AS s WHERE s.deployment_id = d.id
+                                   AND s.status IN ('RUNNING', 'SUSPENDED')))
+                ORDER BY d.seq
+                """)
+        }
+    }
+
     public func updateDeployment(id: String, status: DeploymentStatus, reason: String, now: Date) async throws {
         try await write { db in
             let completed: Double? = status.isFinal ? now.epoch : nil
@@ -198,7 +228,7 @@ extension SQLBackedStore {
                     """)
             }
             try await self.endInvocation(db, f, status: f.status.rawValue)
-            try await self.notify(db, .engine)
+            try await self.notify(db, .deployment(f.deploymentID))
             return true
         }
     }
@@ -247,7 +277,7 @@ extension SQLBackedStore {
                 AND stop_reason = \(bind: Interruption.gracefulStopReason) RETURNING idx
                 """) != nil
             // The replicas that stay wake up and take the stage over now.
-            if released { try await self.notify(db, .engine) }
+            if released { try await self.notify(db, .deployment(deploymentID)) }
         }
     }
 

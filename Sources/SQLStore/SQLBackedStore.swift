@@ -14,7 +14,7 @@ public protocol SQLBackedStore: Store, TableCopyStore {
     /// Reads outside any write transaction.
     func read<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T
     /// Wakes every process sharing the store once this transaction commits (nobody else with one process).
-    func notify(_ db: any SQLDatabase, _ topic: WakeTopic) async throws
+    func notify(_ db: any SQLDatabase, _ wake: StoreWake) async throws
     /// Holds `work` for this process until the transaction ends, when several processes could do it at once.
     func serialize(_ db: any SQLDatabase, _ work: SerializedWork) async throws
     /// A table's column names in their declared order.

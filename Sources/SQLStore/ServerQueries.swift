@@ -44,7 +44,7 @@ extension SQLBackedStore {
                 UPDATE deployments SET cancel_requested = 1, cancel_rollback = \(bind: rollback ? 1 : 0)
                 WHERE id = \(bind: deploymentID) AND status IN ('PENDING', 'PLANNED', 'RUNNING', 'ROLLING_BACK') RETURNING id
                 """) != nil
-            if changed { try await self.notify(db, .engine) }
+            if changed { try await self.notify(db, .deployment(deploymentID)) }
             return changed
         }
     }
@@ -56,7 +56,7 @@ extension SQLBackedStore {
                 VALUES (\(bind: approval.deploymentID), \(bind: approval.stageIndex), \(bind: approval.approver), \(bind: approval.at.epoch))
                 ON CONFLICT DO NOTHING
                 """)
-            try await self.notify(db, .engine)
+            try await self.notify(db, .deployment(approval.deploymentID))
         }
     }
 
@@ -91,7 +91,7 @@ extension SQLBackedStore {
                     resume_at = \(dueNow ? "\(bind: now.epoch)" : "resume_at" as SQLQueryString)
                 WHERE deployment_id = \(bind: id) AND idx = \(bind: index)
                 """)
-            try await self.notify(db, .engine)
+            try await self.notify(db, .deployment(id))
             return .resolved(deploymentID: id)
         }
     }

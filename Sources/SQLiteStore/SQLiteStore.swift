@@ -46,7 +46,7 @@ public final class SQLiteStore: SQLBackedStore, Sendable {
     public func write<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
         let db = GRDBDatabase(pool: pool, side: .writer, logger: logger)
         return try await writeLock.withLock {
-            try await db.run { try $0.execute(sql: "BEGIN IMMEDIATE") }
+            try db.inline { try $0.execute(sql: "BEGIN IMMEDIATE") }
             do {
                 let result = try await body(db)
                 try await db.run { try $0.execute(sql: "COMMIT") }
@@ -63,7 +63,7 @@ public final class SQLiteStore: SQLBackedStore, Sendable {
     }
 
     /// One process owns a SQLite store: every wake-up is already in memory.
-    public func notify(_ db: any SQLDatabase, _ topic: WakeTopic) async throws {}
+    public func notify(_ db: any SQLDatabase, _ wake: StoreWake) async throws {}
 
     /// One writer at a time: a write transaction holds everything already.
     public func serialize(_ db: any SQLDatabase, _ work: SerializedWork) async throws {}
@@ -89,7 +89,7 @@ public final class SQLiteStore: SQLBackedStore, Sendable {
     }
 
     /// One process owns a SQLite store: nobody else commits wake-ups. Waits until cancelled.
-    public func listen(_ onWake: @escaping @Sendable (WakeTopic) -> Void) async throws {
+    public func listen(_ onWake: @escaping @Sendable (StoreWake) -> Void) async throws {
         while !Task.isCancelled { try? await Task.sleep(nanoseconds: 3_600_000_000_000) }
     }
 

@@ -6,7 +6,8 @@ import Store
 /// in front): approve, cancel, skip, sync. Each answers an HTTP status and a reason a person can read.
 struct DeploymentActions: Sendable {
     let store: any ServerStore
-    let wakeEngine: @Sendable () -> Void
+    /// Wakes the engine for one deployment (it reads that deployment alone).
+    let wakeEngine: @Sendable (String) -> Void
 
     struct Outcome: Sendable { var status: HTTPResponse.Status; var reason: String }
 
@@ -26,7 +27,7 @@ struct DeploymentActions: Sendable {
                            + DeploymentActions.approvers(of: stage).joined(separator: ", "))
         }
         try await store.addApproval(Approval(deploymentID: id, stageIndex: stage.index, approver: approver))
-        wakeEngine()
+        wakeEngine(id)
         return Outcome(status: .accepted, reason: "approved by \(approver)")
     }
 
@@ -46,7 +47,7 @@ struct DeploymentActions: Sendable {
         guard try await store.requestCancel(deploymentID: id, rollback: rollback) else {
             return Outcome(status: .conflict, reason: "deployment \(id) has already finished")
         }
-        wakeEngine()
+        wakeEngine(id)
         return Outcome(status: .accepted, reason: rollback ? "cancelling" : "cancelling without rollback")
     }
 
@@ -67,7 +68,7 @@ struct DeploymentActions: Sendable {
         else {
             return Outcome(status: .conflict, reason: "stage \(index) (\(stage.name)) cannot be skipped now")
         }
-        wakeEngine()
+        wakeEngine(id)
         return Outcome(status: .accepted, reason: "skipped by \(who)")
     }
 }

@@ -96,10 +96,10 @@ public struct GantryServer: Sendable {
         var secrets: [String: String] = [:]
         for secret in c.secrets ?? [] { secrets[secret.name] = try SecretReference.resolve(secret.value) }
         let repos = c.repositories ?? []
+        let metrics = ServerMetrics(repositories: repos.map(\.id))
         // A deployment planned by another replica has its sources in that replica's data dir: fetch them here.
         let sources = SourcesOnDemand(repositories: repos.map { RepositoryConfig(id: $0.id, remote: $0.remote, branch: $0.branch ?? "main") },
-                                      dataDir: dataDir, logger: logger)
-        let metrics = ServerMetrics(repositories: repos.map(\.id))
+                                      dataDir: dataDir, logger: logger, metrics: metrics.factory)
         let engine = Engine(store: store, host: host, functions: functions,
                             config: EngineConfig(dataDir: dataDir, replica: replica, platforms: platforms,
                                                  environment: ["GANTRY_API_URL": c.server.apiURL, "GANTRY_REPLICA": replica],
@@ -113,7 +113,7 @@ public struct GantryServer: Sendable {
         let planner = Planner(store: store,
                               repositories: repos.map { RepositoryConfig(id: $0.id, remote: $0.remote, branch: $0.branch ?? "main") },
                               platforms: (c.platforms ?? []).map { PlatformConfig(name: $0.name, kind: $0.kind) },
-                              dataDir: dataDir, logger: logger)
+                              dataDir: dataDir, logger: logger, metrics: metrics.factory)
         let plannerWakeup = Wakeup()
         let bindings = try repos.compactMap { repo -> WebhookBinding? in
             guard let hook = repo.webhook else { return nil }
@@ -131,7 +131,7 @@ public struct GantryServer: Sendable {
         let reconciler = Reconciler(store: store, targets: try repos.map { repo in
             Reconciler.Target(repository: RepositoryConfig(id: repo.id, remote: repo.remote, branch: repo.branch ?? "main"),
                               interval: try repo.reconcile.map(DurationText.seconds) ?? Reconciler.defaultInterval)
-        }, logger: logger, onCatch: { caught in
+        }, logger: logger, metrics: metrics.factory, onCatch: { caught in
             metrics.countCatch(repository: caught.repository)
             plannerWakeup.signal()
         })
@@ -143,12 +143,12 @@ public struct GantryServer: Sendable {
         addHookRoutes(to: router, ingress: ingress, limits: limits, gate: gate, logger: logger)
         addObservabilityRoutes(to: router, context: ObservabilityContext(store: store, auth: auth, ingress: ingress,
                                                                          metrics: metrics, gate: gate))
-        let api = APIContext(store: store, auth: auth, repositories: repos, wakeEngine: { engine.wakeup.signal() },
+        let api = APIContext(store: store, auth: auth, repositories: repos, wakeEngine: { engine.wakeup.signal(deployment: $0) },
                              wakePlanner: { plannerWakeup.signal() }, isolation: isolation.health)
         addAPIRoutes(to: router, api: api)
         addWebRoutes(to: router, web: WebContext(store: store, accounts: auth, api: api, ingress: ingress,
                                                  library: try Templates.library()))
-        addCallbackRoutes(to: router, store: store, wakeEngine: { engine.wakeup.signal() })
+        addCallbackRoutes(to: router, store: store, wakeEngine: { engine.wakeup.signal(deployment: $0) })
         addReplicaRoutes(to: router, store: store, auth: auth, liveWithin: leaseSeconds)
         let addressFile = dataDir + "/listen-address"
         let startupLogger = logger

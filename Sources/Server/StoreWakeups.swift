@@ -8,10 +8,11 @@ extension GantryServer {
     static func listen(_ store: any StoreNotifications, planner: Wakeup, engine: Wakeup, logger: Logger) async {
         while !Task.isCancelled {
             do {
-                try await store.listen { topic in
-                    switch topic {
-                    case .planner: planner.signal()
-                    case .engine: engine.signal()
+                try await store.listen { wake in
+                    switch (wake.topic, wake.deploymentID) {
+                    case (.planner, _): planner.signal()
+                    case (.engine, let id?): engine.signal(deployment: id)
+                    case (.engine, nil): engine.signal()
                     }
                 }
             } catch {

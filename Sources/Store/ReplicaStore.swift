@@ -52,9 +52,32 @@ public enum WakeTopic: String, Sendable {
     case engine
 }
 
+/// One wake-up between processes: for the planner, or for the engine, naming the deployment it is about when
+/// there is one (the engine then reads that deployment alone).
+public struct StoreWake: Sendable, Equatable {
+    public var topic: WakeTopic
+    public var deploymentID: String?
+
+    public init(topic: WakeTopic, deploymentID: String? = nil) { self.topic = topic; self.deploymentID = deploymentID }
+
+    public static let planner = StoreWake(topic: .planner)
+    /// New work may start (a deployment planned or finished).
+    public static let engine = StoreWake(topic: .engine)
+    public static func deployment(_ id: String) -> StoreWake { StoreWake(topic: .engine, deploymentID: id) }
+
+    /// As sent with NOTIFY: `planner`, `engine` or `engine:<deployment id>`.
+    public var payload: String { deploymentID.map { "\(topic.rawValue):\($0)" } ?? topic.rawValue }
+
+    public init?(payload: String) {
+        let parts = payload.split(separator: ":", maxSplits: 1).map(String.init)
+        guard let topic = parts.first.flatMap(WakeTopic.init(rawValue:)) else { return nil }
+        self.init(topic: topic, deploymentID: parts.count > 1 ? parts[1] : nil)
+    }
+}
+
 /// Wake-ups between replicas (PostgreSQL `LISTEN/NOTIFY`). A single-process store has nobody else to hear from.
 public protocol StoreNotifications: Sendable {
     /// Calls `onWake` for every wake-up another process (or this one) committed; returns when cancelled, throws
     /// when the connection is lost (the caller listens again after a pause).
-    func listen(_ onWake: @escaping @Sendable (WakeTopic) -> Void) async throws
+    func listen(_ onWake: @escaping @Sendable (StoreWake) -> Void) async throws
 }

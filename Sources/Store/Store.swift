@@ -26,6 +26,12 @@ public protocol EngineStore: Sendable {
     /// planned ones as superseded. Returns the deployments that became RUNNING.
     func activateNextDeployments(now: Date) async throws -> [Deployment]
     func activeDeployments() async throws -> [DeploymentDetail]
+    /// These deployments, with their stages, where they are still active.
+    func activeDeployments(ids: [String]) async throws -> [DeploymentDetail]
+    /// Active deployments where something is due at `now` or stale: a suspended stage's timer or deadline passed,
+    /// a RUNNING stage whose lease expired or has no owner, a deployment deadline passed, a cancel not acted on,
+    /// approvals waiting, or no stage running or suspended at all (between stages). What waits quietly is not read.
+    func dueDeployments(now: Date) async throws -> [DeploymentDetail]
     /// Becoming ROLLING_BACK also fixes the rollback deadline (`now` + its rollback timeout), once: a later update
     /// never moves it.
     func updateDeployment(id: String, status: DeploymentStatus, reason: String, now: Date) async throws

@@ -8,7 +8,7 @@ struct APIContext: Sendable {
     let store: any ServerStore
     let auth: Accounts
     let repositories: [ServerConfig.Repository]
-    let wakeEngine: @Sendable () -> Void
+    let wakeEngine: @Sendable (String) -> Void
     let wakePlanner: @Sendable () -> Void
     /// How functions are isolated here, for /healthz.
     var isolation: IsolationHealth? = nil

@@ -7,7 +7,7 @@ import Store
 /// `POST /api/v1/callbacks/{token}`: an outside system resolves a stage that suspended waiting for it.
 /// The token is the credential (256 random bits, stored hashed, single use), so no bearer token is needed;
 /// an unknown or used token gets 404 and reveals nothing.
-func addCallbackRoutes(to router: Router<BasicRequestContext>, store: any ServerStore, wakeEngine: @escaping @Sendable () -> Void) {
+func addCallbackRoutes(to router: Router<BasicRequestContext>, store: any ServerStore, wakeEngine: @escaping @Sendable (String) -> Void) {
     router.post("/api/v1/callbacks/:token") { request, context -> Response in
         struct Body: Decodable { var status: String; var payload: JSONValue? }
         let token = context.parameters.get("token") ?? ""
@@ -30,7 +30,7 @@ func addCallbackRoutes(to router: Router<BasicRequestContext>, store: any Server
         case .heartbeat(let id):
             return json(Message(status: "heartbeat", reason: "", id: id), status: .accepted)
         case .resolved(let id):
-            wakeEngine()
+            wakeEngine(id)
             return json(Message(status: "accepted", reason: "the stage resumes", id: id), status: .accepted)
         }
     }
