@@ -140,7 +140,7 @@ public actor Engine {
         }
         Metrics.deploymentsRead(details.count, factory: config.metricsFactory)
         let active = Set(details.map(\.deployment.id))
-        for id in ids where !active.contains(id) { nextLook[id] = nil }
+        for id in ids where !active.contains(id) { nextLook[id] = nil; waitingForSlot.remove(id) }
         newWork = []
         for detail in details {
             nextLook[detail.deployment.id] = try await advance(detail, now: now)
@@ -154,6 +154,8 @@ public actor Engine {
             }
             try await start(stage, of: deployment, resume: nil, now: now)
         }
+        // A slot may free on another replica, whose wake-up names its own deployment: those waiting look again.
+        for id in waitingForSlot { nextLook[id] = min(nextLook[id] ?? .distantFuture, now.addingTimeInterval(1)) }
         return ([lastSweep.addingTimeInterval(config.sweepSeconds)] + nextLook.values).min()
     }
 }

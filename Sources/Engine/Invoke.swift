@@ -31,10 +31,16 @@ extension Engine {
             deploymentID: d.id, index: stage.index, expectedAttempt: stage.attempt, expectedStatus: stage.status,
             newAttempt: newAttempt,
             owner: config.owner, leaseExpiry: leaseEnd, functionName: function.name,
-            functionVersion: function.version, callbackHash: callback.hash, now: now)) else {
-            return   // someone else moved the stage meanwhile; the next tick sees its new state
+            functionVersion: function.version, callbackHash: callback.hash,
+            concurrency: slot.flatMap { s in function.concurrency.map { ConcurrencySlot(slot: s, limit: $0.limit) } },
+            now: now)) else {
+            // Someone else moved the stage meanwhile (the next tick sees its new state), or the function's slot is
+            // full on another replica: look again soon.
+            if slot != nil { waitingForSlot.insert(d.id) }
+            return
         }
         deferredSince[key] = nil
+        waitingForSlot.remove(d.id)
         if stage.status == .running, let previous = stage.leaseOwner {
             try await store.appendLogs([StageLogLine(deploymentID: d.id, stageIndex: stage.index, attempt: leased.attempt,
                                                      line: "gantry: \(config.replica) took this stage over from \(previous) (lease expired); attempt \(leased.attempt)")])

@@ -97,7 +97,12 @@ public final class PostgresStore: SQLBackedStore, Sendable {
     }
 
     public func serialize(_ db: any SQLDatabase, _ work: SerializedWork) async throws {
-        try await db.raw("SELECT pg_advisory_xact_lock(\(bind: work.rawValue))").run()
+        switch work {
+        case .planningClaims: try await db.raw("SELECT pg_advisory_xact_lock(74280002)").run()
+        case .activation: try await db.raw("SELECT pg_advisory_xact_lock(74280003)").run()
+        case .concurrencySlot(let slot):
+            try await db.raw("SELECT pg_advisory_xact_lock(74280004, hashtext(\(bind: slot)))").run()
+        }
     }
 
     public func columns(of table: String, _ db: any SQLDatabase) async throws -> [String] {

@@ -43,7 +43,7 @@ extension SQLBackedStore {
                 started.append(newest)
             }
             // Its first stage may be another replica's preferred work.
-            if !started.isEmpty { try await self.notify(db, .engine) }
+            for d in started { try await self.notify(db, .deployment(d.id)) }
             return started
         }
     }
@@ -119,6 +119,15 @@ extension SQLBackedStore {
                 AND (status <> 'RUNNING' OR lease_owner IS NULL OR lease_expiry < \(bind: r.now.epoch))
                 \(self.flavor.lock(skipLocked: true))
                 """).map(Stage.init) else { return nil }
+            if let c = r.concurrency {
+                try await self.serialize(db, .concurrencySlot(c.slot))
+                let held = try await db.one("""
+                    SELECT COUNT(*) AS n FROM stages WHERE status = 'RUNNING' AND concurrency_slot = \(bind: c.slot)
+                    AND lease_expiry >= \(bind: r.now.epoch)
+                    AND NOT (deployment_id = \(bind: r.deploymentID) AND idx = \(bind: r.index))
+                    """)?.int("n") ?? 0
+                if held >= c.limit { return nil }
+            }
             let interruption = Interruption(stopReason: before.stopReason)
             // Taking over: the invocation the lost lease belonged to ends here, and counts as a crash recovery.
             let closed = try await db.rows("""
@@ -136,7 +145,7 @@ extension SQLBackedStore {
                     deadline = COALESCE(deadline, \(bind: r.now.epoch) + COALESCE(timeout_seconds, \(bind: r.defaultStageTimeout))),
                     process_group = NULL, process_start = NULL, callback_hash = \(bind: r.callbackHash), resume_json = NULL,
                     stop_reason = NULL, error_type = NULL, function_name = \(bind: r.functionName),
-                    function_version = \(bind: r.functionVersion)
+                    function_version = \(bind: r.functionVersion), concurrency_slot = \(bind: r.concurrency?.slot)
                 WHERE deployment_id = \(bind: r.deploymentID) AND idx = \(bind: r.index) AND attempt = \(bind: r.expectedAttempt)
                 AND status = \(bind: r.expectedStatus.rawValue)
                 RETURNING \(unsafeRaw: Columns.stage)

@@ -44,7 +44,14 @@ extension SQLBackedStore {
     /// Claims pending triggers for this process: whole repositories at a time, never one another replica is planning
     /// now, so the triggers of one repository are planned in order by one replica.
     public func pendingTriggers(limit: Int) async throws -> [Trigger] {
-        try await write { db in
+        guard flavor.claimsTriggers else {
+            return try await read { db in
+                try await db.rows("""
+                    SELECT \(unsafeRaw: Columns.trigger) FROM triggers WHERE planned_at IS NULL ORDER BY id LIMIT \(bind: limit)
+                    """, table: "triggers").map(Trigger.init)
+            }
+        }
+        return try await write { db in
             let now = Date().epoch
             try await self.serialize(db, .planningClaims)
             let claimed = try await db.rows("""

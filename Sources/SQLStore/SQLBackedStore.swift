@@ -24,9 +24,11 @@ public protocol SQLBackedStore: Store, TableCopyStore {
 }
 
 /// Work that only one process may do at a time (PostgreSQL holds a transaction-scoped advisory lock for it).
-public enum SerializedWork: Int64, Sendable {
-    case planningClaims = 74280002
-    case activation = 74280003
+public enum SerializedWork: Sendable, Hashable {
+    case planningClaims
+    case activation
+    /// Counting and taking a concurrency slot: two replicas must not both see the last free place.
+    case concurrencySlot(String)
 }
 
 public struct StoreError: Error, CustomStringConvertible {

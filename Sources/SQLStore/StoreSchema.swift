@@ -106,6 +106,11 @@ public enum StoreSchema {
             "ALTER TABLE deployments ADD COLUMN rollback_timeout_seconds DOUBLE PRECISION NOT NULL DEFAULT 21600",
             "ALTER TABLE deployments ADD COLUMN rollback_deadline DOUBLE PRECISION",
         ]),
+        // Concurrency limits counted in the store, so they hold across replicas: the slot a RUNNING stage holds.
+        ("v5-concurrency-slots", [
+            "ALTER TABLE stages ADD COLUMN concurrency_slot TEXT",
+            "CREATE INDEX stages_slot ON stages (concurrency_slot) WHERE status = 'RUNNING'",
+        ]),
     ]
 
     /// The migrations not in `applied`, in order, rendered for `flavor`.

@@ -319,16 +319,27 @@ public struct LeaseRequest: Sendable {
     public var functionVersion: String
     /// SHA-256 of this invocation's callback token; only the hash is stored.
     public var callbackHash: String?
+    /// The function's concurrency slot: the lease is refused (nil) while the slot is full on any replica.
+    public var concurrency: ConcurrencySlot?
     public var now: Date
     public init(deploymentID: String, index: Int, expectedAttempt: Int, expectedStatus: StageStatus, newAttempt: Bool,
                 owner: String, leaseExpiry: Date,
                 defaultStageTimeout: Double = 6 * 3600, functionName: String, functionVersion: String,
-                callbackHash: String?, now: Date) {
+                callbackHash: String?, concurrency: ConcurrencySlot? = nil, now: Date) {
         self.deploymentID = deploymentID; self.index = index; self.expectedAttempt = expectedAttempt
         self.expectedStatus = expectedStatus; self.newAttempt = newAttempt; self.owner = owner; self.leaseExpiry = leaseExpiry
         self.defaultStageTimeout = defaultStageTimeout; self.functionName = functionName
-        self.functionVersion = functionVersion; self.callbackHash = callbackHash; self.now = now
+        self.functionVersion = functionVersion; self.callbackHash = callbackHash; self.concurrency = concurrency
+        self.now = now
     }
+}
+
+/// A function's `concurrency` as the store counts it: at most `limit` stages RUNNING under a live lease in `slot`
+/// (e.g. "deploy/application=web"), whichever replica runs them.
+public struct ConcurrencySlot: Sendable, Equatable {
+    public var slot: String
+    public var limit: Int
+    public init(slot: String, limit: Int) { self.slot = slot; self.limit = limit }
 }
 
 /// An invocation's outcome, applied only if its attempt is still the stage's current one (fencing).

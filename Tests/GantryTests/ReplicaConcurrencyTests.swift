@@ -1,0 +1,44 @@
+import Foundation
+import XCTest
+
+/// A function's `concurrency` limit is counted in the shared store, so it holds across replicas: limit 2 with
+/// two replicas is 2 at once, not 2 per replica.
+final class ReplicaConcurrencyTests: XCTestCase {
+    func testALimitOfTwoHoldsAcrossTwoReplicas() async throws {
+        let marks = try makeTempDir("marks")
+        // Each invocation records how many run at this moment, on any replica (a lock makes the count exact).
+        let functions: (String) throws -> String = { root in
+            try writeScriptFunctions(in: root, [("busy", "stages: [BUSY]\nconcurrency: {key: function, limit: 2}", """
+                cat > /dev/null
+                exec 9>\(marks)/lock
+                flock 9; n=$(( $(cat \(marks)/now 2>/dev/null || echo 0) + 1 )); echo $n > \(marks)/now
+                echo "$n $GANTRY_REPLICA" >> \(marks)/seen; flock -u 9
+                sleep 0.6
+                flock 9; echo $(( $(cat \(marks)/now) - 1 )) > \(marks)/now; flock -u 9
+                """)])
+        }
+        let set = try await ReplicaSet.launch(functionsDir: functions)
+        defer { set.stopAll() }
+        for i in 1...6 {
+            try set.git.write("app\(i)/app.gantry.yaml", """
+                apiVersion: gantry.dev/v1
+                spec:
+                  name: busy-\(i)
+                  pipeline:
+                    stages:
+                      - name: BUSY
+                """)
+        }
+        let commit = try set.git.commitAndPush("six apps at once").commit
+        _ = try await eventually("all six deployments to finish", timeout: 90) { () -> Bool? in
+            let all = try await set.servers[0].deployments().filter { $0["commit"] as? String == commit }
+            return all.count == 6 && all.allSatisfy({ $0["status"] as? String == "SUCCESS" }) ? true : nil
+        }
+        let seen = try String(contentsOfFile: marks + "/seen", encoding: .utf8).split(separator: "\n")
+        let counts = seen.compactMap { $0.split(separator: " ").first.flatMap { Int($0) } }
+        XCTAssertEqual(counts.count, 6, "\(seen)")
+        XCTAssertEqual(counts.max(), 2, "never 3 at once, and the limit was actually used: \(seen)")
+        let replicas = Set(seen.compactMap { $0.split(separator: " ").last.map(String.init) })
+        XCTAssertEqual(replicas.count, 2, "both replicas ran some: \(seen)")
+    }
+}
