@@ -118,7 +118,7 @@ public final class Planner: Sendable {
         var fetchedAt: [String: Date] = [:]
         do {
             while !Task.isCancelled {
-                let batch = try await store.pendingTriggers(limit: Planner.batchSize)
+                let batch = try await store.pendingTriggers(limit: Planner.batchSize, excluding: failedRepositories)
                     .sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
                 let fresh = batch.filter { !seen.contains($0.id) }
                 if fresh.isEmpty { break }

@@ -43,11 +43,13 @@ extension SQLBackedStore {
 
     /// Claims pending triggers for this process: whole repositories at a time, never one another replica is planning
     /// now, so the triggers of one repository are planned in order by one replica.
-    public func pendingTriggers(limit: Int) async throws -> [Trigger] {
+    public func pendingTriggers(limit: Int, excluding repositories: Set<String>) async throws -> [Trigger] {
+        let others: SQLQueryString = repositories.isEmpty ? "" : "AND repository NOT IN (\(binds: repositories.sorted()))"
         guard flavor.claimsTriggers else {
             return try await read { db in
                 try await db.rows("""
-                    SELECT \(unsafeRaw: Columns.trigger) FROM triggers WHERE planned_at IS NULL ORDER BY id LIMIT \(bind: limit)
+                    SELECT \(unsafeRaw: Columns.trigger) FROM triggers WHERE planned_at IS NULL \(others)
+                    ORDER BY id LIMIT \(bind: limit)
                     """, table: "triggers").map(Trigger.init)
             }
         }
@@ -57,7 +59,7 @@ extension SQLBackedStore {
             let claimed = try await db.rows("""
                 UPDATE triggers SET claimed_by = \(bind: self.claimant), claimed_until = \(bind: now + planningClaimSeconds)
                 WHERE id IN (
-                    SELECT id FROM triggers WHERE planned_at IS NULL AND repository NOT IN (
+                    SELECT id FROM triggers WHERE planned_at IS NULL \(others) AND repository NOT IN (
                         SELECT repository FROM triggers WHERE planned_at IS NULL AND claimed_until >= \(bind: now)
                         AND claimed_by <> \(bind: self.claimant))
                     ORDER BY id LIMIT \(bind: limit))

@@ -90,21 +90,18 @@ struct GRDBRow: SQLKit.SQLRow {
 
     func decode<D: Decodable>(column: String, as type: D.Type) throws -> D {
         let value = try self.value(column)
-        let decoded: Any?
-        switch (value.storage, type) {
-        case (.int64(let v), is Int.Type): decoded = Int(v)
-        case (.int64(let v), is Int64.Type): decoded = v
-        case (.int64(let v), is Bool.Type): decoded = v != 0
-        case (.double(let v), is Double.Type): decoded = v
-        case (.int64(let v), is Double.Type): decoded = Double(v)
-        case (.string(let v), is String.Type): decoded = v
-        case (.blob(let v), is String.Type): decoded = String(decoding: v, as: UTF8.self)
-        default: decoded = nil
-        }
-        guard let result = decoded as? D else {
+        // The store asks for these four types only; comparing metatypes first keeps the casts out of the hot path.
+        switch value.storage {
+        case .string(let v) where D.self == String.self: return unsafeBitCast(v, to: D.self)
+        case .blob(let v) where D.self == String.self: return unsafeBitCast(String(decoding: v, as: UTF8.self), to: D.self)
+        case .int64(let v) where D.self == Int.self: return unsafeBitCast(Int(v), to: D.self)
+        case .int64(let v) where D.self == Int64.self: return unsafeBitCast(v, to: D.self)
+        case .int64(let v) where D.self == Double.self: return unsafeBitCast(Double(v), to: D.self)
+        case .double(let v) where D.self == Double.self: return unsafeBitCast(v, to: D.self)
+        case .int64(let v) where D.self == Bool.self: return unsafeBitCast(v != 0, to: D.self)
+        default:
             throw DecodingError.typeMismatch(D.self, .init(codingPath: [], debugDescription: "column \(column) holds \(value)"))
         }
-        return result
     }
 
     private func value(_ column: String) throws -> DatabaseValue {

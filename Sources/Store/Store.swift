@@ -14,11 +14,19 @@ public protocol IngressStore: Sendable {
 }
 
 public protocol PlannerStore: Sendable {
-    func pendingTriggers(limit: Int) async throws -> [Trigger]
+    /// The oldest pending triggers, except those of `repositories` (ones the planner is backing off from: their
+    /// triggers stay pending, and reading them again on every wake-up would cost a batch each time).
+    func pendingTriggers(limit: Int, excluding repositories: Set<String>) async throws -> [Trigger]
     func applications(repository: String?) async throws -> [Application]
     func application(named name: String) async throws -> Application?
     /// Upserts applications, inserts planned deployments with their stages, marks the trigger done.
     func commitPlan(_ outcome: PlanOutcome) async throws
+}
+
+extension PlannerStore {
+    public func pendingTriggers(limit: Int) async throws -> [Trigger] {
+        try await pendingTriggers(limit: limit, excluding: [])
+    }
 }
 
 public protocol EngineStore: Sendable {

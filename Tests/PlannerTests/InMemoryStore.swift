@@ -28,8 +28,8 @@ actor InMemoryStore: PlannerStore {
         return id
     }
 
-    func pendingTriggers(limit: Int) async throws -> [Trigger] {
-        Array(triggers.filter { !done.contains($0.id) }.prefix(limit))
+    func pendingTriggers(limit: Int, excluding repositories: Set<String>) async throws -> [Trigger] {
+        Array(triggers.filter { !done.contains($0.id) && !repositories.contains($0.trigger.repository) }.prefix(limit))
     }
 
     func applications(repository: String?) async throws -> [Application] {

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Gantry benchmark driver: starts real release `gantry serve` processes in temp dirs and measures what the
 issue promises (webhook 202 latency, push -> first stage, no-op stage cost and what function isolation adds to it,
-restart -> resumed stage, and push -> first stage in a monorepo of 1, 1,000 and 5,000 apps).
+restart -> resumed stage, push -> first stage in a monorepo of 1, 1,000 and 5,000 apps, and the idle server and
+1,000 deployments suspended for an hour: memory, idle CPU and the rows one event reads).
 
 Python standard library only. Every server listens on 127.0.0.1:0 (the kernel picks a free port; the server
 writes the address it got to <dataDir>/listen-address), so runs never collide on ports.
@@ -944,13 +945,87 @@ def measure_monorepo(tmp, bin_dir, report, app_counts, pushes):
             server.stop()
 
 
+# ---------------------------------------------------------------------------------------------- measure 6
+
+def proc_stats(pid):
+    """(cpu seconds used so far, resident MiB) of a process, from /proc."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    with open(f"/proc/{pid}/status") as f:
+        rss = next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+    return cpu, rss / 1024.0
+
+
+def metric_total(server, name):
+    """A counter's value from /metrics (summed over its labels); None when the build does not count it."""
+    status, data = server.client.request("GET", "/metrics", auth=False)
+    values = [float(l.rsplit(" ", 1)[1]) for l in data.decode().splitlines()
+              if l.startswith(name + " ") or l.startswith(name + "{")]
+    return sum(values) if values else None
+
+
+def seed_suspended(db_path, count, now):
+    """`count` RUNNING deployments of as many applications, each with one WAIT stage suspended for an hour."""
+    with sqlite3.connect(db_path) as c:
+        for i in range(count):
+            did, app = f"waiting-{i:05d}", f"app-{i:05d}"
+            c.execute("INSERT INTO deployments (id, seq, application, repository, app_path, commit_hash, trigger_kind, "
+                      "commit_message, author, strategy, summary, status, status_reason, auto_rollback, created_at, "
+                      "started_at, deadline, timeout_seconds) VALUES (?, ?, ?, 'bench', ?, ?, 'webhook', 'seed', "
+                      "'Bench', 'pipeline', 'seeded', 'RUNNING', '', 1, ?, ?, ?, 21600)",
+                      (did, i + 1, app, app, hashlib.sha1(app.encode()).hexdigest(), now, now, now + 21600))
+            c.execute("INSERT INTO stages (deployment_id, idx, name, with_json, rollback, status, attempt, resume_at, "
+                      "started_at, outputs, message) VALUES (?, 0, 'WAIT', '{\"duration\":\"1h\"}', 0, 'SUSPENDED', 1, ?, ?, "
+                      "'{}', '')", (did, now + 3600, now))
+            c.execute("INSERT INTO applications (name, repository, path, config_file, kind, updated_at) "
+                      "VALUES (?, 'bench', ?, ?, 'App', ?)", (app, app, app + "/app.gantry.yaml", now))
+
+
+def measure_waiting(tmp, bin_dir, report, count, idle_seconds):
+    print(f"\n[6] idle server, then {count} deployments suspended in WAIT 1h: RSS, idle CPU, rows read per event",
+          flush=True)
+    server = Server("waiting-server", os.path.join(tmp, "m6"), bin_dir)
+    server.start()
+    time.sleep(1)    # start-up work (function catalog, isolation probe) is over
+    _, idle_rss = proc_stats(server.proc.pid)
+    report.add("6a idle server RSS (MiB, not ms)", [idle_rss], 30.0)
+    server.stop()
+    seed_suspended(server.db_path, count, time.time())
+    try:
+        server.start()
+        time.sleep(2)
+        cpu0, _ = proc_stats(server.proc.pid)
+        reads0 = metric_total(server, "gantry_engine_deployments_read_total")
+        time.sleep(idle_seconds)
+        cpu1, rss = proc_stats(server.proc.pid)
+        reads1 = metric_total(server, "gantry_engine_deployments_read_total")
+        report.add(f"6b {count} suspended: RSS (MiB, not ms)", [rss], 60.0)
+        report.add(f"6c {count} suspended: idle CPU (% of a core, not ms)",
+                   [100.0 * (cpu1 - cpu0) / idle_seconds], 0.5,
+                   f"(deployment rows read while idle {idle_seconds} s: "
+                   f"{'not counted by this build' if reads0 is None else int(reads1 - reads0)})")
+        t0 = time.time()
+        status, body = server.client.request("POST", f"/api/v1/deployments/waiting-{count // 2:05d}/cancel",
+                                             body=b'{"rollback": false}', headers={"Content-Type": "application/json"})
+        if status != 202:
+            raise BenchError(f"cancel answered {status}: {body[:200]!r}")
+        server.wait_final(f"waiting-{count // 2:05d}")
+        latency = (time.time() - t0) * 1000
+        reads2 = metric_total(server, "gantry_engine_deployments_read_total")
+        report.add(f"6d {count} suspended: cancel one -> CANCELLED", [latency], 100.0,
+                   f"(deployment rows read for it: {'not counted' if reads1 is None else int(reads2 - reads1)})")
+    finally:
+        server.stop()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bin", default=os.path.join(REPO_ROOT, ".build", "release"),
                         help="directory with the release binaries (default: .build/release)")
     parser.add_argument("--keep", action="store_true", help="keep the temp directory (configs, repos, server logs)")
     parser.add_argument("--quick", action="store_true", help="smaller counts, for trying the driver out")
-    parser.add_argument("--only", default="12345", help="which measures to run, e.g. --only 24")
+    parser.add_argument("--only", default="123456", help="which measures to run, e.g. --only 24")
     parser.add_argument("--monorepo-apps", default="1,1000,5000",
                         help="repository sizes for measure 5, comma-separated (1 is the floor)")
     args = parser.parse_args()
@@ -984,6 +1059,8 @@ def main():
         if "5" in args.only:
             measure_monorepo(tmp, bin_dir, report, [int(n) for n in args.monorepo_apps.split(",")],
                              pushes=5 if q else 20)
+        if "6" in args.only:
+            measure_waiting(tmp, bin_dir, report, count=200 if q else 1000, idle_seconds=5 if q else 10)
         ok = True
     except BenchError as e:
         print(f"\nbench failed: {e}", file=sys.stderr)
