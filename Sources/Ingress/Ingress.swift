@@ -75,14 +75,14 @@ public final class Ingress: Sendable {
     public func handle(binding id: String, headers: [String: String], body: [UInt8]) async -> IngressReply {
         let started = ContinuousClock.now
         guard let binding = bindings[id], let receiver = Self.receivers[binding.provider] else {
-            metrics.count(binding: "", verdict: "not-found")
+            metrics.count(binding: "", verdict: .notFound)
             return .notFound(binding: id)
         }
         let request = WebhookRequest(headers: headers, body: body, now: now())
         if case .rejected(let reason) = receiver.authenticate(request, binding: binding) {
             let claimed = receiver.claimedDeliveryID(request)
-            remember(binding: id, deliveryID: claimed, headers: headers, verdict: "unauthorized", reason: reason)
-            metrics.count(binding: id, verdict: "unauthorized")
+            remember(binding: id, deliveryID: claimed, headers: headers, verdict: .unauthorized, reason: reason)
+            metrics.count(binding: id, verdict: .unauthorized)
             return .unauthorized(reason, deliveryID: claimed.map { String($0.prefix(Self.maxDeliveryIDLength)) })
         }
         let received = receiver.read(request)
@@ -92,10 +92,10 @@ public final class Ingress: Sendable {
         switch PushRules.decide(received.interpretation, for: binding, remote: remotes[id]) {
         case .accept(let triggers, let reason):
             delivery = NewDelivery(binding: id, deliveryID: deliveryID, event: String(received.event.prefix(64)),
-                                   verdict: "accepted", reason: reason, triggers: triggers)
+                                   verdict: .accepted, reason: reason, triggers: triggers)
         case .ignore(let reason):
             delivery = NewDelivery(binding: id, deliveryID: deliveryID, event: String(received.event.prefix(64)),
-                                   verdict: "ignored", reason: reason, triggers: [])
+                                   verdict: .ignored, reason: reason, triggers: [])
         }
 
         let reply: IngressReply
@@ -124,7 +124,7 @@ public final class Ingress: Sendable {
 
     /// A request the server refused before ingress saw its body (too large, overloaded, malformed): counted,
     /// and remembered for the deliveries API when the binding exists.
-    public func refused(binding id: String, headers: [String: String], verdict: String, reason: String) {
+    public func refused(binding id: String, headers: [String: String], verdict: Verdict, reason: String) {
         guard let binding = bindings[id], let receiver = Self.receivers[binding.provider] else {
             metrics.count(binding: "", verdict: verdict)
             return
@@ -137,7 +137,7 @@ public final class Ingress: Sendable {
     /// Refused requests of a binding kept in memory (never stored), newest first; empty for unknown bindings.
     public func recentRefusals(binding: String) -> [DeliveryRecord] { rejections.recent(binding: binding) }
 
-    private func remember(binding: String, deliveryID: String?, headers: [String: String], verdict: String, reason: String) {
+    private func remember(binding: String, deliveryID: String?, headers: [String: String], verdict: Verdict, reason: String) {
         let event = headers.header(anyOf: ["x-github-event", "x-gitlab-event", "x-gitea-event", "x-forgejo-event",
                                            "x-event-key"]) ?? ""
         rejections.add(binding: binding, deliveryID: deliveryID, event: event, verdict: verdict, reason: reason, at: now())

@@ -1,5 +1,6 @@
 import Foundation
 import Metrics
+import Store
 
 /// Ingress' Prometheus series: deliveries by binding and verdict, and how long ingest took (verify, read,
 /// durable commit). Counters exist per configured binding only: a request to an unknown binding counts
@@ -7,18 +8,16 @@ import Metrics
 struct IngressMetrics: Sendable {
     static let deliveries = "gantry_webhook_deliveries_total"
     static let latency = "gantry_webhook_ingest_duration_seconds"
-    static let verdicts = ["accepted", "duplicate", "ignored", "unauthorized", "unavailable", "not-found",
-                           "too-large", "overloaded"]
 
-    private let counters: [String: [String: Counter]]
+    private let counters: [String: [Verdict: Counter]]
     private let timer: Metrics.Timer
 
     init(bindings: [String], factory: any MetricsFactory) {
-        var counters: [String: [String: Counter]] = [:]
+        var counters: [String: [Verdict: Counter]] = [:]
         for binding in bindings + [""] {
-            var byVerdict: [String: Counter] = [:]
-            for verdict in Self.verdicts {
-                byVerdict[verdict] = Counter(label: Self.deliveries, dimensions: [("binding", binding), ("verdict", verdict)],
+            var byVerdict: [Verdict: Counter] = [:]
+            for verdict in Verdict.allCases {
+                byVerdict[verdict] = Counter(label: Self.deliveries, dimensions: [("binding", binding), ("verdict", verdict.rawValue)],
                                              factory: factory)
             }
             counters[binding] = byVerdict
@@ -27,7 +26,7 @@ struct IngressMetrics: Sendable {
         timer = Metrics.Timer(label: Self.latency, dimensions: [], factory: factory)
     }
 
-    func count(binding: String, verdict: String) {
+    func count(binding: String, verdict: Verdict) {
         (counters[binding] ?? counters[""])?[verdict]?.increment()
     }
 

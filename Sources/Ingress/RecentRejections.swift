@@ -13,7 +13,7 @@ final class RecentRejections: Sendable {
         entries = Mutex(Dictionary(uniqueKeysWithValues: bindings.map { ($0, []) }))
     }
 
-    func add(binding: String, deliveryID: String?, event: String, verdict: String, reason: String, at: Date) {
+    func add(binding: String, deliveryID: String?, event: String, verdict: Verdict, reason: String, at: Date) {
         // Ids and event names of refused requests are the requester's text: kept short.
         let record = DeliveryRecord(binding: binding, deliveryID: String((deliveryID ?? "").prefix(128)),
                                     event: String(event.prefix(64)), verdict: verdict,

@@ -22,7 +22,7 @@ extension SQLBackedStore {
     public func record(_ d: NewDelivery, _ db: any SQLDatabase, now: Date) async throws -> IngestResult {
             guard let row = try await db.one("""
                 INSERT INTO deliveries (binding, delivery_id, event, verdict, reason, received_at)
-                VALUES (\(bind: d.binding), \(bind: d.deliveryID), \(bind: d.event), \(bind: d.verdict), \(bind: d.reason), \(bind: now.epoch))
+                VALUES (\(bind: d.binding), \(bind: d.deliveryID), \(bind: d.event), \(bind: d.verdict.rawValue), \(bind: d.reason), \(bind: now.epoch))
                 ON CONFLICT (binding, delivery_id) DO NOTHING RETURNING id
                 """) else { return .duplicate }
             guard !d.triggers.isEmpty else { return .recorded(triggerID: nil) }
@@ -134,7 +134,7 @@ extension SQLBackedStore {
                 WHERE binding = \(bind: binding) ORDER BY id DESC LIMIT \(bind: limit)
                 """).map { c in
                 DeliveryRecord(binding: try c.str("binding"), deliveryID: try c.str("delivery_id"), event: try c.str("event"),
-                               verdict: try c.str("verdict"), reason: try c.str("reason"),
+                               verdict: try c.value("verdict", as: Verdict.self), reason: try c.str("reason"),
                                triggerID: try c.optInt("trigger_id").map(Int64.init), receivedAt: try c.date("received_at"))
             }
         }

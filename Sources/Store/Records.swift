@@ -71,7 +71,7 @@ public struct NewDelivery: Sendable {
     public var binding: String
     public var deliveryID: String
     public var event: String               // e.g. "push", "ping"
-    public var verdict: String             // accepted | ignored
+    public var verdict: Verdict            // accepted | ignored
     public var reason: String
     /// Every trigger the delivery carries (one per accepted ref update; Bitbucket and Azure DevOps send
     /// several in one delivery), committed in the delivery's transaction. Empty for ignored deliveries.
@@ -81,11 +81,11 @@ public struct NewDelivery: Sendable {
         get { triggers.first }
         set { triggers = newValue.map { [$0] } ?? [] }
     }
-    public init(binding: String, deliveryID: String, event: String, verdict: String, reason: String, trigger: NewTrigger?) {
+    public init(binding: String, deliveryID: String, event: String, verdict: Verdict, reason: String, trigger: NewTrigger?) {
         self.init(binding: binding, deliveryID: deliveryID, event: event, verdict: verdict, reason: reason,
                   triggers: trigger.map { [$0] } ?? [])
     }
-    public init(binding: String, deliveryID: String, event: String, verdict: String, reason: String, triggers: [NewTrigger]) {
+    public init(binding: String, deliveryID: String, event: String, verdict: Verdict, reason: String, triggers: [NewTrigger]) {
         self.binding = binding; self.deliveryID = deliveryID; self.event = event
         self.verdict = verdict; self.reason = reason; self.triggers = triggers
     }

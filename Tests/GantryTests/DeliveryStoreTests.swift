@@ -13,7 +13,7 @@ final class DeliveryStoreTests: XCTestCase {
       try await forEachStore { backend in
         let store = try await backend.open()
         let a = String(repeating: "a", count: 40), b = String(repeating: "b", count: 40)
-        let delivery = NewDelivery(binding: "hook", deliveryID: "d-1", event: "repo:refs_changed", verdict: "accepted",
+        let delivery = NewDelivery(binding: "hook", deliveryID: "d-1", event: "repo:refs_changed", verdict: .accepted,
                                    reason: "two pushes", triggers: [trigger(a), trigger(b)])
         let first = try await store.ingest(delivery)
         guard case .recorded(let id?) = first else { return XCTFail("\(first)") }
@@ -34,17 +34,17 @@ final class DeliveryStoreTests: XCTestCase {
       try await forEachStore { backend in
         let store = try await backend.open()
         let a = String(repeating: "a", count: 40)
-        _ = try await store.ingest(NewDelivery(binding: "hook", deliveryID: "1", event: "ping", verdict: "ignored",
+        _ = try await store.ingest(NewDelivery(binding: "hook", deliveryID: "1", event: "ping", verdict: .ignored,
                                                reason: "ping", trigger: nil))
-        _ = try await store.ingest(NewDelivery(binding: "other", deliveryID: "2", event: "push", verdict: "accepted",
+        _ = try await store.ingest(NewDelivery(binding: "other", deliveryID: "2", event: "push", verdict: .accepted,
                                                reason: "push", trigger: trigger(a)))
-        _ = try await store.ingest(NewDelivery(binding: "hook", deliveryID: "3", event: "push", verdict: "accepted",
+        _ = try await store.ingest(NewDelivery(binding: "hook", deliveryID: "3", event: "push", verdict: .accepted,
                                                reason: "push to main", trigger: trigger(a)))
         _ = try await store.addTrigger(trigger(nil, kind: .manual))   // "resolve the head": no commit to compare
 
         let recent = try await store.recentDeliveries(binding: "hook", limit: 10)
         XCTAssertEqual(recent.map(\.deliveryID), ["3", "1"])
-        XCTAssertEqual(recent.map(\.verdict), ["accepted", "ignored"])
+        XCTAssertEqual(recent.map(\.verdict), [.accepted, .ignored])
         XCTAssertNotNil(recent.first?.triggerID)
         XCTAssertNil(recent.last?.triggerID)
         let limited = try await store.recentDeliveries(binding: "hook", limit: 1)

@@ -37,7 +37,7 @@ final class StoreBehaviourTests: XCTestCase {
     func testADeliverySentToSeveralReplicasAtOnceMakesOneTrigger() async throws {
         try await forEachStore { backend in
             let stores = try await backend.open(handles: 2)
-            let delivery = NewDelivery(binding: "hook", deliveryID: "same", event: "push", verdict: "accepted", reason: "push",
+            let delivery = NewDelivery(binding: "hook", deliveryID: "same", event: "push", verdict: .accepted, reason: "push",
                                        trigger: NewTrigger(repository: "demo", ref: "refs/heads/main", commit: "c1", kind: .webhook))
             let results = try await withThrowingTaskGroup(of: IngestResult.self) { group in
                 for i in 0..<16 { group.addTask { try await stores[i % 2].ingest(delivery) } }

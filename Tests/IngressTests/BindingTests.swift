@@ -50,7 +50,7 @@ final class BindingTests: XCTestCase {
         let harness = try IngressHarness(branch: "master")
         let reply = await harness.send(try GitHubDeliveries.fixture("push-new-branch"), binding: "nope")
         XCTAssertEqual(reply.status, 404)
-        XCTAssertEqual(reply.verdict, "not-found")
+        XCTAssertEqual(reply.verdict, .notFound)
         XCTAssertNil(reply.deliveryID)
         let recorded = await harness.store.recordedDeliveries()
         XCTAssertTrue(recorded.isEmpty)

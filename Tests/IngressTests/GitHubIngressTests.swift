@@ -10,10 +10,10 @@ final class GitHubIngressTests: XCTestCase {
     func testPingIsIgnoredAndRecordedWithoutTrigger() async throws {
         let harness = try IngressHarness(branch: "main")
         let reply = await harness.send(try GitHubDeliveries.fixture("ping"), event: "ping", delivery: "ping-1")
-        XCTAssertEqual(reply, IngressReply(status: 200, verdict: "ignored", reason: "ping", deliveryID: "ping-1"))
+        XCTAssertEqual(reply, IngressReply(status: 200, verdict: .ignored, reason: "ping", deliveryID: "ping-1"))
         let recorded = await harness.store.recordedDeliveries()
         XCTAssertEqual(recorded.map(\.event), ["ping"])
-        XCTAssertEqual(recorded.first?.verdict, "ignored")
+        XCTAssertEqual(recorded.first?.verdict, .ignored)
         XCTAssertNil(recorded.first?.trigger)
         XCTAssertEqual(harness.wakeups.value, 0)
     }
@@ -22,7 +22,7 @@ final class GitHubIngressTests: XCTestCase {
         let harness = try IngressHarness(branch: "master")
         let reply = await harness.send(try GitHubDeliveries.fixture("push-new-branch"), delivery: "push-1")
         XCTAssertEqual(reply.status, 202)
-        XCTAssertEqual(reply.verdict, "accepted")
+        XCTAssertEqual(reply.verdict, .accepted)
         XCTAssertEqual(reply.deliveryID, "push-1")
         XCTAssertEqual(reply.triggerID, 1)
 
@@ -32,7 +32,7 @@ final class GitHubIngressTests: XCTestCase {
                        commitMessage: "Initial commit", author: "Codertocat"),
         ])
         let recorded = await harness.store.recordedDeliveries()
-        XCTAssertEqual(recorded.map(\.verdict), ["accepted"])
+        XCTAssertEqual(recorded.map(\.verdict), [.accepted])
         XCTAssertEqual(recorded.first?.event, "push")
         // Woken exactly once, and only after the trigger was committed.
         XCTAssertEqual(harness.committedAtWakeup.values, [1])
@@ -47,7 +47,7 @@ final class GitHubIngressTests: XCTestCase {
     func testPushToOtherBranchIsIgnoredAndRecorded() async throws {
         let harness = try IngressHarness(branch: "main")
         let reply = await harness.send(try GitHubDeliveries.fixture("push-new-branch"), delivery: "push-2")
-        XCTAssertEqual(reply, IngressReply(status: 200, verdict: "ignored",
+        XCTAssertEqual(reply, IngressReply(status: 200, verdict: .ignored,
                                            reason: "push to refs/heads/master, binding watches main",
                                            deliveryID: "push-2"))
         let recorded = await harness.store.recordedDeliveries()
@@ -61,7 +61,7 @@ final class GitHubIngressTests: XCTestCase {
         let harness = try IngressHarness(branch: "master")
         let reply = await harness.send(try GitHubDeliveries.fixture("push-tag-deleted"))
         XCTAssertEqual(reply.status, 200)
-        XCTAssertEqual(reply.verdict, "ignored")
+        XCTAssertEqual(reply.verdict, .ignored)
         XCTAssertEqual(reply.reason, "tag push (refs/tags/simple-tag)")
         XCTAssertEqual(harness.wakeups.value, 0)
     }
@@ -72,7 +72,7 @@ final class GitHubIngressTests: XCTestCase {
         let first = await harness.send(body, delivery: "same-id")
         let second = await harness.send(body, delivery: "same-id")
         XCTAssertEqual(first.status, 202)
-        XCTAssertEqual(second, IngressReply(status: 200, verdict: "duplicate", reason: "delivery already received",
+        XCTAssertEqual(second, IngressReply(status: 200, verdict: .duplicate, reason: "delivery already received",
                                             deliveryID: "same-id"))
         let triggers = await harness.store.recordedTriggers()
         XCTAssertEqual(triggers.count, 1)
@@ -84,8 +84,8 @@ final class GitHubIngressTests: XCTestCase {
         let body = try GitHubDeliveries.fixture("ping")
         let first = await harness.send(body, event: "ping", delivery: "ping-again")
         let second = await harness.send(body, event: "ping", delivery: "ping-again")
-        XCTAssertEqual(first.verdict, "ignored")
-        XCTAssertEqual(second.verdict, "duplicate")
+        XCTAssertEqual(first.verdict, .ignored)
+        XCTAssertEqual(second.verdict, .duplicate)
         let recorded = await harness.store.recordedDeliveries()
         XCTAssertEqual(recorded.count, 1)
     }
@@ -96,7 +96,7 @@ final class GitHubIngressTests: XCTestCase {
         let first = await harness.send(body, delivery: nil)
         let second = await harness.send(body, delivery: nil)
         XCTAssertEqual(first.status, 202)
-        XCTAssertEqual(second.verdict, "duplicate")
+        XCTAssertEqual(second.verdict, .duplicate)
         let id = try XCTUnwrap(first.deliveryID)
         XCTAssertTrue(id.hasPrefix("body-sha256:"), id)
         XCTAssertEqual(id.count, "body-sha256:".count + 64)
@@ -112,7 +112,7 @@ final class GitHubIngressTests: XCTestCase {
         XCTAssertEqual(issues.reason, "unsupported event issues")
         let none = await harness.send(body, event: nil)
         XCTAssertEqual(none.status, 200)
-        XCTAssertEqual(none.verdict, "ignored")
+        XCTAssertEqual(none.verdict, .ignored)
         XCTAssertEqual(none.reason, "X-GitHub-Event header missing")
         XCTAssertEqual(harness.wakeups.value, 0)
     }

@@ -85,7 +85,7 @@ final class HostFixtureTests: XCTestCase {
             let triggers = await harness.store.recordedTriggers().map(\.trigger)
             if let reason = c.ignored {
                 XCTAssertEqual(reply.status, 200, label)
-                XCTAssertEqual(reply.verdict, "ignored", label)
+                XCTAssertEqual(reply.verdict, .ignored, label)
                 XCTAssertEqual(reply.reason, reason, label)
                 XCTAssertTrue(triggers.isEmpty, label)
             } else {
@@ -115,12 +115,12 @@ final class HostFixtureTests: XCTestCase {
             let harness = try IngressHarness(bindings: [HostSigning.binding(c.provider, branch: c.branch, remote: c.remote)])
             let reply = await harness.ingress.handle(binding: "hook", headers: headers, body: sent)
             XCTAssertEqual(reply.status, 401, "\(label): \(reply.reason)")
-            XCTAssertEqual(reply.verdict, "unauthorized", label)
+            XCTAssertEqual(reply.verdict, .unauthorized, label)
             XCTAssertFalse(reply.reason.contains(HostSigning.secret), label)
             XCTAssertFalse(reply.reason.contains(HostSigning.hex(body)), label)
             let recorded = await harness.store.recordedDeliveries()
             XCTAssertTrue(recorded.isEmpty, "\(label): refused deliveries never reach the store")
-            XCTAssertEqual(harness.ingress.recentRefusals(binding: "hook").map(\.verdict), ["unauthorized"], label)
+            XCTAssertEqual(harness.ingress.recentRefusals(binding: "hook").map(\.verdict), [.unauthorized], label)
         }
     }
 
@@ -157,7 +157,7 @@ final class HostFixtureTests: XCTestCase {
         let keyed = await harness.ingress.handle(binding: "hook", headers: headers, body: body)
         XCTAssertEqual(keyed.deliveryID, "idem-1")
         let again = await harness.ingress.handle(binding: "hook", headers: headers, body: body)
-        XCTAssertEqual(again.verdict, "duplicate", "a retry keeps its Idempotency-Key")
+        XCTAssertEqual(again.verdict, .duplicate, "a retry keeps its Idempotency-Key")
 
         let tampered = await harness.ingress.handle(binding: "hook", headers: headers, body: oneByteChanged(body))
         XCTAssertEqual(tampered.status, 401)

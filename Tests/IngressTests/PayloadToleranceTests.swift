@@ -44,7 +44,7 @@ final class PayloadToleranceTests: XCTestCase {
         for (body, reason) in cases {
             let reply = await harness.send(body)
             XCTAssertEqual(reply.status, 200, String(decoding: body.prefix(200), as: UTF8.self))
-            XCTAssertEqual(reply.verdict, "ignored")
+            XCTAssertEqual(reply.verdict, .ignored)
             XCTAssertEqual(reply.reason, reason, String(decoding: body.prefix(200), as: UTF8.self))
         }
         let triggers = await harness.store.recordedTriggers()

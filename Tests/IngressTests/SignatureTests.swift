@@ -42,14 +42,14 @@ final class SignatureTests: XCTestCase {
         // Verified, then the (non-JSON) body is read: ignored, not rejected.
         let good = await send(body, signature: "sha256=" + expectedHex)
         XCTAssertEqual(good.status, 200)
-        XCTAssertEqual(good.verdict, "ignored")
+        XCTAssertEqual(good.verdict, .ignored)
         XCTAssertEqual(good.reason, "unparseable payload")
 
         var flippedBody = body
         flippedBody[4] ^= 0x01
         let badBody = await send(flippedBody, signature: "sha256=" + expectedHex)
         XCTAssertEqual(badBody.status, 401)
-        XCTAssertEqual(badBody.verdict, "unauthorized")
+        XCTAssertEqual(badBody.verdict, .unauthorized)
 
         var signature = try XCTUnwrap(hexBytes(expectedHex))
         signature[31] ^= 0x80
@@ -82,7 +82,7 @@ final class SignatureTests: XCTestCase {
             let headers = signatureHeaders.merging(["x-github-event": "push", "x-github-delivery": "one"]) { a, _ in a }
             let reply = await harness.ingress.handle(binding: "demo-github", headers: headers, body: body)
             XCTAssertEqual(reply.status, 401, "\(signatureHeaders)")
-            XCTAssertEqual(reply.verdict, "unauthorized")
+            XCTAssertEqual(reply.verdict, .unauthorized)
             XCTAssertTrue(reply.reason.contains(expected), "\(reply.reason) should mention \(expected)")
             XCTAssertFalse(reply.reason.contains(GitHubDeliveries.secret))
             XCTAssertFalse(reply.reason.contains(valid.dropFirst("sha256=".count)))

@@ -80,14 +80,14 @@ final class StandardWebhooksTests: XCTestCase {
         let other = await send(#"{"ref": "develop"}"#)
         XCTAssertEqual(other.reason, "push to refs/heads/develop, binding watches main")
         let badCommit = await send(#"{"after": "HEAD"}"#)
-        XCTAssertEqual(badCommit.verdict, "ignored")
+        XCTAssertEqual(badCommit.verdict, .ignored)
         // Same text twice without an id: both count (generic senders repeat bodies for new changes)...
         let first = await send("deploy please"), second = await send("deploy please")
         XCTAssertEqual([first.status, second.status], [202, 202])
         XCTAssertNotEqual(first.deliveryID, second.deliveryID)
         // ...but a sender's own id dedupes.
         let a = await send("deploy", extra: ["x-request-id": "r-1"]), b = await send("deploy", extra: ["x-request-id": "r-1"])
-        XCTAssertEqual([a.verdict, b.verdict], ["accepted", "duplicate"])
+        XCTAssertEqual([a.verdict, b.verdict], [.accepted, .duplicate])
 
         let triggers = await h.store.recordedTriggers().map(\.trigger.commit)
         XCTAssertEqual(triggers, [commit, commit, nil, nil, nil])

@@ -15,7 +15,7 @@ func addHookRoutes(to router: Router<BasicRequestContext>, ingress: Ingress, lim
     router.post("/hooks/:binding") { request, context -> Response in
         let binding = context.parameters.get("binding") ?? ""
         guard known.contains(binding) else {
-            let reply = IngressReply(status: 404, verdict: "not-found", reason: "no webhook binding \(String(reflecting: binding))")
+            let reply = IngressReply(status: 404, verdict: .notFound, reason: "no webhook binding \(String(reflecting: binding))")
             ingress.refused(binding: binding, headers: [:], verdict: reply.verdict, reason: reply.reason)
             logger.debug("webhook delivery", metadata: ["binding": "(unknown)", "status": "404", "verdict": "not-found"])
             return deliveryAnswer(reply)
@@ -56,7 +56,7 @@ func addHookRoutes(to router: Router<BasicRequestContext>, ingress: Ingress, lim
         logger.log(level: reply.status == 202 ? .info : .debug, "webhook delivery", metadata: [
             "binding": "\(binding)",
             "delivery": "\(String(reflecting: reply.deliveryID ?? "-"))", "status": "\(reply.status)",
-            "verdict": "\(reply.verdict)", "reason": "\(reply.reason)",
+            "verdict": "\(reply.verdict.rawValue)", "reason": "\(reply.reason)",
         ])
         return deliveryAnswer(reply)
     }
@@ -67,7 +67,7 @@ func addHookRoutes(to router: Router<BasicRequestContext>, ingress: Ingress, lim
 func deliveryAnswer(_ reply: IngressReply) -> Response {
     var text = "{"
     if let id = reply.deliveryID { text += "\"id\":" + jsonString(id) + "," }
-    text += "\"reason\":" + jsonString(reply.reason) + ",\"status\":" + jsonString(reply.verdict) + "}"
+    text += "\"reason\":" + jsonString(reply.reason) + ",\"status\":" + jsonString(reply.verdict.rawValue) + "}"
     var headers = HTTPFields()
     headers[.contentType] = "application/json"
     return Response(status: .init(code: reply.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
@@ -94,13 +94,13 @@ func jsonString(_ value: String) -> String {
 }
 
 private func overloaded(_ ingress: Ingress, _ binding: String, _ request: Request, _ reason: String) -> Response {
-    ingress.refused(binding: binding, headers: request.headerDictionary, verdict: "overloaded", reason: reason)
+    ingress.refused(binding: binding, headers: request.headerDictionary, verdict: .overloaded, reason: reason)
     var response = problem(.serviceUnavailable, reason)
     response.headers[.retryAfter] = "1"
     return response
 }
 
 private func tooLarge(_ ingress: Ingress, _ binding: String, _ request: Request, _ reason: String) -> Response {
-    ingress.refused(binding: binding, headers: request.headerDictionary, verdict: "too-large", reason: reason)
+    ingress.refused(binding: binding, headers: request.headerDictionary, verdict: .tooLarge, reason: reason)
     return problem(.contentTooLarge, reason)
 }

@@ -16,7 +16,7 @@ struct ObservabilityContext: Sendable {
 struct DeliveryView: Codable, Sendable {
     var id: String
     var event: String
-    var verdict: String
+    var verdict: Verdict
     var reason: String
     var receivedAt: String
     var triggerId: Int64?

@@ -90,7 +90,7 @@ func addWebRoutes(to router: Router<BasicRequestContext>, web: WebContext) {
         for binding in web.ingress.bindingIDs.sorted() {
             let history = try await deliveryHistory(binding: binding, limit: 30, store: web.store, ingress: web.ingress)
             let rows = history.map { record, recorded -> [String: Any] in
-                ["received": Show.time(record.receivedAt), "event": record.event, "verdict": record.verdict,
+                ["received": Show.time(record.receivedAt), "event": record.event, "verdict": record.verdict.rawValue,
                  "reason": record.reason, "deliveryID": record.deliveryID, "recorded": recorded]
             }
             bindings.append(["binding": binding, "deliveries": Array(rows)])
