@@ -70,34 +70,16 @@ final class DeclaredNeedsTests: XCTestCase {
 
     func testConcurrencyLimitPerFunctionHolds() async throws {
         let marks = try makeTempDir("marks")
-        // Each invocation records how many run at this moment (a lock makes the count exact).
-        let functions: (String) throws -> String = { root in
-            try writeScriptFunctions(in: root, [("busy", "stages: [BUSY]\nconcurrency: {key: function, limit: 2}", """
-                cat > /dev/null
-                exec 9>\(marks)/lock
-                flock 9; n=$(( $(cat \(marks)/now 2>/dev/null || echo 0) + 1 )); echo $n > \(marks)/now; echo $n >> \(marks)/seen; flock -u 9
-                sleep 0.4
-                flock 9; echo $(( $(cat \(marks)/now) - 1 )) > \(marks)/now; flock -u 9
-                """)])
-        }
-        let (git, server, _) = try await launchServer(functionsDir: functions)
-        for i in 1...5 {
-            try git.write("app\(i)/app.gantry.yaml", """
-                apiVersion: gantry.dev/v1
-                spec:
-                  name: busy-\(i)
-                  pipeline:
-                    stages:
-                      - name: BUSY
-                """)
-        }
+        let (git, server, _) = try await launchServer(functionsDir: countingFunctions(marks: marks, limit: 2, hold: "sleep 0.4"))
+        try writeBusyApps(git, (1...5).map { "busy-\($0)" })
         try git.commitAndPush("five apps at once")
         let finished = try await eventually("all five deployments to finish", timeout: 60) { () -> [[String: Any]]? in
             let all = try await server.deployments()
             return all.count == 5 && all.allSatisfy({ $0["status"] as? String == "SUCCESS" }) ? all : nil
         }
         XCTAssertEqual(finished.count, 5)
-        let seen = try String(contentsOfFile: marks + "/seen", encoding: .utf8).split(separator: "\n").compactMap { Int($0) }
+        let seen = try String(contentsOfFile: marks + "/seen", encoding: .utf8).split(separator: "\n")
+            .compactMap { $0.split(separator: " ").first.flatMap { Int($0) } }
         XCTAssertEqual(seen.count, 5)
         XCTAssertEqual(seen.max(), 2, "never 3 at once, and the limit was actually used: \(seen)")
         server.stop()

@@ -6,30 +6,11 @@ import XCTest
 final class ReplicaConcurrencyTests: XCTestCase {
     func testALimitOfTwoHoldsAcrossTwoReplicas() async throws {
         let marks = try makeTempDir("marks")
-        // Each invocation records how many run at this moment, on any replica (a lock makes the count exact), and
-        // holds its place until the test releases all of them.
-        let functions: (String) throws -> String = { root in
-            try writeScriptFunctions(in: root, [("busy", "stages: [BUSY]\nconcurrency: {key: function, limit: 2}", """
-                cat > /dev/null
-                exec 9>\(marks)/lock
-                flock 9; n=$(( $(cat \(marks)/now 2>/dev/null || echo 0) + 1 )); echo $n > \(marks)/now
-                echo "$n $GANTRY_REPLICA" >> \(marks)/seen; flock -u 9
-                while [ ! -e \(marks)/release ]; do sleep 0.05; done
-                flock 9; echo $(( $(cat \(marks)/now) - 1 )) > \(marks)/now; flock -u 9
-                """)])
-        }
+        // Each invocation holds its place until the test releases all of them.
+        let functions = countingFunctions(marks: marks, limit: 2, hold: "while [ ! -e \(marks)/release ]; do sleep 0.05; done")
         let set = try await ReplicaSet.launch(functionsDir: functions)
         defer { set.stopAll() }
-        for i in 1...6 {
-            try set.git.write("app\(i)/app.gantry.yaml", """
-                apiVersion: gantry.dev/v1
-                spec:
-                  name: busy-\(i)
-                  pipeline:
-                    stages:
-                      - name: BUSY
-                """)
-        }
+        try writeBusyApps(set.git, (1...6).map { "busy-\($0)" })
         let commit = try set.git.commitAndPush("six apps at once").commit
         let seenFile = marks + "/seen"
         func seen() -> [Substring] { ((try? String(contentsOfFile: seenFile, encoding: .utf8)) ?? "").split(separator: "\n") }
