@@ -117,7 +117,9 @@ public actor Engine {
     /// Returns when the engine must look again at the latest.
     func tick(named: Set<String>) async throws -> Date? {
         let now = Date()
-        var ids = named
+        // Deployments waiting for a concurrency slot try again on every wake-up: a slot freed on another replica
+        // comes with that replica's wake-up for its own deployment, not theirs.
+        var ids = named.union(waitingForSlot)
         for d in try await store.activateNextDeployments(now: now) {
             logger.info("deployment \(d.id) of \(d.application) at \(d.commit.prefix(8)) started")
             ids.insert(d.id)
@@ -154,7 +156,7 @@ public actor Engine {
             }
             try await start(stage, of: deployment, resume: nil, now: now)
         }
-        // A slot may free on another replica, whose wake-up names its own deployment: those waiting look again.
+        // And at least once a second, should that wake-up be lost.
         for id in waitingForSlot { nextLook[id] = min(nextLook[id] ?? .distantFuture, now.addingTimeInterval(1)) }
         return ([lastSweep.addingTimeInterval(config.sweepSeconds)] + nextLook.values).min()
     }
