@@ -28,7 +28,10 @@ struct GRDBDatabase: SQLDatabase {
         let (sql, binds) = serialize(query)
         let arguments = StatementArguments(try binds.map(Self.databaseValue))
         let rows = try inline { db in
-            try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map(GRDBRow.init)
+            let statement = try db.cachedStatement(sql: sql)
+            // One array of column names shared by every row of the result.
+            let names = statement.columnNames
+            return try Row.fetchAll(statement, arguments: arguments).map { GRDBRow(names: names, row: $0) }
         }
         rows.forEach(onRow)
     }
@@ -79,8 +82,8 @@ struct GRDBRow: SQLKit.SQLRow {
     let allColumns: [String]
     let values: [DatabaseValue]
 
-    init(_ row: Row) {
-        allColumns = Array(row.columnNames)
+    init(names: [String], row: Row) {
+        allColumns = names
         values = Array(row.databaseValues)
     }
 
