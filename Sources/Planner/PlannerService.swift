@@ -103,10 +103,7 @@ public final class Planner: Sendable {
 
     /// One pass over the pending triggers, oldest first. Passes never overlap: two would plan a trigger twice.
     private func pass(skipping blocked: Set<String>) async -> PassReport {
-        await gate.enter()
-        let report = await passUnlocked(skipping: blocked)
-        await gate.leave()
-        return report
+        await gate.serialized { await passUnlocked(skipping: blocked) }
     }
 
     private func passUnlocked(skipping blocked: Set<String>) async -> PassReport {
@@ -206,20 +203,5 @@ public final class Planner: Sendable {
         var p = URL(fileURLWithPath: path).standardizedFileURL.path
         while p.count > 1, p.hasSuffix("/") { p.removeLast() }
         return p
-    }
-}
-
-/// Lets one async operation in at a time, in arrival order (an actor alone would interleave at awaits).
-actor SerialGate {
-    private var busy = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-
-    func enter() async {
-        if !busy { busy = true; return }
-        await withCheckedContinuation { waiters.append($0) }
-    }
-
-    func leave() {
-        if waiters.isEmpty { busy = false } else { waiters.removeFirst().resume() }
     }
 }

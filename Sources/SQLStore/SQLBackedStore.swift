@@ -47,7 +47,6 @@ public struct Cells: Sendable {
     func optStr(_ c: String) throws -> String? { try row.decodeNil(column: c) ? nil : try str(c) }
     func int(_ c: String) throws -> Int { try row.decode(column: c, as: Int.self) }
     func optInt(_ c: String) throws -> Int? { try row.decodeNil(column: c) ? nil : try int(c) }
-    func int64(_ c: String) throws -> Int64 { Int64(try int(c)) }
     func dbl(_ c: String) throws -> Double { try row.decode(column: c, as: Double.self) }
     func optDbl(_ c: String) throws -> Double? { try row.decodeNil(column: c) ? nil : try dbl(c) }
     func flag(_ c: String) throws -> Bool { try int(c) != 0 }
@@ -60,10 +59,6 @@ public struct Cells: Sendable {
             throw StoreError("\(table).\(c) holds '\(raw)', which this Gantry does not know (a newer release wrote it?)")
         }
         return value
-    }
-
-    func optValue<E: RawRepresentable>(_ c: String, as type: E.Type) throws -> E? where E.RawValue == String {
-        try row.decodeNil(column: c) ? nil : try value(c, as: type)
     }
 
     /// The cell as stored, whatever its column's type (for moving whole tables between back ends).
@@ -105,6 +100,3 @@ extension Date {
     /// Stored form: Unix seconds (comparable in SQL, exact to the microsecond).
     var epoch: Double { timeIntervalSince1970 }
 }
-
-/// `a, b, c` as binds (an `IN (...)` list).
-func bindList(_ values: [any Encodable & Sendable]) -> SQLQueryString { "\(binds: values)" }

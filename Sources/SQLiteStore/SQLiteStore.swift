@@ -10,7 +10,7 @@ import Store
 /// write transaction at a time, the schema runner, and deliveries committed in groups.
 public final class SQLiteStore: SQLBackedStore, Sendable {
     let pool: DatabasePool
-    private let writeLock = AsyncLock()
+    private let writeLock = SerialGate()
     private let deliveries = GroupCommit()
     private let logger = Logger(label: "gantry.sqlite")
     public let claimant = UUID().uuidString.lowercased()
@@ -45,7 +45,7 @@ public final class SQLiteStore: SQLBackedStore, Sendable {
 
     public func write<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
         let db = GRDBDatabase(pool: pool, side: .writer, logger: logger)
-        return try await writeLock.withLock {
+        return try await writeLock.serialized {
             try db.inline { try $0.execute(sql: "BEGIN IMMEDIATE") }
             do {
                 let result = try await body(db)

@@ -14,29 +14,6 @@ struct APIContext: Sendable {
     var isolation: IsolationHealth? = nil
 }
 
-/// `details.functionIsolation` in /healthz: what the start-up check found.
-struct IsolationHealth: Codable, Sendable {
-    /// `required` or `off` (functions.isolation).
-    var mode: String
-    /// Whether invocations run isolated.
-    var active: Bool
-    /// Who functions run as.
-    var user: String
-    var uid: UInt32
-    /// Whether `network: none` can be applied here.
-    var networkNone: Bool
-    /// Why isolation cannot be set up on this machine (only ever with `off`: `required` refuses to start).
-    var problem: String?
-}
-
-/// /healthz: `status` stays the one thing load balancers read; `details` is for people.
-struct Health: Codable, Sendable {
-    struct Details: Codable, Sendable { var functionIsolation: IsolationHealth? }
-    var status: String
-    var reason: String
-    var details: Details
-}
-
 func addAPIRoutes(to router: Router<BasicRequestContext>, api: APIContext) {
     router.get("/healthz") { _, _ in
         json(Health(status: "ok", reason: "", details: Health.Details(functionIsolation: api.isolation)))
