@@ -112,6 +112,8 @@ let package = Package(
 
         .testTarget(name: "FunctionHostTests", dependencies: ["FunctionHost", "FunctionKit"], path: "Tests/FunctionHostTests"),
         .testTarget(name: "FunctionsTests", dependencies: ["FunctionKit"], path: "Tests/FunctionsTests"),
+        // The engine's functional core: rows and a clock in, a step out (no store, no processes).
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Store", "FunctionKit"], path: "Tests/EngineTests"),
         .testTarget(name: "IngressTests", dependencies: ["Ingress", "Store"], path: "Tests/IngressTests", exclude: ["Fixtures"]),
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "Store", "FunctionKit", "KubeSupport", "RepositoryYAML", "Yams"], path: "Tests/PlannerTests"),
         // Test support: moto_server on loopback (one per test class), a fault-injecting proxy in front of it.

@@ -8,37 +8,59 @@ extension Engine {
     func start(_ stage: Stage, of d: Deployment, resume: FunctionEvent.ResumeInfo?, now: Date) async throws {
         let platform = d.platform.flatMap { config.platforms[$0] }
         guard let function = functions.function(forStage: stage.name, platformKind: platform?.kind) else {
-            try await store.setStageStatus(deploymentID: d.id, index: stage.index, status: .failure,
-                                           message: "no function for stage \(stage.name)", now: now)
+            try await store.apply([.stage(index: stage.index, status: .failure, message: "no function for stage \(stage.name)")],
+                                  to: d.id, now: now)
             wakeup.signal(deployment: d.id)
             return
         }
-        let key = StageKey(deployment: d.id, index: stage.index)
         // A full concurrency slot: wait; the invocation holding it wakes the engine when it ends.
         let slot = Self.slot(for: function, of: d)
         if let slot, let limit = function.concurrency?.limit, runningSlots.values.filter({ $0 == slot }).count >= limit {
             waitingForSlot.insert(d.id)
             return
         }
-        // Short and renewed by the heartbeat while the function runs: a dead replica's stages move on soon.
         // Before the lease: a failure here leaves the stage as it was, for the next tick to try again.
         if let prepare = config.prepareSources { try await prepare(d) }
-        let leaseEnd = now.addingTimeInterval(config.leaseSeconds)
-        // Waking a suspended stage continues its attempt; a first run, a retry or a crash recovery is a new one.
-        let newAttempt = stage.status != .suspended || stage.waitingFor == "retry"
-        let callback = CallbackToken.make()
-        guard let (leased, invocationID) = try await store.leaseStage(LeaseRequest(
-            deploymentID: d.id, index: stage.index, expectedAttempt: stage.attempt, expectedStatus: stage.status,
-            newAttempt: newAttempt,
-            owner: config.owner, leaseExpiry: leaseEnd, functionName: function.name,
-            functionVersion: function.version, callbackHash: callback.hash,
-            concurrency: slot.flatMap { s in function.concurrency.map { ConcurrencySlot(slot: s, limit: $0.limit) } },
-            now: now)) else {
+        let lease = Lease(stage: stage, function: function, slot: slot, config: config, now: now)
+        guard let (leased, invocationID) = try await store.leaseStage(lease.request) else {
             // Someone else moved the stage meanwhile (the next tick sees its new state), or the function's slot is
             // full on another replica: look again soon.
             if slot != nil { waitingForSlot.insert(d.id) }
             return
         }
+        try await launch(leased, invocationID: invocationID, as: lease, of: d, resume: resume, now: now)
+    }
+
+    /// One lease about to be asked for, and what its invocation needs once it is granted.
+    struct Lease {
+        let stage: Stage
+        let function: FunctionSpec
+        let slot: String?
+        let callback: (token: String, hash: String)
+        let request: LeaseRequest
+
+        init(stage: Stage, function: FunctionSpec, slot: String?, config: EngineConfig, now: Date) {
+            self.stage = stage; self.function = function; self.slot = slot
+            let callback = CallbackToken.make()
+            self.callback = (callback.token, callback.hash)
+            // Short and renewed by the heartbeat while the function runs: a dead replica's stages move on soon.
+            // Waking a suspended stage continues its attempt; a first run, a retry or a crash recovery is a new one.
+            request = LeaseRequest(
+                deploymentID: stage.deploymentID, index: stage.index, expectedAttempt: stage.attempt,
+                expectedStatus: stage.status, newAttempt: stage.status != .suspended || stage.waitingFor == "retry",
+                owner: config.owner, leaseExpiry: now.addingTimeInterval(config.leaseSeconds),
+                functionName: function.name, functionVersion: function.version, callbackHash: callback.hash,
+                concurrency: slot.flatMap { s in function.concurrency.map { ConcurrencySlot(slot: s, limit: $0.limit) } },
+                now: now)
+        }
+    }
+
+    /// Runs the function of a leased stage in the background, or fails the stage at once when it may not run.
+    private func launch(_ leased: Stage, invocationID: Int64, as lease: Lease, of d: Deployment,
+                        resume: FunctionEvent.ResumeInfo?, now: Date) async throws {
+        let stage = lease.stage, function = lease.function
+        let platform = d.platform.flatMap { config.platforms[$0] }
+        let key = StageKey(deployment: d.id, index: stage.index)
         deferredSince[key] = nil
         waitingForSlot.remove(d.id)
         if stage.status == .running, let previous = stage.leaseOwner {
@@ -68,21 +90,24 @@ extension Engine {
             return try await failNow("CheckpointIncompatible",
                                      "checkpoint schema \(leased.checkpointSchema ?? 1) is not among \(function.name)'s checkpointSchemas \(readable)")
         }
-        let approvals = try await store.approvals(deploymentID: d.id, stageIndex: stage.index)
+        // A first run has no approvals yet: only a stage that waited can have some.
+        let approvals = stage.status == .notStarted ? []
+            : try await store.approvals(deploymentID: d.id, stageIndex: stage.index)
         approvalsSeen[key] = approvals.count
         let deadline = ([now.addingTimeInterval(function.timeout)] + deadlines).min()!
         let resumeInfo = leased.resumeJSON.flatMap { try? JSONDecoder().decode(FunctionEvent.ResumeInfo.self, from: Data($0.utf8)) }
             ?? resume
         let request = try makeRequest(leased, of: d, function: function, platform: platform, approvals: approvals,
-                                      resume: resumeInfo, deadline: deadline, callbackToken: callback.token)
+                                      resume: resumeInfo, deadline: deadline, callbackToken: lease.callback.token)
         let control = InvocationControl()
         running[key] = control
         runningAttempts[key] = leased.attempt
-        runningSlots[key] = slot
+        runningSlots[key] = lease.slot
         logger.info("stage \(stage.index) \(stage.name) of \(d.id): attempt \(leased.attempt) with \(function.name)")
         runningTasks[key] = Task { [store, host] in
             let outcome = await Self.invoke(host: host, store: store, request: request, stage: leased, control: control)
-            await self.finished(key: key, stage: leased, invocationID: invocationID, function: function, outcome: outcome)
+            await self.finished(key: key, stage: leased, deployment: d, invocationID: invocationID, function: function,
+                                outcome: outcome)
         }
     }
 
@@ -165,15 +190,18 @@ extension Engine {
             })
     }
 
-    /// Applies an invocation's outcome (fenced by attempt), then wakes the loop.
-    func finished(key: StageKey, stage: Stage, invocationID: Int64, function: FunctionSpec, outcome: AttemptOutcome) async {
+    /// Applies an invocation's outcome (fenced by attempt). After a success, the deployment's next stage is leased in
+    /// the same commit and started here when nothing else is to be decided first; otherwise the loop is woken.
+    func finished(key: StageKey, stage: Stage, deployment d: Deployment, invocationID: Int64, function: FunctionSpec,
+                  outcome: AttemptOutcome) async {
         // The stage stays in `running` until its result is committed, so no tick sees it free before then.
+        var followed = false
         defer {
             running[key] = nil
             runningTasks[key] = nil
             runningAttempts[key] = nil
             runningSlots[key] = nil
-            wakeup.signal(deployment: key.deployment)
+            if !followed { wakeup.signal(deployment: key.deployment) }
             for id in waitingForSlot { wakeup.signal(deployment: id) }
             waitingForSlot = []
         }
@@ -181,22 +209,50 @@ extension Engine {
                                                                         stage: stage.index, attempt: stage.attempt))
         // Shutting down: leave the stage RUNNING; the next start re-invokes it with its checkpoint.
         if stopping { return }
-        let decision = OutcomeDecision(outcome: outcome, stage: stage, now: Date())
+        let now = Date()
+        let decision = OutcomeDecision(outcome: outcome, stage: stage, now: now)
         Metrics.recordInvocation(function: function.name, decision: decision, report: outcome.report, factory: config.metricsFactory)
         let rep = outcome.report
         let summary = "gantry: attempt \(stage.attempt) \(decision.status.rawValue)"
             + (decision.message.isEmpty ? "" : ": " + decision.message)
             + " (wall \(rep.wallMs) ms, cpu \(rep.cpuMs) ms, max rss \(rep.maxRssKiB) KiB)"
+        let next = decision.status == .success ? await followOn(succeeded: stage, of: d, now: now) : nil
         do {
-            let applied = try await store.finishAttempt(AttemptFinish(
+            let result = try await store.finishAttempt(AttemptFinish(
                 deploymentID: stage.deploymentID, index: stage.index, attempt: stage.attempt, invocationID: invocationID,
                 status: decision.status, errorType: decision.errorType, message: decision.message,
                 resumeAt: decision.resumeAt, waitingFor: decision.waitingFor, reportJSON: Self.json(rep),
-                logLine: summary, now: Date()))
-            if !applied { logger.warning("discarded the result of a stale attempt \(stage.attempt) of \(key)") }
+                logLine: summary, next: next?.request, now: now))
+            if !result.applied { logger.warning("discarded the result of a stale attempt \(stage.attempt) of \(key)") }
+            if let next, let (leased, nextInvocation) = result.next {
+                if result.outputs != "{}" {
+                    stageOutputs[d.id, default: [:]][String(stage.index)] =
+                        try? JSONDecoder().decode([String: String].self, from: Data(result.outputs.utf8))
+                }
+                followed = true
+                try await launch(leased, invocationID: nextInvocation, as: next, of: d, resume: nil, now: now)
+            }
         } catch {
-            logger.error("could not store the result of \(key): \(error)")
+            logger.error("could not store the result of \(key) or start the stage after it: \(error)")
+            followed = false
         }
+    }
+
+    /// The lease of the stage after `stage`, when it can be taken with its outcome: the engine would start it next
+    /// and nothing stands in the way here (its function exists and has no concurrency limit, this replica is the
+    /// one its deployment prefers). Otherwise the loop decides, one commit later.
+    private func followOn(succeeded stage: Stage, of d: Deployment, now: Date) async -> Lease? {
+        let read = try? await store.activeDeployments(ids: [d.id])
+        Metrics.deploymentsRead(read?.count ?? 0, factory: config.metricsFactory)
+        guard let detail = read?.first,
+              let next = DeploymentStep.followOn(succeeded: stage.index, in: detail, owner: config.owner, now: now),
+              let function = functions.function(forStage: next.name,
+                                                platformKind: d.platform.flatMap { config.platforms[$0] }?.kind),
+              function.concurrency == nil, prefersThisReplica(d.id) else { return nil }
+        if let prepare = config.prepareSources {
+            do { try await prepare(detail.deployment) } catch { return nil }
+        }
+        return Lease(stage: next, function: function, slot: nil, config: config, now: now)
     }
 
     /// The slot an invocation takes under its function's `concurrency` (nil: unlimited). A suspended stage holds

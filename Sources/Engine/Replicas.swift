@@ -36,16 +36,20 @@ extension Engine {
     /// short grace, then takes it too, so a preferred replica that is slow or gone never holds work up for long.
     /// Returns when to look again, or nil to start it now.
     func deferral(of stage: Stage, now: Date) -> Date? {
-        let others = liveReplicas.filter { $0 != config.replica }
-        guard !others.isEmpty else { return nil }
-        let candidates = others + [config.replica]
-        let preferred = candidates.max { Self.weight($0, stage.deploymentID) < Self.weight($1, stage.deploymentID) }
-        if preferred == config.replica { return nil }
+        if prefersThisReplica(stage.deploymentID) { return nil }
         let key = StageKey(deployment: stage.deploymentID, index: stage.index)
         let since = deferredSince[key] ?? now
         deferredSince[key] = since
         let grace = min(2, config.leaseSeconds / 2)
         return now.timeIntervalSince(since) >= grace ? nil : since.addingTimeInterval(grace)
+    }
+
+    /// Whether this replica is the live one the deployment's new work goes to (always, when it is alone).
+    func prefersThisReplica(_ deploymentID: String) -> Bool {
+        let others = liveReplicas.filter { $0 != config.replica }
+        guard !others.isEmpty else { return true }
+        let preferred = (others + [config.replica]).max { Self.weight($0, deploymentID) < Self.weight($1, deploymentID) }
+        return preferred == config.replica
     }
 
     /// FNV-1a over "replica|deployment": the same in every process (Swift's Hasher is seeded per process).

@@ -83,8 +83,12 @@ public final class PostgresStore: SQLBackedStore, Sendable {
         return u.string ?? url
     }
 
-    public func write<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
-        try await client.withTransaction(logger: logger) { conn in try await body(conn.sql()) }
+    public func write<T: Sendable>(_ durability: Durability, _ body: (any SQLDatabase) async throws -> T) async throws -> T {
+        try await client.withTransaction(logger: logger) { conn in
+            // Survives a Gantry crash (the server has it), not a database crash: no WAL flush to wait for.
+            if durability == .process { try await conn.sql().raw("SET LOCAL synchronous_commit TO OFF").run() }
+            return try await body(conn.sql())
+        }
     }
 
     public func read<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
@@ -99,7 +103,8 @@ public final class PostgresStore: SQLBackedStore, Sendable {
     public func serialize(_ db: any SQLDatabase, _ work: SerializedWork) async throws {
         switch work {
         case .planningClaims: try await db.raw("SELECT pg_advisory_xact_lock(74280002)").run()
-        case .activation: try await db.raw("SELECT pg_advisory_xact_lock(74280003)").run()
+        case .activation(let application):
+            try await db.raw("SELECT pg_advisory_xact_lock(74280003, hashtext(\(bind: application)))").run()
         case .concurrencySlot(let slot):
             try await db.raw("SELECT pg_advisory_xact_lock(74280004, hashtext(\(bind: slot)))").run()
         }

@@ -7,14 +7,20 @@ import Store
 extension SQLBackedStore {
     public func activateNextDeployments(now: Date) async throws -> [Deployment] {
         try await write { db in
-            // Replicas activate one at a time; the partial unique index deployments_one_active is the hard rule.
-            try await self.serialize(db, .activation)
             var started: [Deployment] = []
+            // Sorted: replicas take the applications' locks in one order, so they never wait on each other in a cycle.
             let apps = try await db.rows("""
                 SELECT DISTINCT application FROM deployments WHERE status IN ('PLANNED', 'PENDING')
                 AND application NOT IN (SELECT application FROM deployments WHERE status IN ('RUNNING', 'ROLLING_BACK'))
+                ORDER BY application
                 """).map { try $0.str("application") }
             for app in apps {
+                // Replicas activate one application at a time (others not held up); the partial unique index
+                // deployments_one_active is the hard rule. Under the lock, one may have been activated meanwhile.
+                try await self.serialize(db, .activation(application: app))
+                guard try await db.one("""
+                    SELECT id FROM deployments WHERE application = \(bind: app) AND status IN ('RUNNING', 'ROLLING_BACK')
+                    """) == nil else { continue }
                 let planned = try await db.rows("""
                     SELECT \(unsafeRaw: Columns.deployment) FROM deployments
                     WHERE application = \(bind: app) AND status IN ('PLANNED', 'PENDING') ORDER BY seq DESC
@@ -86,83 +92,65 @@ extension SQLBackedStore {
         }
     }
 
-    public func updateDeployment(id: String, status: DeploymentStatus, reason: String, now: Date) async throws {
-        try await write { db in
-            let completed: Double? = status.isFinal ? now.epoch : nil
-            try await db.exec("""
-                UPDATE deployments SET status = \(bind: status.rawValue), status_reason = \(bind: reason),
-                    completed_at = COALESCE(\(bind: completed), completed_at),
-                    rollback_deadline = CASE WHEN \(bind: status == .rollingBack)
-                                             THEN COALESCE(rollback_deadline, \(bind: now.epoch) + rollback_timeout_seconds)
-                                             ELSE rollback_deadline END
-                WHERE id = \(bind: id)
-                """)
-            if status == .success {
-                try await db.exec("""
-                    UPDATE applications SET running_commit = (SELECT commit_hash FROM deployments WHERE id = \(bind: id)),
-                        updated_at = \(bind: now.epoch) WHERE name = (SELECT application FROM deployments WHERE id = \(bind: id))
-                    """)
-            }
-            // Another planned deployment of this application may start now, on any replica.
-            if status.isFinal { try await self.notify(db, .engine) }
-        }
-    }
-
     public func leaseStage(_ r: LeaseRequest) async throws -> (stage: Stage, invocationID: Int64)? {
-        try await write { db in
-            // SKIP LOCKED: a replica leasing the same stage right now wins; this one moves on without waiting.
-            // A RUNNING stage is free only when its lease expired (its replica died or stopped) or was released.
-            guard let before = try await db.one("""
-                SELECT \(unsafeRaw: Columns.stage) FROM stages
-                WHERE deployment_id = \(bind: r.deploymentID) AND idx = \(bind: r.index) AND attempt = \(bind: r.expectedAttempt)
-                AND status = \(bind: r.expectedStatus.rawValue)
-                AND (status <> 'RUNNING' OR lease_owner IS NULL OR lease_expiry < \(bind: r.now.epoch))
-                \(self.flavor.lock(skipLocked: true))
-                """).map(Stage.init) else { return nil }
-            if let c = r.concurrency {
-                try await self.serialize(db, .concurrencySlot(c.slot))
-                let held = try await db.one("""
-                    SELECT COUNT(*) AS n FROM stages WHERE status = 'RUNNING' AND concurrency_slot = \(bind: c.slot)
-                    AND lease_expiry >= \(bind: r.now.epoch)
-                    AND NOT (deployment_id = \(bind: r.deploymentID) AND idx = \(bind: r.index))
-                    """)?.int("n") ?? 0
-                if held >= c.limit { return nil }
-            }
-            let interruption = Interruption(stopReason: before.stopReason)
-            // Taking over: the invocation the lost lease belonged to ends here, and counts as a crash recovery.
-            let closed = try await db.rows("""
-                UPDATE invocations SET ended_at = \(bind: r.now.epoch), status = 'INTERRUPTED',
-                    error_type = \(bind: interruption.errorType),
-                    message = 'the replica running this invocation stopped or lost its lease'
-                WHERE deployment_id = \(bind: r.deploymentID) AND stage_idx = \(bind: r.index) AND ended_at IS NULL RETURNING id
-                """)
-            let recovered = !closed.isEmpty && interruption.countsAsRecovery ? 1 : 0
-            // started_at and deadline are fixed by the first attempt only: a restart never moves a timeout.
-            guard var stage = try await db.one("""
-                UPDATE stages SET status = 'RUNNING', attempt = attempt + \(bind: r.newAttempt ? 1 : 0), lease_owner = \(bind: r.owner),
-                    lease_expiry = \(bind: r.leaseExpiry.epoch), recoveries = recoveries + \(bind: recovered),
-                    started_at = COALESCE(started_at, \(bind: r.now.epoch)),
-                    deadline = COALESCE(deadline, \(bind: r.now.epoch) + COALESCE(timeout_seconds, \(bind: r.defaultStageTimeout))),
-                    process_group = NULL, process_start = NULL, callback_hash = \(bind: r.callbackHash), resume_json = NULL,
-                    stop_reason = NULL, error_type = NULL, function_name = \(bind: r.functionName),
-                    function_version = \(bind: r.functionVersion), concurrency_slot = \(bind: r.concurrency?.slot)
-                WHERE deployment_id = \(bind: r.deploymentID) AND idx = \(bind: r.index) AND attempt = \(bind: r.expectedAttempt)
-                AND status = \(bind: r.expectedStatus.rawValue)
-                RETURNING \(unsafeRaw: Columns.stage)
-                """).map(Stage.init) else { return nil }
-            stage.resumeJSON = before.resumeJSON
-            let invocation = try await db.one("""
-                INSERT INTO invocations (deployment_id, stage_idx, attempt, recovery, function_name, function_version, started_at)
-                VALUES (\(bind: r.deploymentID), \(bind: r.index), \(bind: stage.attempt), \(bind: stage.recoveries), \(bind: r.functionName),
-                        \(bind: r.functionVersion), \(bind: r.now.epoch))
-                RETURNING id
-                """)
-            return (stage, Int64(try invocation!.int("id")))
-        }
+        try await write { db in try await self.lease(db, r) }
     }
 
+    private func lease(_ db: any SQLDatabase, _ r: LeaseRequest) async throws -> (stage: Stage, invocationID: Int64)? {
+        // SKIP LOCKED: a replica leasing the same stage right now wins; this one moves on without waiting.
+        // A RUNNING stage is free only when its lease expired (its replica died or stopped) or was released.
+        guard let before = try await db.one("""
+            SELECT \(unsafeRaw: Columns.stage) FROM stages
+            WHERE deployment_id = \(bind: r.deploymentID) AND idx = \(bind: r.index) AND attempt = \(bind: r.expectedAttempt)
+            AND status = \(bind: r.expectedStatus.rawValue)
+            AND (status <> 'RUNNING' OR lease_owner IS NULL OR lease_expiry < \(bind: r.now.epoch))
+            \(self.flavor.lock(skipLocked: true))
+            """).map(Stage.init) else { return nil }
+        if let c = r.concurrency {
+            try await self.serialize(db, .concurrencySlot(c.slot))
+            let held = try await db.one("""
+                SELECT COUNT(*) AS n FROM stages WHERE status = 'RUNNING' AND concurrency_slot = \(bind: c.slot)
+                AND lease_expiry >= \(bind: r.now.epoch)
+                AND NOT (deployment_id = \(bind: r.deploymentID) AND idx = \(bind: r.index))
+                """)?.int("n") ?? 0
+            if held >= c.limit { return nil }
+        }
+        let interruption = Interruption(stopReason: before.stopReason)
+        // Taking over: the invocation the lost lease belonged to ends here, and counts as a crash recovery.
+        let closed = try await db.rows("""
+            UPDATE invocations SET ended_at = \(bind: r.now.epoch), status = 'INTERRUPTED',
+                error_type = \(bind: interruption.errorType),
+                message = 'the replica running this invocation stopped or lost its lease'
+            WHERE deployment_id = \(bind: r.deploymentID) AND stage_idx = \(bind: r.index) AND ended_at IS NULL RETURNING id
+            """)
+        let recovered = !closed.isEmpty && interruption.countsAsRecovery ? 1 : 0
+        // started_at and deadline are fixed by the first attempt only: a restart never moves a timeout.
+        guard var stage = try await db.one("""
+            UPDATE stages SET status = 'RUNNING', attempt = attempt + \(bind: r.newAttempt ? 1 : 0), lease_owner = \(bind: r.owner),
+                lease_expiry = \(bind: r.leaseExpiry.epoch), recoveries = recoveries + \(bind: recovered),
+                started_at = COALESCE(started_at, \(bind: r.now.epoch)),
+                deadline = COALESCE(deadline, \(bind: r.now.epoch) + COALESCE(timeout_seconds, \(bind: r.defaultStageTimeout))),
+                process_group = NULL, process_start = NULL, callback_hash = \(bind: r.callbackHash), resume_json = NULL,
+                stop_reason = NULL, error_type = NULL, function_name = \(bind: r.functionName),
+                function_version = \(bind: r.functionVersion), concurrency_slot = \(bind: r.concurrency?.slot)
+            WHERE deployment_id = \(bind: r.deploymentID) AND idx = \(bind: r.index) AND attempt = \(bind: r.expectedAttempt)
+            AND status = \(bind: r.expectedStatus.rawValue)
+            RETURNING \(unsafeRaw: Columns.stage)
+            """).map(Stage.init) else { return nil }
+        stage.resumeJSON = before.resumeJSON
+        let invocation = try await db.one("""
+            INSERT INTO invocations (deployment_id, stage_idx, attempt, recovery, function_name, function_version, started_at)
+            VALUES (\(bind: r.deploymentID), \(bind: r.index), \(bind: stage.attempt), \(bind: stage.recoveries), \(bind: r.functionName),
+                    \(bind: r.functionVersion), \(bind: r.now.epoch))
+            RETURNING id
+            """)
+        return (stage, Int64(try invocation!.int("id")))
+    }
+
+    /// Only a crash of Gantry leaves the process group to kill; a crash of the machine ends it too. So it is kept
+    /// without an fsync of its own.
     public func recordProcess(deploymentID: String, index: Int, attempt: Int, group: Int32, start: UInt64) async throws {
-        try await write { db in
+        try await write(.process) { db in
             try await db.exec("""
                 UPDATE stages SET process_group = \(bind: Int(group)), process_start = \(bind: Int(Int64(bitPattern: start)))
                 WHERE deployment_id = \(bind: deploymentID) AND idx = \(bind: index) AND attempt = \(bind: attempt)
@@ -210,15 +198,15 @@ extension SQLBackedStore {
         }
     }
 
-    public func finishAttempt(_ f: AttemptFinish) async throws -> Bool {
+    public func finishAttempt(_ f: AttemptFinish) async throws -> AttemptFinished {
         try await write { db in
             guard let current = try await db.one("""
-                SELECT resume_json FROM stages
+                SELECT resume_json, outputs FROM stages
                 WHERE deployment_id = \(bind: f.deploymentID) AND idx = \(bind: f.index) AND attempt = \(bind: f.attempt)
                 AND status = 'RUNNING' \(self.flavor.lock())
                 """) else {
                 try await self.endInvocation(db, f, status: "DISCARDED")
-                return false
+                return AttemptFinished(applied: false)
             }
             let resumeAt = f.resumeAt(callbackAlreadyArrived: try current.optStr("resume_json") != nil)
             try await db.exec("""
@@ -237,9 +225,23 @@ extension SQLBackedStore {
                     """)
             }
             try await self.endInvocation(db, f, status: f.status.rawValue)
+            var finished = AttemptFinished(applied: true, outputs: try current.str("outputs"))
+            if let next = f.next, try await self.stillRunning(db, f.deploymentID, now: f.now) {
+                finished.next = try await self.lease(db, next)
+            }
+            // With the next stage leased here, the other replicas still hear of it (their views of it change).
             try await self.notify(db, .deployment(f.deploymentID))
-            return true
+            return finished
         }
+    }
+
+    /// RUNNING, no cancel asked for and within its deadline: nothing for the engine to decide before the next stage.
+    /// (A cancel committed just after this reaches the leased stage as it reaches any running one.)
+    private func stillRunning(_ db: any SQLDatabase, _ id: String, now: Date) async throws -> Bool {
+        try await db.one("""
+            SELECT id FROM deployments WHERE id = \(bind: id) AND status = 'RUNNING' AND cancel_requested = 0
+            AND (deadline IS NULL OR deadline > \(bind: now.epoch))
+            """) != nil
     }
 
     /// A result that arrives for an attempt that is not running any more is kept on its invocation as DISCARDED.
@@ -290,15 +292,48 @@ extension SQLBackedStore {
         }
     }
 
-    public func setStageStatus(deploymentID: String, index: Int, status: StageStatus, message: String, now: Date) async throws {
+    /// The engine's changes to one deployment outside any attempt (cancel, skip, rollback, finish), in one
+    /// transaction. A stage that is final already stays as it is.
+    public func apply(_ changes: [DeploymentChange], to deploymentID: String, now: Date) async throws {
+        guard !changes.isEmpty else { return }
         try await write { db in
+            for change in changes {
+                switch change {
+                case .stage(let index, let status, let message):
+                    try await db.exec("""
+                        UPDATE stages SET status = \(bind: status.rawValue), message = \(bind: message), lease_owner = NULL,
+                            lease_expiry = NULL, started_at = COALESCE(started_at, \(bind: now.epoch)),
+                            completed_at = \(bind: status.isFinal ? now.epoch : nil)
+                        WHERE deployment_id = \(bind: deploymentID) AND idx = \(bind: index)
+                        AND status IN ('NOT_STARTED', 'RUNNING', 'SUSPENDED')
+                        """)
+                case .deployment(let status, let reason):
+                    try await self.setDeploymentStatus(db, deploymentID, status, reason: reason, now: now)
+                }
+            }
+        }
+    }
+
+    /// Becoming ROLLING_BACK fixes the rollback deadline once; SUCCESS moves the application's running commit.
+    private func setDeploymentStatus(_ db: any SQLDatabase, _ id: String, _ status: DeploymentStatus, reason: String,
+                                     now: Date) async throws {
+        let completed: Double? = status.isFinal ? now.epoch : nil
+        try await db.exec("""
+            UPDATE deployments SET status = \(bind: status.rawValue), status_reason = \(bind: reason),
+                completed_at = COALESCE(\(bind: completed), completed_at),
+                rollback_deadline = CASE WHEN \(bind: status == .rollingBack)
+                                         THEN COALESCE(rollback_deadline, \(bind: now.epoch) + rollback_timeout_seconds)
+                                         ELSE rollback_deadline END
+            WHERE id = \(bind: id)
+            """)
+        if status == .success {
             try await db.exec("""
-                UPDATE stages SET status = \(bind: status.rawValue), message = \(bind: message), lease_owner = NULL, lease_expiry = NULL,
-                    started_at = COALESCE(started_at, \(bind: now.epoch)),
-                    completed_at = \(bind: status.isFinal ? now.epoch : nil)
-                WHERE deployment_id = \(bind: deploymentID) AND idx = \(bind: index) AND status IN ('NOT_STARTED', 'RUNNING', 'SUSPENDED')
+                UPDATE applications SET running_commit = (SELECT commit_hash FROM deployments WHERE id = \(bind: id)),
+                    updated_at = \(bind: now.epoch) WHERE name = (SELECT application FROM deployments WHERE id = \(bind: id))
                 """)
         }
+        // Another planned deployment of this application may start now, on any replica.
+        if status.isFinal { try await self.notify(db, .engine) }
     }
 
     public func orphanedStages(replica: String, liveOwner: String, now: Date) async throws -> [Stage] {

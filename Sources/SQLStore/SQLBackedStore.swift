@@ -9,8 +9,8 @@ public protocol SQLBackedStore: Store, TableCopyStore {
     var flavor: SQLFlavor { get }
     /// Names this process's planning claims, so its own claims never block it.
     var claimant: String { get }
-    /// One transaction: committed when `body` returns, rolled back when it throws.
-    func write<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T
+    /// One transaction: committed when `body` returns (as far as `durability` says), rolled back when it throws.
+    func write<T: Sendable>(_ durability: Durability, _ body: (any SQLDatabase) async throws -> T) async throws -> T
     /// Reads outside any write transaction.
     func read<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T
     /// Wakes every process sharing the store once this transaction commits (nobody else with one process).
@@ -23,10 +23,28 @@ public protocol SQLBackedStore: Store, TableCopyStore {
     func continueIdentities(_ db: any SQLDatabase) async throws
 }
 
+extension SQLBackedStore {
+    /// One transaction, on disk when it returns.
+    public func write<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
+        try await write(.disk, body)
+    }
+}
+
+/// How far a commit has reached when `write` returns.
+public enum Durability: Sendable {
+    /// On disk: it survives power loss. Everything Gantry promises to keep.
+    case disk
+    /// With the database, not yet on disk: it survives this process dying, not the machine. Only for facts a
+    /// machine crash makes moot (a running function's process group dies with the machine), so they cost no
+    /// fsync of their own; the next commit on disk carries them there.
+    case process
+}
+
 /// Work that only one process may do at a time (PostgreSQL holds a transaction-scoped advisory lock for it).
 public enum SerializedWork: Sendable, Hashable {
     case planningClaims
-    case activation
+    /// Starting an application's next deployment.
+    case activation(application: String)
     /// Counting and taking a concurrency slot: two replicas must not both see the last free place.
     case concurrencySlot(String)
 }

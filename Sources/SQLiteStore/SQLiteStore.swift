@@ -15,6 +15,8 @@ public final class SQLiteStore: SQLBackedStore, Sendable {
     private let logger = Logger(label: "gantry.sqlite")
     public let claimant = UUID().uuidString.lowercased()
     public var flavor: SQLFlavor { .sqlite }
+    /// The configured `PRAGMA synchronous` of every commit that must reach the disk.
+    private let synchronous: String
 
     public struct Options: Sendable {
         /// FULL (default) fsyncs every commit; NORMAL trades the last commits on power loss for speed.
@@ -27,7 +29,8 @@ public final class SQLiteStore: SQLBackedStore, Sendable {
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
                                                 withIntermediateDirectories: true)
         var config = Configuration()
-        let sync = options.synchronous
+        let sync = options.synchronous.uppercased()
+        synchronous = sync
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(sync)")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
@@ -43,9 +46,14 @@ public final class SQLiteStore: SQLBackedStore, Sendable {
         try SQLiteSchema.migrate(pool)
     }
 
-    public func write<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
+    public func write<T: Sendable>(_ durability: Durability, _ body: (any SQLDatabase) async throws -> T) async throws -> T {
         let db = GRDBDatabase(pool: pool, side: .writer, logger: logger)
         return try await writeLock.serialized {
+            // In WAL mode NORMAL writes the commit to the log without fsyncing it; the next FULL commit's fsync
+            // takes it to disk, in order.
+            let relaxed = durability == .process && synchronous != "NORMAL" && synchronous != "OFF"
+            if relaxed { try db.inline { try $0.execute(sql: "PRAGMA synchronous = NORMAL") } }
+            defer { if relaxed { try? db.inline { try $0.execute(sql: "PRAGMA synchronous = \(self.synchronous)") } } }
             try db.inline { try $0.execute(sql: "BEGIN IMMEDIATE") }
             do {
                 let result = try await body(db)

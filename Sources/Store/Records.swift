@@ -356,13 +356,30 @@ public struct AttemptFinish: Sendable {
     public var reportJSON: String?
     /// A stage log line committed with the outcome (one fsync instead of two per invocation).
     public var logLine: String?
+    /// The deployment's next stage, leased in the same transaction when the outcome is applied and the deployment
+    /// is still RUNNING, not cancelled and within its deadline: one commit per stage transition, not two.
+    public var next: LeaseRequest?
     public var now: Date
     public init(deploymentID: String, index: Int, attempt: Int, invocationID: Int64, status: StageStatus,
                 errorType: String?, message: String, resumeAt: Date?, waitingFor: String?, reportJSON: String?,
-                logLine: String? = nil, now: Date) {
+                logLine: String? = nil, next: LeaseRequest? = nil, now: Date) {
         self.deploymentID = deploymentID; self.index = index; self.attempt = attempt; self.invocationID = invocationID
         self.status = status; self.errorType = errorType; self.message = message; self.resumeAt = resumeAt
-        self.waitingFor = waitingFor; self.reportJSON = reportJSON; self.logLine = logLine; self.now = now
+        self.waitingFor = waitingFor; self.reportJSON = reportJSON; self.logLine = logLine; self.next = next
+        self.now = now
+    }
+}
+
+/// What `finishAttempt` did.
+public struct AttemptFinished: Sendable {
+    /// False: the attempt was not the stage's current running one, and nothing was written (fencing).
+    public var applied: Bool
+    /// The finished stage's outputs as stored (a JSON object), for the stages after it.
+    public var outputs: String
+    /// The next stage, when `AttemptFinish.next` was given and the lease was taken.
+    public var next: (stage: Stage, invocationID: Int64)?
+    public init(applied: Bool, outputs: String = "{}", next: (stage: Stage, invocationID: Int64)? = nil) {
+        self.applied = applied; self.outputs = outputs; self.next = next
     }
 }
 

@@ -40,9 +40,10 @@ public protocol EngineStore: Sendable {
     /// a RUNNING stage whose lease expired or has no owner, a deployment deadline passed, a cancel not acted on,
     /// approvals waiting, or no stage running or suspended at all (between stages). What waits quietly is not read.
     func dueDeployments(now: Date) async throws -> [DeploymentDetail]
-    /// Becoming ROLLING_BACK also fixes the rollback deadline (`now` + its rollback timeout), once: a later update
-    /// never moves it.
-    func updateDeployment(id: String, status: DeploymentStatus, reason: String, now: Date) async throws
+    /// The engine's changes to one deployment outside any attempt (cancel, skip, fail before invoking, rollback,
+    /// finish), committed together. A stage already final stays as it is. Becoming ROLLING_BACK fixes the rollback
+    /// deadline (`now` + its rollback timeout) once: a later change never moves it.
+    func apply(_ changes: [DeploymentChange], to deploymentID: String, now: Date) async throws
     /// Leases a stage for one invocation (status RUNNING, lease, first-start time and deadline fixed once) and
     /// records the invocation. Returns nil when the stage is not at `expectedAttempt` any more, or is RUNNING under
     /// a lease that has not expired. Taking over a RUNNING stage closes its open invocation as interrupted and
@@ -53,10 +54,8 @@ public protocol EngineStore: Sendable {
     func saveCheckpoint(deploymentID: String, index: Int, attempt: Int, checkpoint: String, schema: Int?) async throws -> Bool
     func mergeOutputs(deploymentID: String, index: Int, attempt: Int, outputs: [String: String]) async throws -> Bool
     func appendLogs(_ lines: [StageLogLine]) async throws
-    /// Applies an invocation's outcome, fenced by attempt.
-    func finishAttempt(_ finish: AttemptFinish) async throws -> Bool
-    /// Sets a stage's status outside any attempt (skip, cancel, fail before invoking).
-    func setStageStatus(deploymentID: String, index: Int, status: StageStatus, message: String, now: Date) async throws
+    /// Applies an invocation's outcome, fenced by attempt, and leases the next stage with it when asked.
+    func finishAttempt(_ finish: AttemptFinish) async throws -> AttemptFinished
     /// Stages RUNNING under a lease of an earlier process of this replica (owner `<replica>/...` but not
     /// `liveOwner`), of a single-process server from before replicas (owner without "/"), or of nobody: the work
     /// this process must recover at start. Other replicas' stages are taken over only when their lease expires.

@@ -50,7 +50,7 @@ final class AccountStoreBehaviourTests: XCTestCase {
             XCTAssertTrue(skipped, backend.rawValue)
             let versionAfter = try await store.deploymentVersion(id: id)
             XCTAssertNotEqual(versionBefore, versionAfter, backend.rawValue)
-            try await store.updateDeployment(id: id, status: .success, reason: "", now: Date())
+            try await store.apply([.deployment(status: .success, reason: "")], to: id, now: Date())
             let outcomes = try await store.deploymentOutcomes(from: Date().addingTimeInterval(-60), to: Date().addingTimeInterval(60),
                                                               applications: ["web"])
             XCTAssertEqual(outcomes.map(\.id), [id], backend.rawValue)

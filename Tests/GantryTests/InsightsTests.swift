@@ -40,7 +40,7 @@ final class InsightsTests: XCTestCase {
                 createdAt: at(done).addingTimeInterval(-600), commitTime: commit.map(at)), stages: [])
         }))
         for (id, _, _, done, status) in history {
-            try await store.updateDeployment(id: id, status: status, reason: "", now: at(done))
+            try await store.apply([.deployment(status: status, reason: "")], to: id, now: at(done))
         }
     }
 

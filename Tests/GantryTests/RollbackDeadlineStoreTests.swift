@@ -39,7 +39,7 @@ final class RollbackDeadlineStoreTests: XCTestCase {
             XCTAssertEqual(running.phaseDeadline, running.deadline, backend.rawValue)
 
             let start = Date()
-            try await stores[0].updateDeployment(id: id, status: .rollingBack, reason: "stage WAIT failed", now: start)
+            try await stores[0].apply([.deployment(status: .rollingBack, reason: "stage WAIT failed")], to: id, now: start)
             let rolling = try await Self.deployment(stores[1], id)
             XCTAssertEqual(rolling.status, .rollingBack, backend.rawValue)
             let deadline = try XCTUnwrap(rolling.rollbackDeadline, backend.rawValue)
@@ -47,8 +47,8 @@ final class RollbackDeadlineStoreTests: XCTestCase {
             XCTAssertEqual(rolling.phaseDeadline, deadline, backend.rawValue)
 
             // The same transition again (a restart, another replica) and the end of the deployment leave it alone.
-            try await stores[1].updateDeployment(id: id, status: .rollingBack, reason: "again", now: start.addingTimeInterval(30))
-            try await stores[0].updateDeployment(id: id, status: .failure, reason: "rollback timed out", now: start.addingTimeInterval(90))
+            try await stores[1].apply([.deployment(status: .rollingBack, reason: "again")], to: id, now: start.addingTimeInterval(30))
+            try await stores[0].apply([.deployment(status: .failure, reason: "rollback timed out")], to: id, now: start.addingTimeInterval(90))
             let done = try await Self.deployment(stores[1], id)
             XCTAssertEqual(done.status, .failure, backend.rawValue)
             XCTAssertEqual(done.rollbackDeadline, deadline, backend.rawValue)
@@ -88,7 +88,7 @@ final class RollbackDeadlineStoreTests: XCTestCase {
             XCTAssertEqual(upgraded.rollbackTimeoutSeconds, Deployment.defaultRollbackTimeoutSeconds, backend.rawValue)
             XCTAssertNil(upgraded.rollbackDeadline, backend.rawValue)
             let start = Date()
-            try await store.updateDeployment(id: id, status: .rollingBack, reason: "stage WAIT failed", now: start)
+            try await store.apply([.deployment(status: .rollingBack, reason: "stage WAIT failed")], to: id, now: start)
             let rolling = try await Self.deployment(store, id)
             XCTAssertEqual(rolling.rollbackDeadline?.timeIntervalSince(start) ?? 0, Deployment.defaultRollbackTimeoutSeconds,
                            accuracy: 0.001, backend.rawValue)

@@ -101,7 +101,7 @@ final class StoreBehaviourTests: XCTestCase {
             XCTAssertFalse(lateCheckpoint, backend.rawValue)
             let late = try await stores[0].finishAttempt(AttemptFinish(
                 deploymentID: id, index: 0, attempt: 1, invocationID: firstInvocation, status: .success, errorType: nil,
-                message: "late", resumeAt: nil, waitingFor: nil, reportJSON: nil, now: Date()))
+                message: "late", resumeAt: nil, waitingFor: nil, reportJSON: nil, now: Date())).applied
             XCTAssertFalse(late, backend.rawValue)
             let after = try await stage(stores[1], id)
             XCTAssertEqual(after.status, .running, backend.rawValue)
@@ -109,6 +109,39 @@ final class StoreBehaviourTests: XCTestCase {
             let invocations = try await stores[1].invocations(deploymentID: id, stageIndex: 0)
             XCTAssertEqual(invocations.map(\.status), ["DISCARDED", nil], backend.rawValue)
             XCTAssertEqual(invocations.map(\.attempt), [1, 2], backend.rawValue)
+        }
+    }
+
+    func testASuccessLeasesTheNextStageInTheSameCommitOnlyWhileTheDeploymentRuns() async throws {
+        try await forEachStore { backend in
+            let store = try await backend.open(handles: 1)[0]
+            let id = try await Self.runningDeployment(store, stages: ["WAIT", "WAIT", "WAIT"])
+            guard let (first, invocation) = try await store.leaseStage(Self.lease(try await stage(store, id), owner: "a/1"))
+            else { return XCTFail("lease") }
+            _ = try await store.mergeOutputs(deploymentID: id, index: 0, attempt: 1, outputs: ["url": "x"])
+            let second = try await stage(store, id, 1)
+            let done = try await store.finishAttempt(AttemptFinish(
+                deploymentID: id, index: 0, attempt: first.attempt, invocationID: invocation, status: .success,
+                errorType: nil, message: "", resumeAt: nil, waitingFor: nil, reportJSON: nil,
+                next: Self.lease(second, owner: "a/1"), now: Date()))
+            XCTAssertTrue(done.applied, backend.rawValue)
+            XCTAssertEqual(done.outputs, "{\"url\":\"x\"}", backend.rawValue)
+            XCTAssertEqual(done.next?.stage.index, 1, backend.rawValue)
+            XCTAssertEqual(done.next?.stage.status, .running, backend.rawValue)
+            let rows = try await store.deployment(id: id)!.stages
+            XCTAssertEqual(rows.map(\.status), [.success, .running, .notStarted], backend.rawValue)
+
+            // A cancel asked for meanwhile: the outcome is stored, the next stage is left to the engine's decision.
+            _ = try await store.requestCancel(deploymentID: id, rollback: true)
+            let third = try await stage(store, id, 2)
+            let cancelled = try await store.finishAttempt(AttemptFinish(
+                deploymentID: id, index: 1, attempt: 1, invocationID: done.next!.invocationID, status: .success,
+                errorType: nil, message: "", resumeAt: nil, waitingFor: nil, reportJSON: nil,
+                next: Self.lease(third, owner: "a/1"), now: Date()))
+            XCTAssertTrue(cancelled.applied, backend.rawValue)
+            XCTAssertNil(cancelled.next, backend.rawValue)
+            let after = try await store.deployment(id: id)!.stages
+            XCTAssertEqual(after.map(\.status), [.success, .success, .notStarted], backend.rawValue)
         }
     }
 
@@ -120,7 +153,7 @@ final class StoreBehaviourTests: XCTestCase {
             else { return XCTFail("lease") }
             let suspended = try await stores[0].finishAttempt(AttemptFinish(
                 deploymentID: id, index: 0, attempt: leased.attempt, invocationID: invocation, status: .suspended,
-                errorType: nil, message: "", resumeAt: Date().addingTimeInterval(-1), waitingFor: nil, reportJSON: nil, now: Date()))
+                errorType: nil, message: "", resumeAt: Date().addingTimeInterval(-1), waitingFor: nil, reportJSON: nil, now: Date())).applied
             XCTAssertTrue(suspended)
             let due = try await stage(stores[1], id)
             XCTAssertEqual(due.status, .suspended)
@@ -280,7 +313,7 @@ final class StoreBehaviourTests: XCTestCase {
             XCTAssertEqual(withProcess.processStart, 123456789, backend.rawValue)
             let done = try await store.finishAttempt(AttemptFinish(
                 deploymentID: id, index: 0, attempt: 1, invocationID: invocation, status: .success, errorType: nil,
-                message: "ok", resumeAt: nil, waitingFor: nil, reportJSON: "{\"wallMs\":1}", logLine: "summary", now: Date()))
+                message: "ok", resumeAt: nil, waitingFor: nil, reportJSON: "{\"wallMs\":1}", logLine: "summary", now: Date())).applied
             XCTAssertTrue(done, backend.rawValue)
             let logs = try await store.logs(deploymentID: id, stageIndex: 0, afterID: 0).map(\.line.line)
             XCTAssertEqual(logs, ["line 0", "line 1", "line 2", "summary"], backend.rawValue)
@@ -293,8 +326,8 @@ final class StoreBehaviourTests: XCTestCase {
             XCTAssertEqual(approvals.map(\.approver), ["ana"], backend.rawValue)
             let cancelled = try await store.requestCancel(deploymentID: id, rollback: false)
             XCTAssertTrue(cancelled, backend.rawValue)
-            try await store.setStageStatus(deploymentID: id, index: 1, status: .cancelled, message: "cancelled", now: Date())
-            try await store.updateDeployment(id: id, status: .success, reason: "", now: Date())
+            try await store.apply([.stage(index: 1, status: .cancelled, message: "cancelled")], to: id, now: Date())
+            try await store.apply([.deployment(status: .success, reason: "")], to: id, now: Date())
             let app = try await store.application(named: "web")
             XCTAssertEqual(app?.runningCommit, "c1", backend.rawValue)
             let detail = try await store.deployment(id: id)

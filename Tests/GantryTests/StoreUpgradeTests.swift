@@ -30,7 +30,7 @@ final class StoreUpgradeTests: XCTestCase {
         XCTAssertEqual(stage.status, .running)
         let finished = try await store.finishAttempt(AttemptFinish(
             deploymentID: Self.deploymentID, index: 1, attempt: stage.attempt, invocationID: invocation, status: .success,
-            errorType: nil, message: "waited", resumeAt: nil, waitingFor: nil, reportJSON: nil, logLine: nil, now: now))
+            errorType: nil, message: "waited", resumeAt: nil, waitingFor: nil, reportJSON: nil, logLine: nil, now: now)).applied
         XCTAssertTrue(finished)
         let after = try await store.deployment(id: Self.deploymentID)
         XCTAssertEqual(after?.stages[1].status, .success)
