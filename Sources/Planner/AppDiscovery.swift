@@ -27,8 +27,8 @@ enum AppDiscovery {
     /// nil: not a config file; true: must be an application config; false: `*.pipecd.yaml`, which may
     /// also hold PipeCD's other kinds of config.
     static func configFileKind(_ file: String) -> Bool? {
-        let base = file.split(separator: "/").last.map(String.init) ?? file
-        if exactNames.contains(base) { return true }
+        let base = file.lastIndex(of: "/").map { file[file.index(after: $0)...] } ?? file[...]
+        if exactNames.contains(String(base)) { return true }
         if base.hasSuffix(".pipecd.yaml"), base.count > ".pipecd.yaml".count { return false }
         return nil
     }
@@ -42,13 +42,15 @@ enum AppDiscovery {
         directory.isEmpty ? repositoryID : String(directory.split(separator: "/").last ?? "")
     }
 
-    /// Reads every config file at `commit`: one `ls-tree` for the tree with sizes, then `cat-file --batch` (one per
-    /// 16 MiB) for the configs the cache has not parsed at that content. Usable apps claim their names first (in path order), so
+    /// Reads every config file at `commit`: their list from `index` (the last planned commit's list and a `git diff`
+    /// from it, or one `ls-tree` of the whole tree the first time), then `cat-file --batch` (one per 16 MiB) for the
+    /// configs the cache has not parsed at that content. Usable apps claim their names first (in path order), so
     /// a broken file whose fallback name collides never hides a working application.
     static func discover(mirror: Mirror, commit: String, repositoryID: String, platforms: [PlatformConfig],
-                         cache: ConfigCache) async throws -> Discovery {
+                         cache: ConfigCache, index: ConfigFileIndex) async throws -> Discovery {
         let maxBytes = RepositoryYAML.Budget.standard.maxBytes
-        let configs = try await mirror.files(at: commit, where: { configFileKind($0) != nil }).compactMap { file in
+        let configs = try await index.files(repository: repositoryID, at: commit, mirror: mirror,
+                                            where: { configFileKind($0) != nil }).compactMap { file in
             configFileKind(file.path).map { (file: file, strict: $0) }
         }
         // Configs the cache has not seen are read and parsed a bounded number of bytes at a time: a push may hold

@@ -143,6 +143,49 @@ struct Mirror: Sendable {
         return blobs
     }
 
+    /// One file's change between two commits, as `git diff --raw` gives it.
+    struct Change: Sendable, Equatable {
+        var path: String
+        /// Its blob (or, for a submodule, commit) id at the newer commit; nil when it is gone there.
+        var object: String?
+        /// Its mode at the newer commit ("160000": a submodule).
+        var mode: String
+    }
+
+    /// What changed between two commits, with the new blob ids: one `git diff --raw`, as long as the change.
+    func changes(from old: String, to new: String) async throws -> [Change] {
+        let out = try await git.check([gitDir, "diff", "--raw", "-z", "--no-renames", "--no-abbrev", old, new, "--"]).stdout
+        // Records: ":<old mode> <new mode> <old id> <new id> <status>\0<path>\0"
+        let fields = out.split(separator: 0, omittingEmptySubsequences: false)
+        var changes: [Change] = []
+        var i = 0
+        while i + 1 < fields.count {
+            let header = fields[i].split(separator: UInt8(ascii: " "))
+            let path = String(decoding: fields[i + 1], as: UTF8.self)
+            i += 2
+            guard header.count == 5 else { continue }
+            let mode = String(decoding: header[1], as: UTF8.self)
+            let object = String(decoding: header[3], as: UTF8.self)
+            changes.append(Change(path: path, object: mode == "000000" ? nil : object, mode: mode))
+        }
+        return changes
+    }
+
+    /// Sizes of objects in bytes from one `git cat-file --batch-check` (their contents are not read).
+    func sizes(_ objects: [String]) async throws -> [String: Int] {
+        let wanted = objects.filter { Mirror.looksLikeCommitID($0) }
+        guard !wanted.isEmpty else { return [:] }
+        let out = try await git.check([gitDir, "cat-file", "--batch-check"],
+                                      stdin: Data((wanted.joined(separator: "\n") + "\n").utf8)).text
+        var sizes: [String: Int] = [:]
+        for line in out.split(separator: "\n") {
+            // "<object> <type> <size>", or "<object> missing"
+            let parts = line.split(separator: " ")
+            if parts.count == 3, let size = Int(parts[2]) { sizes[String(parts[0])] = size }
+        }
+        return sizes
+    }
+
     /// Files that differ between two commits; both sides of a rename, so the old directory counts too.
     func changedFiles(from old: String, to new: String) async throws -> [String] {
         let out = try await git.check([gitDir, "diff", "--name-only", "-z", "--no-renames", old, new, "--"]).text

@@ -10,6 +10,7 @@ struct TriggerPlanner: Sendable {
     let platforms: [PlatformConfig]
     let logger: Logger
     let configCache = ConfigCache()
+    let configIndex = ConfigFileIndex()
 
     func plan(_ trigger: Trigger, repository: RepositoryConfig, mirror: Mirror) async throws -> PlanOutcome {
         let request = trigger.trigger
@@ -25,7 +26,7 @@ struct TriggerPlanner: Sendable {
         let commit = try await mirror.head()
         let info = try await mirror.commitInfo(commit)
         let discovery = try await AppDiscovery.discover(mirror: mirror, commit: commit, repositoryID: repository.id,
-                                                        platforms: platforms, cache: configCache)
+                                                        platforms: platforms, cache: configCache, index: configIndex)
         var stored: [String: Application] = [:]
         for app in try await store.applications(repository: repository.id) { stored[app.name] = app }
 
