@@ -46,10 +46,13 @@ extension Engine {
 
     /// Whether this replica is the live one the deployment's new work goes to (always, when it is alone).
     func prefersThisReplica(_ deploymentID: String) -> Bool {
-        let others = liveReplicas.filter { $0 != config.replica }
-        guard !others.isEmpty else { return true }
-        let preferred = (others + [config.replica]).max { Self.weight($0, deploymentID) < Self.weight($1, deploymentID) }
-        return preferred == config.replica
+        Self.preferredReplica(for: deploymentID, among: Set(liveReplicas + [config.replica])) == config.replica
+    }
+
+    /// The replica a deployment's new work goes to among `replicas`: rendezvous hashing, so every replica that sees
+    /// the same live set picks the same one, and a replica joining or leaving moves only its share.
+    public static func preferredReplica(for deploymentID: String, among replicas: Set<String>) -> String? {
+        replicas.max { weight($0, deploymentID) < weight($1, deploymentID) }
     }
 
     /// FNV-1a over "replica|deployment": the same in every process (Swift's Hasher is seeded per process).

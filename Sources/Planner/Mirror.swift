@@ -124,10 +124,7 @@ struct Mirror: Sendable {
 
     /// The contents of many blobs from one `git cat-file --batch` (one process, not one per file).
     func blobs(_ objects: [String]) async throws -> [String: Data] {
-        let wanted = objects.filter { Mirror.looksLikeCommitID($0) }
-        guard !wanted.isEmpty else { return [:] }
-        let out = try await git.check([gitDir, "cat-file", "--batch"],
-                                      stdin: Data((wanted.joined(separator: "\n") + "\n").utf8)).stdout
+        guard let out = try await catFile("--batch", objects)?.stdout else { return [:] }
         var blobs: [String: Data] = [:]
         var at = out.startIndex
         while at < out.endIndex, let newline = out[at...].firstIndex(of: UInt8(ascii: "\n")) {
@@ -173,10 +170,7 @@ struct Mirror: Sendable {
 
     /// Sizes of objects in bytes from one `git cat-file --batch-check` (their contents are not read).
     func sizes(_ objects: [String]) async throws -> [String: Int] {
-        let wanted = objects.filter { Mirror.looksLikeCommitID($0) }
-        guard !wanted.isEmpty else { return [:] }
-        let out = try await git.check([gitDir, "cat-file", "--batch-check"],
-                                      stdin: Data((wanted.joined(separator: "\n") + "\n").utf8)).text
+        guard let out = try await catFile("--batch-check", objects)?.text else { return [:] }
         var sizes: [String: Int] = [:]
         for line in out.split(separator: "\n") {
             // "<object> <type> <size>", or "<object> missing"
@@ -184,6 +178,13 @@ struct Mirror: Sendable {
             if parts.count == 3, let size = Int(parts[2]) { sizes[String(parts[0])] = size }
         }
         return sizes
+    }
+
+    /// One `git cat-file <mode>` for every well-formed object id of `objects`; nil when there is none.
+    private func catFile(_ mode: String, _ objects: [String]) async throws -> GitResult? {
+        let wanted = objects.filter { Mirror.looksLikeCommitID($0) }
+        guard !wanted.isEmpty else { return nil }
+        return try await git.check([gitDir, "cat-file", mode], stdin: Data((wanted.joined(separator: "\n") + "\n").utf8))
     }
 
     /// Files that differ between two commits; both sides of a rename, so the old directory counts too.
