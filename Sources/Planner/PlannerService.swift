@@ -169,6 +169,7 @@ public final class Planner: Sendable {
                         }
                         outcome.coalesced = coalesced
                         try await store.commitPlan(outcome)
+                        triggerPlanner.settled.committed(repository: repoID, trigger: planned.id)
                         report.created += outcome.deployments.count
                         log(outcome, repository: repoID)
                     } catch {

@@ -11,6 +11,7 @@ struct TriggerPlanner: Sendable {
     let logger: Logger
     let configCache = ConfigCache()
     let configIndex = ConfigFileIndex()
+    let settled = SettledApps()
 
     func plan(_ trigger: Trigger, repository: RepositoryConfig, mirror: Mirror) async throws -> PlanOutcome {
         let request = trigger.trigger
@@ -31,6 +32,7 @@ struct TriggerPlanner: Sendable {
         for app in try await store.applications(repository: repository.id) { stored[app.name] = app }
 
         var work = Work(commit: commit, info: info, problems: discovery.problems)
+        if request.application == nil { work.settled = settled.snapshot(repository: repository.id) }
         if let hint = request.commit, !hint.isEmpty, request.kind != .manual, !commit.hasPrefix(hint.lowercased()) {
             work.notHead = "\(short(hint)) is no longer the head of \(repository.branch) (\(short(commit)) is); planned the head"
         }
@@ -48,6 +50,8 @@ struct TriggerPlanner: Sendable {
         if let manualTarget, !foundManualTarget {
             work.problems.insert("no application named \(manualTarget) in repository \(repository.id) at \(short(commit))", at: 0)
         }
+        // A manual sync looks at one application only: it settles nothing about the others.
+        if manualTarget == nil { settled.propose(work.settling, repository: repository.id, trigger: trigger.id) }
         return PlanOutcome(triggerID: trigger.id, applications: work.applications, deployments: work.deployments,
                            note: work.note(discoveredAny: !discovery.apps.isEmpty || !discovery.problems.isEmpty,
                                            manual: manualTarget != nil))
@@ -95,6 +99,9 @@ struct TriggerPlanner: Sendable {
                 touched = try await isTouched(app, config: config, existing: existing, commit: work.commit,
                                               mirror: mirror, work: &work)
             }
+            if !touched, let last = existing?.lastTriggeredCommit, !last.isEmpty {
+                work.settling.lastTriggered[app.name] = last
+            }
             if touched {
                 do {
                     let rollbackFrom = try await work.rollbackByGit(of: existing, mirror: mirror)
@@ -102,6 +109,7 @@ struct TriggerPlanner: Sendable {
                                                       rollbackFrom: rollbackFrom, work: work, mirror: mirror)
                     work.deployments.append(detail)
                     record.lastTriggeredCommit = work.commit
+                    work.settling.lastTriggered[app.name] = work.commit
                 } catch let refused as StrategyDecision.Refused {
                     work.problems.append("\(app.name): \(refused.reason)")
                 } catch let failed as SourcesExportFailed {
@@ -129,6 +137,10 @@ struct TriggerPlanner: Sendable {
         var changedSince: [String: [String]?] = [:]
         /// Whether the planned commit is older than each last triggered commit, asked once per trigger.
         var olderThan: [String: Bool] = [:]
+        /// What the last committed plan of the repository settled (not for a manual sync).
+        var settled: SettledApps.Snapshot?
+        /// What this plan settles, once committed.
+        var settling: SettledApps.Snapshot
 
         /// The app's last triggered commit when the head moved back to one of its ancestors (a force-push or a
         /// revert of the branch to an older commit): the deployment is then a rollback by Git.
@@ -140,6 +152,7 @@ struct TriggerPlanner: Sendable {
 
         init(commit: String, info: Mirror.CommitInfo, problems: [String]) {
             self.commit = commit; self.info = info; self.problems = problems
+            settling = SettledApps.Snapshot(commit: commit)
         }
 
         /// Records an application for the upsert only when something about it changed.
@@ -185,7 +198,10 @@ struct TriggerPlanner: Sendable {
     private func isTouched(_ app: DiscoveredApp, config: AppConfig, existing: Application?, commit: String,
                            mirror: Mirror, work: inout Work) async throws -> Bool {
         if config.onCommit.disabled { return false }
-        guard let last = existing?.lastTriggeredCommit, !last.isEmpty else { return true }
+        guard let stored = existing?.lastTriggeredCommit, !stored.isEmpty else { return true }
+        // Untouched up to the last committed plan (or deployed there): only what changed since then can touch it.
+        var last = stored
+        if let settled = work.settled, settled.lastTriggered[app.name] == stored { last = settled.commit }
         if last == commit { return false }
         if work.changedSince[last] == nil {
             do {
