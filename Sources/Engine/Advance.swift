@@ -23,7 +23,7 @@ extension Engine {
         if step.checkedRequirements { requirementsChecked.insert(d.id) }
         try await store.apply(step.changes, to: d.id, now: now)
         if let reason = step.rollingBack { logger.info("deployment \(d.id) rolling back: \(reason)") }
-        if let status = step.ended { ended(d, status: status, reason: step.changes.deploymentReason ?? "") }
+        if let (status, reason) = step.newStatus, status.isFinal { ended(d, status: status, reason: reason) }
         for start in step.starts {
             if start.firstRun { newWork.append((start.stage, d)) }
             else { try await self.start(start.stage, of: d, resume: start.resume, now: now) }
@@ -67,13 +67,5 @@ extension Engine {
         logger.info("deployment \(d.id) of \(d.application) finished: \(status.rawValue) \(reason)")
         // Another planned deployment of this application may be waiting for this one.
         wakeup.signal()
-    }
-}
-
-extension [DeploymentChange] {
-    /// The reason the last deployment change of a step gives.
-    var deploymentReason: String? {
-        for change in reversed() { if case .deployment(_, let reason) = change { return reason } }
-        return nil
     }
 }

@@ -15,14 +15,20 @@ struct DeploymentStep: Equatable {
     var stop: StopReason?
     /// A WAIT_APPROVAL waiting for approvals: the store counts them, and a new one resumes the stage.
     var approvalCheck: Stage?
-    /// The deployment reached this final status: what the process holds for it is released.
-    var ended: DeploymentStatus?
-    /// It started rolling back, for this reason.
-    var rollingBack: String?
     /// The functions' `requires:` were looked at (once per deployment and process).
     var checkedRequirements = false
     /// When it next needs a look without an event (nil: only an event moves it).
     var lookAgain: Date?
+
+    /// The deployment status this step sets, and why (read from its changes).
+    var newStatus: (status: DeploymentStatus, reason: String)? {
+        for change in changes.reversed() { if case .deployment(let status, let reason) = change { return (status, reason) } }
+        return nil
+    }
+    /// The deployment reached this final status: what the process holds for it is released.
+    var ended: DeploymentStatus? { newStatus.flatMap { $0.status.isFinal ? $0.status : nil } }
+    /// It started rolling back, for this reason.
+    var rollingBack: String? { newStatus.flatMap { $0.status == .rollingBack ? $0.reason : nil } }
 
     struct StageStart: Equatable {
         var stage: Stage
@@ -207,14 +213,12 @@ struct DeploymentStep: Equatable {
             let hasRollback = stages.contains { $0.rollback } && anyStarted
             if hasRollback && (cancelled ? d.cancelRollback : d.autoRollback) {
                 step.changes.append(.deployment(status: .rollingBack, reason: reason))
-                step.rollingBack = reason
             } else {
                 for stage in stages where stage.rollback && !stage.status.isFinal {
                     change(stage.index, to: .skipped, message: "no rollback")
                 }
                 let status: DeploymentStatus = cancelled ? .cancelled : .failure
                 step.changes.append(.deployment(status: status, reason: reason))
-                step.ended = status
             }
             step.lookAgain = now
         }
@@ -224,7 +228,6 @@ struct DeploymentStep: Equatable {
                 change(stage.index, to: stage.rollback || status == .success ? .skipped : .cancelled, message: "")
             }
             step.changes.append(.deployment(status: status, reason: reason))
-            step.ended = status
         }
 
         private mutating func change(_ index: Int, to status: StageStatus, message: String) {
