@@ -51,7 +51,7 @@ let package = Package(
 
         .target(name: "Store", path: "Sources/Store"),
         // Every store call written once, on SQLKit; the two back ends below add only what their database does differently.
-        .target(name: "SQLStore", dependencies: ["Store", .product(name: "SQLKit", package: "sql-kit")], path: "Sources/SQLStore"),
+        .target(name: "SQLStore", dependencies: ["Store", "FunctionKit", .product(name: "SQLKit", package: "sql-kit")], path: "Sources/SQLStore"),
         .target(name: "SQLiteStore", dependencies: ["Store", "SQLStore", .product(name: "GRDB", package: "GRDB.swift"),
                                                  .product(name: "SQLKit", package: "sql-kit"),
                                                  .product(name: "NIOCore", package: "swift-nio"),
@@ -72,8 +72,16 @@ let package = Package(
                                                .product(name: "Logging", package: "swift-log"),
                                                .product(name: "Metrics", package: "swift-metrics")],
                 path: "Sources/Engine"),
+        // The REST API's request and response types: the server answers with them, the CLI and the tests read them.
+        .target(name: "GantryAPI", dependencies: ["FunctionKit"], path: "Sources/GantryAPI"),
+        // Who may do what: config and stored users, sessions, API tokens; HTTP-free.
+        .target(name: "Accounts", dependencies: ["Store", "COpenSSL", .product(name: "HummingbirdBcrypt", package: "hummingbird-auth")],
+                path: "Sources/Accounts"),
+        // DORA's four keys from the store's finished deployments.
+        .target(name: "DeliveryInsights", dependencies: ["GantryAPI", "Store"], path: "Sources/DeliveryInsights"),
         .target(name: "Server", dependencies: [
             "Store", "SQLiteStore", "PostgresStore", "Ingress", "Planner", "Engine", "FunctionHost", "FunctionKit", "COpenSSL", "Yams",
+            "GantryAPI", "Accounts", "DeliveryInsights",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -84,10 +92,13 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Mustache", package: "swift-mustache"),
+            .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
         ], path: "Sources/Server"),
         .executableTarget(name: "gantry", dependencies: [
-            "Server", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Server", "GantryAPI", "Accounts", "Ingress", "Store", "SQLiteStore", "PostgresStore", "COpenSSL",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/CLI"),
 
         // The kit a function written in Swift uses: read the event, write messages. FoundationEssentials only.
@@ -132,7 +143,7 @@ let package = Package(
                     path: "Tests/KubernetesTests"),
         .testTarget(name: "GantryTests", dependencies: [
             "Store", "SQLiteStore", "PostgresStore", "Ingress", "Planner", "Engine", "FunctionHost", "Server", "COpenSSL", "MotoSupport",
-            "KubeSupport", "BuiltProducts",
+            "KubeSupport", "BuiltProducts", "GantryAPI", "Accounts", "DeliveryInsights",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ], path: "Tests/GantryTests", exclude: ["Fixtures"]),

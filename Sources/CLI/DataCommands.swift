@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GantryAPI
 
 struct Deployments: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List deployments, newest first.")
@@ -11,17 +12,14 @@ struct Deployments: AsyncParsableCommand {
     func run() async throws {
         var path = "/api/v1/deployments?limit=\(limit)"
         if let application { path += "&application=\(application.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? application)" }
-        let client = APIClient(options: server)
-        if json { print(String(decoding: try await client.raw(path), as: UTF8.self)); return }
-        let list = try await client.call("GET", path)["deployments"] as? [[String: Any]] ?? []
-        if list.isEmpty { print("no deployments"); return }
-        for d in list {
+        let list = try await APIClient(options: server).get(path, as: DeploymentList.self)
+        if json { try printJSON(list); return }
+        if list.deployments.isEmpty { print("no deployments"); return }
+        for d in list.deployments {
             // Hidden rollback stages are shown only once they did something.
-            let stages = (d["stages"] as? [[String: Any]] ?? []).filter {
-                !($0["rollback"] as? Bool ?? false) || !["NOT_STARTED", "SKIPPED"].contains($0["status"] as? String ?? "")
-            }
-            let line = stages.map { "\($0["name"] ?? "?"):\($0["status"] ?? "?")" }.joined(separator: " ")
-            print("\(d["id"] ?? "")  \(d["application"] ?? "")  \((d["commit"] as? String ?? "").prefix(8))  \(d["status"] ?? "")  \(line)")
+            let stages = d.stages.filter { !$0.rollback || !["NOT_STARTED", "SKIPPED"].contains($0.status) }
+            let line = stages.map { "\($0.name):\($0.status)" }.joined(separator: " ")
+            print("\(d.id)  \(d.application)  \(d.commit.prefix(8))  \(d.status)  \(line)")
         }
     }
 }
@@ -36,28 +34,27 @@ struct Logs: AsyncParsableCommand {
     func run() async throws {
         let client = APIClient(options: server)
         var after: Int64 = 0
-        let finished: Set<String> = ["SUCCESS", "FAILURE", "CANCELLED"]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         while true {
-            let answer = try await client.call("GET", "/api/v1/deployments/\(id)/logs?after=\(after)")
-            let lines = answer["lines"] as? [[String: Any]] ?? []
+            let answer = try await client.get("/api/v1/deployments/\(id)/logs?after=\(after)", as: LogList.self)
             var text = ""
-            for l in lines {
+            for l in answer.lines {
                 if json {
-                    let data = try JSONSerialization.data(withJSONObject: l, options: [.sortedKeys, .withoutEscapingSlashes])
-                    text += String(decoding: data, as: UTF8.self) + "\n"
+                    text += String(decoding: try encoder.encode(l), as: UTF8.self) + "\n"
                 } else {
-                    text += "[stage \(l["stage"] ?? "?") #\(l["attempt"] ?? "?")] \(l["line"] ?? "")\n"
+                    text += "[stage \(l.stage) #\(l.attempt)] \(l.line)\n"
                 }
-                after = max(after, (l["id"] as? NSNumber)?.int64Value ?? after)
+                after = max(after, l.id)
             }
-            let status = answer["status"] as? String ?? ""
-            let done = !follow || (finished.contains(status) && lines.isEmpty)
+            let status = answer.status
+            let done = !follow || (DeploymentView.finalStatuses.contains(status) && answer.lines.isEmpty)
             if done && follow && !json { text += "deployment \(id): \(status)\n" }
             // Written out per poll, not through print's buffer: followed output is watched through pipes and files
             // too (`| grep`, `> log`), where print would hold it until 4 KiB piled up or the command ended.
             if !text.isEmpty { try FileHandle.standardOutput.write(contentsOf: Data(text.utf8)) }
             if done { return }
-            if lines.isEmpty { try await Task.sleep(nanoseconds: 500_000_000) }   // a human is watching: 2 polls/s
+            if answer.lines.isEmpty { try await Task.sleep(nanoseconds: 500_000_000) }   // a human is watching: 2 polls/s
         }
     }
 }
@@ -69,10 +66,9 @@ struct Approve: AsyncParsableCommand {
     @Option(help: "Stage index, when several wait.") var stage: Int?
 
     func run() async throws {
-        var body: [String: Any] = [:]
-        if let stage { body["stage"] = stage }
-        let answer = try await APIClient(options: server).call("POST", "/api/v1/deployments/\(id)/approve", body: body)
-        print(answer["reason"] as? String ?? "approved")
+        let answer = try await APIClient(options: server).post("/api/v1/deployments/\(id)/approve",
+                                                               ApproveRequest(stage: stage), as: Message.self)
+        print(answer.reason.isEmpty ? "approved" : answer.reason)
     }
 }
 
@@ -83,7 +79,8 @@ struct Cancel: AsyncParsableCommand {
     @Flag(help: "Do not run the rollback stages.") var noRollback = false
 
     func run() async throws {
-        _ = try await APIClient(options: server).call("POST", "/api/v1/deployments/\(id)/cancel", body: ["rollback": !noRollback])
+        _ = try await APIClient(options: server).post("/api/v1/deployments/\(id)/cancel", CancelRequest(rollback: !noRollback),
+                                                      as: Message.self)
         print("cancelling \(id)")
     }
 }
@@ -96,13 +93,12 @@ struct Sync: AsyncParsableCommand {
     @Flag(help: "Print the API's JSON.") var json = false
 
     func run() async throws {
-        let answer = try await APIClient(options: server).call("POST", "/api/v1/applications/\(application)/sync",
-                                                               body: ["strategy": strategy])
+        let answer = try await APIClient(options: server).post("/api/v1/applications/\(application)/sync",
+                                                               SyncRequest(strategy: strategy), as: Message.self)
         if json {
-            let data = try JSONSerialization.data(withJSONObject: answer, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            try printJSON(answer, pretty: false)
         } else {
-            print(answer["reason"] as? String ?? "sync queued")
+            print(answer.reason.isEmpty ? "sync queued" : answer.reason)
         }
     }
 }

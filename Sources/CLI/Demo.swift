@@ -9,7 +9,7 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Address the demo server listens on.") var listen: String = "127.0.0.1:8080"
 
     func run() async throws {
-        let demo = Server.Demo(directory: dir, listen: listen)
+        let demo = DemoSetup(directory: dir, listen: listen)
         let config = try demo.prepare()
         // Written straight to fd 1 so it shows at once even when stdout is a file or a pipe.
         FileHandle.standardOutput.write(Data(demo.instructions().utf8))

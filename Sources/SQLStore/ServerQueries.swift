@@ -1,4 +1,5 @@
 import Foundation
+import FunctionKit
 import SQLKit
 import Store
 
@@ -78,11 +79,11 @@ extension SQLBackedStore {
             let id = try row.str("deployment_id"), index = try row.int("idx")
             let stageStatus = try row.value("status", as: StageStatus.self)
             if status == "heartbeat" { return .heartbeat(deploymentID: id) }
-            var resume: [String: Any] = ["reason": "callback", "status": status]
-            if let payloadJSON, let payload = try? JSONSerialization.jsonObject(with: Data(payloadJSON.utf8), options: [.fragmentsAllowed]) {
-                resume["payload"] = payload
-            }
-            let text = String(decoding: try JSONSerialization.data(withJSONObject: resume, options: [.sortedKeys]), as: UTF8.self)
+            let resume = FunctionEvent.ResumeInfo(reason: "callback", payload: payloadJSON.flatMap { try? JSONValue.decode($0) },
+                                                  status: status)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let text = String(decoding: try encoder.encode(resume), as: UTF8.self)
             // A suspended stage is due at once; a running one finds the payload when its "suspended" result is applied.
             let dueNow = stageStatus == .suspended
             // Single use: the hash is gone once the callback is taken.

@@ -1,4 +1,5 @@
 import Foundation
+import GantryAPI
 import Hummingbird
 
 /// JSON responses with an explicit status: the API's codes are part of its contract.

@@ -117,7 +117,7 @@ public struct ServerConfig: Codable, Sendable {
         config.server.dataDir = absolute(config.server.dataDir, base: base)
         if let paths = config.functions?.paths { config.functions?.paths = paths.map { absolute($0, base: base) } }
         if let keep = config.functions?.keep { config.functions?.keep = keep.map { absolute($0, base: base) } }
-        let raw = (((try? Yams.load(yaml: text)) as? [String: Any])?["platforms"] as? [Any] ?? []).map(JSONValue.init(any:))
+        let raw = ((try? Yams.compose(yaml: text))??["platforms"]?.sequence).map { Array($0).map(JSONValue.init(node:)) } ?? []
         try config.validate()
         return (config, raw)
     }
@@ -246,17 +246,23 @@ public enum SecretReference {
 }
 
 extension JSONValue {
-    /// From what Yams' untyped loader returns.
-    init(any value: Any?) {
-        switch value {
-        case nil: self = .null
-        case let b as Bool: self = .bool(b)
-        case let i as Int: self = .number(Double(i))
-        case let d as Double: self = .number(d)
-        case let s as String: self = .string(s)
-        case let a as [Any]: self = .array(a.map { JSONValue(any: $0) })
-        case let o as [String: Any]: self = .object(o.mapValues { JSONValue(any: $0) })
-        default: self = .string(String(describing: value!))
+    /// A YAML node as JSON, each scalar typed as YAML resolves it (a platform's settings, passed to its function).
+    init(node: Node) {
+        switch node {
+        case .scalar(let scalar):
+            switch Tag.Name(rawValue: scalar.tag.rawValue) {
+            case .null: self = .null
+            case .bool: self = Bool.construct(from: scalar).map(JSONValue.bool) ?? .string(scalar.string)
+            case .int: self = Int.construct(from: scalar).map { .number(Double($0)) } ?? .string(scalar.string)
+            case .float: self = Double.construct(from: scalar).map(JSONValue.number) ?? .string(scalar.string)
+            default: self = .string(scalar.string)
+            }
+        case .sequence(let items): self = .array(items.map(JSONValue.init(node:)))
+        case .mapping(let pairs):
+            var object: [String: JSONValue] = [:]
+            for (key, value) in pairs where object[key.string ?? ""] == nil { object[key.string ?? ""] = JSONValue(node: value) }
+            self = .object(object)
+        case .alias: self = .null
         }
     }
 }

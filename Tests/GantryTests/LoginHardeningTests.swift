@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 @testable import Server
+import Accounts
 import SQLiteStore
 import XCTest
 

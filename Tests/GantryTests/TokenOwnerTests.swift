@@ -1,5 +1,6 @@
 import Foundation
 @testable import Server
+import Accounts
 import XCTest
 
 /// An API token made in the web UI acts as its owner: never with more than the owner holds now, and not at all once

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Server
+import Accounts
 import SQLiteStore
 import Store
 

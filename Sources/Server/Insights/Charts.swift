@@ -1,4 +1,5 @@
 import Foundation
+import GantryAPI
 
 /// Bar charts drawn on the server as SVG: one bar per period, the value written above each bar, no script.
 enum Charts {

@@ -1,22 +1,25 @@
+import Accounts
+import DeliveryInsights
 import Foundation
+import GantryAPI
 import Hummingbird
 import Store
 
 /// `GET /api/v1/insights` (bearer token, viewer) and the `/insights` page, with the same query:
 /// `application=NAME` or `label=KEY=VALUE`, `period=day|week|month`, `from=YYYY-MM-DD`, `to=YYYY-MM-DD` (exclusive).
-func addInsightsRoutes(to router: Router<BasicRequestContext>, web: WebContext) {
-    router.get("/api/v1/insights") { request, _ -> Response in
-        _ = try await web.accounts.requireBearer(.viewer, request)
-        return json(try await computeInsights(web, request))
+func addInsightsRoutes(to router: GantryRouter, site: GantryRoutes, web: WebContext) {
+    let api = router.group("/api/v1").add(middleware: BearerAuthenticator(accounts: web.accounts)).requiring(.viewer, as: .api)
+    api.get("/insights") { request, _ -> Response in
+        json(try await computeInsights(web, request))
     }
 
-    router.get("/insights") { request, _ -> Response in
-        let user = try await web.requireUser(.viewer, request)
+    site.requiring(.viewer, as: .page).get("/insights") { request, context -> Response in
+        let user = try context.principal()
         let insights = try await computeInsights(web, request)
         let q = request.uri.queryParameters
         let apps = try await web.store.applications(repository: nil)
         let unit = insights.period.rawValue
-        let charts: [[String: Any]] = [
+        let charts = [
             chart("Deployment frequency", insights.deploymentFrequency,
                   summary: insights.deploymentFrequency.value.map { String(format: "%.2f per %@", $0, unit) } ?? "no data",
                   explain: "successful deployments per \(unit)") { String(format: "%.0f", $0) },
@@ -30,21 +33,20 @@ func addInsightsRoutes(to router: Router<BasicRequestContext>, web: WebContext) 
                   summary: insights.meanTimeToRestore.value.map { Show.duration($0) } ?? "no data",
                   explain: "failed deployment to the next successful one (mean)") { Charts.shortDuration($0) },
         ]
-        var api = "/api/v1/insights?period=\(unit)&from=\(insights.from)&to=\(insights.to)"
-        if let a = q.get("application"), !a.isEmpty { api += "&application=" + formEscape(a) }
-        if let l = q.get("label"), !l.isEmpty { api += "&label=" + formEscape(l) }
-        return web.page("insights", title: "Insights", user: user, [
-            "applications": apps.map { ["name": $0.name, "selected": $0.name == q.get("application")] as [String: Any] },
-            "label": q.get("label") ?? "",
-            "periods": Insights.Period.allCases.map { ["value": $0.rawValue, "selected": $0 == insights.period] as [String: Any] },
-            "from": insights.from, "to": insights.to, "deployments": insights.deployments, "apiURL": api, "charts": charts,
-        ])
+        var apiURL = "/api/v1/insights?period=\(unit)&from=\(insights.from)&to=\(insights.to)"
+        if let a = q.get("application"), !a.isEmpty { apiURL += "&application=" + formEscape(a) }
+        if let l = q.get("label"), !l.isEmpty { apiURL += "&label=" + formEscape(l) }
+        return web.page("insights", title: "Insights", user: user, InsightsPage(
+            applications: apps.map { InsightsPage.Choice(name: $0.name, selected: $0.name == q.get("application")) },
+            label: q.get("label") ?? "",
+            periods: Insights.Period.allCases.map { InsightsPage.Period(value: $0.rawValue, selected: $0 == insights.period) },
+            from: insights.from, to: insights.to, deployments: insights.deployments, apiURL: apiURL, charts: charts))
     }
 }
 
 private func chart(_ title: String, _ metric: Insights.Metric, summary: String, explain: String,
-                   format: (Double) -> String) -> [String: Any] {
-    ["title": title, "summary": summary, "explain": explain, "svg": Charts.bars(metric.series, format: format, title: title)]
+                   format: (Double) -> String) -> InsightsPage.Chart {
+    InsightsPage.Chart(title: title, summary: summary, explain: explain, svg: Charts.bars(metric.series, format: format, title: title))
 }
 
 func computeInsights(_ web: WebContext, _ request: Request) async throws -> Insights {
@@ -54,11 +56,11 @@ func computeInsights(_ web: WebContext, _ request: Request) async throws -> Insi
     }
     var (from, to) = Insights.defaultWindow(period, now: Date())
     if let text = q.get("from"), !text.isEmpty {
-        guard let d = Show.parseDate(text) else { throw Refusal(status: .badRequest, reason: "from must be YYYY-MM-DD") }
+        guard let d = Insights.parseDate(text) else { throw Refusal(status: .badRequest, reason: "from must be YYYY-MM-DD") }
         from = d
     }
     if let text = q.get("to"), !text.isEmpty {
-        guard let d = Show.parseDate(text) else { throw Refusal(status: .badRequest, reason: "to must be YYYY-MM-DD") }
+        guard let d = Insights.parseDate(text) else { throw Refusal(status: .badRequest, reason: "to must be YYYY-MM-DD") }
         to = d
     }
     guard from < to else { throw Refusal(status: .badRequest, reason: "from must be before to") }

@@ -1,34 +1,42 @@
+import Accounts
 import Foundation
 import FunctionKit
+import GantryAPI
 import Hummingbird
 import Store
 
 /// What the API handlers need; the server builds it once.
 struct APIContext: Sendable {
     let store: any ServerStore
-    let auth: Accounts
+    let accounts: Accounts
     let repositories: [ServerConfig.Repository]
     let wakeEngine: @Sendable (String) -> Void
     let wakePlanner: @Sendable () -> Void
     /// How functions are isolated here, for /healthz.
     var isolation: IsolationHealth? = nil
+
+    var actions: DeploymentActions { DeploymentActions(store: store, wakeEngine: wakeEngine) }
 }
 
-func addAPIRoutes(to router: Router<BasicRequestContext>, api: APIContext) {
+/// `/api/v1`: every route sits in the group of the role it needs (viewer reads, editor acts).
+func addAPIRoutes(to router: GantryRouter, api: APIContext) {
     router.get("/healthz") { _, _ in
         json(Health(status: "ok", reason: "", details: Health.Details(functionIsolation: api.isolation)))
     }
 
-    let v1 = router.group("/api/v1")
-    v1.get("/deployments") { request, _ -> Response in
-        _ = try await api.auth.requireBearer(.viewer, request)
+    let v1 = router.group("/api/v1").add(middleware: BearerAuthenticator(accounts: api.accounts))
+    addDeploymentReads(to: v1.requiring(.viewer, as: .api), api: api)
+    addDeploymentActions(to: v1.requiring(.editor, as: .api), api: api)
+}
+
+private func addDeploymentReads(to viewer: GantryRoutes, api: APIContext) {
+    viewer.get("/deployments") { request, _ -> Response in
         let app = request.uri.queryParameters.get("application")
         let limit = request.uri.queryParameters.get("limit").flatMap(Int.init).map { min(max($0, 1), 1000) } ?? 100
         let list = try await api.store.deployments(application: app, limit: limit)
         return json(DeploymentList(deployments: list.map { DeploymentView($0) }))
     }
-    v1.get("/deployments/:id") { request, context -> Response in
-        _ = try await api.auth.requireBearer(.viewer, request)
+    viewer.get("/deployments/:id") { _, context -> Response in
         let id = context.parameters.get("id") ?? ""
         guard let detail = try await api.store.deployment(id: id) else { return problem(.notFound, "no deployment \(id)") }
         var byStage: [Int: [String]] = [:]
@@ -41,8 +49,7 @@ func addAPIRoutes(to router: Router<BasicRequestContext>, api: APIContext) {
         }
         return json(DeploymentView(detail, logs: byStage, reports: reports))
     }
-    v1.get("/deployments/:id/stages/:index/attempts") { request, context -> Response in
-        _ = try await api.auth.requireBearer(.viewer, request)
+    viewer.get("/deployments/:id/stages/:index/attempts") { _, context -> Response in
         let id = context.parameters.get("id") ?? ""
         guard let index = context.parameters.get("index").flatMap(Int.init) else { return problem(.badRequest, "bad stage index") }
         guard let detail = try await api.store.deployment(id: id), detail.stages.contains(where: { $0.index == index }) else {
@@ -51,8 +58,7 @@ func addAPIRoutes(to router: Router<BasicRequestContext>, api: APIContext) {
         let list = try await api.store.invocations(deploymentID: id, stageIndex: index)
         return json(InvocationList(attempts: list.map(InvocationView.init)))
     }
-    v1.get("/deployments/:id/logs") { request, context -> Response in
-        _ = try await api.auth.requireBearer(.viewer, request)
+    viewer.get("/deployments/:id/logs") { request, context -> Response in
         let id = context.parameters.get("id") ?? ""
         guard let detail = try await api.store.deployment(id: id) else { return problem(.notFound, "no deployment \(id)") }
         let after = request.uri.queryParameters.get("after").flatMap(Int64.init) ?? 0
@@ -62,34 +68,34 @@ func addAPIRoutes(to router: Router<BasicRequestContext>, api: APIContext) {
         }
         return json(LogList(lines: lines, status: detail.deployment.status.rawValue))
     }
-    v1.post("/deployments/:id/approve") { request, context -> Response in
-        let who = try await api.auth.requireBearer(.editor, request).name
-        return try await approve(api: api, id: context.parameters.get("id") ?? "", approver: who, request: request)
+    viewer.get("/applications") { _, _ -> Response in
+        json(ApplicationList(applications: try await api.store.applications(repository: nil).map(ApplicationView.init)))
     }
-    v1.post("/deployments/:id/cancel") { request, context -> Response in
-        _ = try await api.auth.requireBearer(.editor, request)
-        struct Body: Decodable { var rollback: Bool? }
+}
+
+private func addDeploymentActions(to editor: GantryRoutes, api: APIContext) {
+    editor.post("/deployments/:id/approve") { request, context -> Response in
         let id = context.parameters.get("id") ?? ""
-        let body = try? await request.decodeJSONBody(Body.self)
-        let outcome = try await DeploymentActions(store: api.store, wakeEngine: api.wakeEngine)
-            .cancel(id: id, rollback: body?.rollback ?? true)
+        let body = try? await request.decodeJSONBody(ApproveRequest.self)
+        let outcome = try await api.actions.approve(id: id, stage: body?.stage, approver: try context.principal().name)
+        guard outcome.status == .accepted else { return problem(outcome.status, outcome.reason) }
+        return json(Message(status: "approved", reason: outcome.reason, id: id), status: .accepted)
+    }
+    editor.post("/deployments/:id/cancel") { request, context -> Response in
+        let id = context.parameters.get("id") ?? ""
+        let body = try? await request.decodeJSONBody(CancelRequest.self)
+        let outcome = try await api.actions.cancel(id: id, rollback: body?.rollback ?? true)
         guard outcome.status == .accepted else { return problem(outcome.status, outcome.reason) }
         return json(Message(status: "cancelling", reason: "", id: id), status: .accepted)
     }
-    v1.get("/applications") { request, _ -> Response in
-        _ = try await api.auth.requireBearer(.viewer, request)
-        return json(ApplicationList(applications: try await api.store.applications(repository: nil).map(ApplicationView.init)))
-    }
-    v1.post("/applications/:name/sync") { request, context -> Response in
-        let who = try await api.auth.requireBearer(.editor, request).name
-        struct Body: Decodable { var strategy: String? }
+    editor.post("/applications/:name/sync") { request, context -> Response in
         let name = context.parameters.get("name") ?? ""
         guard let app = try await api.store.application(named: name) else { return problem(.notFound, "no application \(name)") }
-        let body = try? await request.decodeJSONBody(Body.self)
+        let body = try? await request.decodeJSONBody(SyncRequest.self)
         guard let strategy = SyncStrategy(rawValue: body?.strategy ?? "auto") else {
             return problem(.badRequest, "strategy must be auto, quick-sync or pipeline")
         }
-        let id = try await queueSync(api: api, app: app, strategy: strategy, by: who)
+        let id = try await queueSync(api: api, app: app, strategy: strategy, by: try context.principal().name)
         return json(Message(status: "accepted", reason: "sync of \(name) queued", id: String(id)), status: .accepted)
     }
 }
@@ -102,14 +108,4 @@ func queueSync(api: APIContext, app: AppRecord, strategy: SyncStrategy, by who: 
                                                        strategy: strategy, commitMessage: "", author: who))
     api.wakePlanner()
     return id
-}
-
-/// Records an approval for the deployment's stage that waits for one (the checks live in `DeploymentActions`).
-private func approve(api: APIContext, id: String, approver: String, request: Request) async throws -> Response {
-    struct Body: Decodable { var stage: Int? }
-    let body = try? await request.decodeJSONBody(Body.self)
-    let outcome = try await DeploymentActions(store: api.store, wakeEngine: api.wakeEngine)
-        .approve(id: id, stage: body?.stage, approver: approver)
-    guard outcome.status == .accepted else { return problem(outcome.status, outcome.reason) }
-    return json(Message(status: "approved", reason: outcome.reason, id: id), status: .accepted)
 }

@@ -1,19 +1,19 @@
 import Engine
 import Foundation
 import FunctionKit
+import GantryAPI
 import Hummingbird
 import Store
 
 /// `POST /api/v1/callbacks/{token}`: an outside system resolves a stage that suspended waiting for it.
 /// The token is the credential (256 random bits, stored hashed, single use), so no bearer token is needed;
 /// an unknown or used token gets 404 and reveals nothing.
-func addCallbackRoutes(to router: Router<BasicRequestContext>, store: any ServerStore, wakeEngine: @escaping @Sendable (String) -> Void) {
+func addCallbackRoutes(to router: GantryRouter, store: any ServerStore, wakeEngine: @escaping @Sendable (String) -> Void) {
     router.post("/api/v1/callbacks/:token") { request, context -> Response in
-        struct Body: Decodable { var status: String; var payload: JSONValue? }
         let token = context.parameters.get("token") ?? ""
-        let body: Body
+        let body: CallbackRequest
         do {
-            guard let decoded = try await request.decodeJSONBody(Body.self) else {
+            guard let decoded = try await request.decodeJSONBody(CallbackRequest.self) else {
                 return problem(.badRequest, "expected {\"status\": \"succeeded|failed|heartbeat\", \"payload\": ...}")
             }
             body = decoded

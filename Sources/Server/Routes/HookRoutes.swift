@@ -7,7 +7,7 @@ import Logging
 /// enforced while reading), and the server-wide budget of bytes held by requests whose signature is not checked
 /// yet (503 + Retry-After), so neither one large delivery nor many at once sit in memory unverified. Logs carry
 /// verdicts and reasons, never headers, secrets or signatures.
-func addHookRoutes(to router: Router<BasicRequestContext>, ingress: Ingress, limits: IngressLimits, gate: InFlightGate,
+func addHookRoutes(to router: GantryRouter, ingress: Ingress, limits: IngressLimits, gate: InFlightGate,
                    logger: Logger) {
     let bodyLimit = limits.maxBodyBytes
     let known = Set(ingress.bindingIDs)

@@ -1,4 +1,6 @@
+import Accounts
 import FunctionKit
+import GantryAPI
 import Hummingbird
 import Ingress
 import Store
@@ -7,29 +9,13 @@ import Store
 /// `GET /api/v1/bindings/{id}/deliveries` (recent deliveries with verdict and reason, bearer token required).
 struct ObservabilityContext: Sendable {
     let store: any DeliveryStore
-    let auth: Accounts
+    let accounts: Accounts
     let ingress: Ingress
     let metrics: ServerMetrics
     let gate: InFlightGate
 }
 
-struct DeliveryView: Codable, Sendable {
-    var id: String
-    var event: String
-    var verdict: Verdict
-    var reason: String
-    var receivedAt: String
-    var triggerId: Int64?
-    /// False for refused requests (bad signature, too large, overloaded): kept in memory only, never stored.
-    var recorded: Bool
-}
-
-struct DeliveryList: Codable, Sendable {
-    var binding: String
-    var deliveries: [DeliveryView]
-}
-
-func addObservabilityRoutes(to router: Router<BasicRequestContext>, context observability: ObservabilityContext) {
+func addObservabilityRoutes(to router: GantryRouter, context observability: ObservabilityContext) {
     router.get("/metrics") { _, _ -> Response in
         observability.metrics.queueDepth.set(Int64(try await observability.store.pendingTriggerCount()))
         observability.metrics.hooksInFlight.set(Int64(observability.gate.inFlight))
@@ -39,15 +25,16 @@ func addObservabilityRoutes(to router: Router<BasicRequestContext>, context obse
                         body: .init(byteBuffer: ByteBuffer(bytes: observability.metrics.registry.emitToBuffer())))
     }
 
-    router.get("/api/v1/bindings/:id/deliveries") { request, context -> Response in
-        _ = try await observability.auth.requireBearer(.viewer, request)
+    let viewer = router.group("/api/v1").add(middleware: BearerAuthenticator(accounts: observability.accounts))
+        .requiring(.viewer, as: .api)
+    viewer.get("/bindings/:id/deliveries") { request, context -> Response in
         let id = context.parameters.get("id") ?? ""
         guard observability.ingress.bindingIDs.contains(id) else { return problem(.notFound, "no webhook binding \(id)") }
         let limit = request.uri.queryParameters.get("limit").flatMap(Int.init).map { min(max($0, 1), 1000) } ?? 100
         let newestFirst = try await deliveryHistory(binding: id, limit: limit, store: observability.store,
                                                     ingress: observability.ingress)
         return json(DeliveryList(binding: id, deliveries: newestFirst.map { record, recorded in
-            DeliveryView(id: record.deliveryID, event: record.event, verdict: record.verdict, reason: record.reason,
+            DeliveryView(id: record.deliveryID, event: record.event, verdict: record.verdict.rawValue, reason: record.reason,
                          receivedAt: RFC3339.format(record.receivedAt), triggerId: record.triggerID, recorded: recorded)
         }))
     }

@@ -1,16 +1,23 @@
+import Accounts
 import Foundation
 import Hummingbird
 import HummingbirdBcrypt
 import Store
 
 /// API tokens (everyone, for themselves; admins see all) and users (admins).
-func addAccountPages(to router: Router<BasicRequestContext>, web: WebContext) {
-    router.get("/tokens") { request, _ -> Response in
-        try await tokensPage(web, try await web.requireUser(.viewer, request))
+/// Tokens are everyone's (viewer and up), users are the admins'.
+func addAccountPages(to site: GantryRoutes, web: WebContext) {
+    addTokenPages(viewerPages: site.requiring(.viewer, as: .page), viewerForms: site.requiring(.viewer, as: .form), web: web)
+    addUserPages(adminPages: site.requiring(.admin, as: .page), adminForms: site.requiring(.admin, as: .form), web: web)
+}
+
+private func addTokenPages(viewerPages: GantryRoutes, viewerForms: GantryRoutes, web: WebContext) {
+    viewerPages.get("/tokens") { _, context -> Response in
+        try await tokensPage(web, try context.principal())
     }
 
-    router.post("/tokens") { request, _ -> Response in
-        let (user, form) = try await web.requireForm(.viewer, request)
+    viewerForms.post("/tokens") { _, context -> Response in
+        let user = try context.principal(), form = context.form
         let name = (form["name"] ?? "").trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty, name.count <= 64 else { throw Refusal(status: .badRequest, reason: "a token needs a name (up to 64 characters)") }
         guard let role = Role(rawValue: form["role"] ?? ""), role <= user.role else {
@@ -20,25 +27,26 @@ func addAccountPages(to router: Router<BasicRequestContext>, web: WebContext) {
         let secret = "gnt_" + randomHex(32)
         _ = try await web.store.createAPIToken(name: name, owner: user.name, role: role,
                                                tokenHash: hexString(sha256(Array(secret.utf8))), now: Date())
-        return try await tokensPage(web, user, created: ["name": name, "secret": secret])
+        return try await tokensPage(web, user, created: TokensPage.Created(name: name, secret: secret))
     }
 
-    router.post("/tokens/:id/revoke") { request, context -> Response in
-        let (user, _) = try await web.requireForm(.viewer, request)
+    viewerForms.post("/tokens/:id/revoke") { _, context -> Response in
+        let user = try context.principal()
         guard let id = context.parameters.get("id").flatMap(Int64.init),
               try await web.store.revokeAPIToken(id: id, owner: user.role == .admin ? nil : user.name, now: Date()) else {
             throw Refusal(status: .notFound, reason: "no such active token of yours")
         }
         return redirect("/tokens")
     }
+}
 
-    router.get("/users") { request, _ -> Response in
-        let user = try await web.requireUser(.admin, request)
-        return try await usersPage(web, user, notice: request.uri.queryParameters.get("notice"))
+private func addUserPages(adminPages: GantryRoutes, adminForms: GantryRoutes, web: WebContext) {
+    adminPages.get("/users") { request, context -> Response in
+        try await usersPage(web, try context.principal(), notice: request.uri.queryParameters.get("notice"))
     }
 
-    router.post("/users") { request, _ -> Response in
-        let (user, form) = try await web.requireForm(.admin, request)
+    adminForms.post("/users") { _, context -> Response in
+        let user = try context.principal(), form = context.form
         let name = (form["name"] ?? "").trimmingCharacters(in: .whitespaces)
         let password = form["password"] ?? ""
         guard !name.isEmpty, name.count <= 64, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.@".contains($0) }) else {
@@ -54,34 +62,30 @@ func addAccountPages(to router: Router<BasicRequestContext>, web: WebContext) {
         return redirect("/users?notice=" + formEscape("added \(name) (\(role.rawValue)) as \(user.name)"))
     }
 
-    router.post("/users/:name/delete") { request, context -> Response in
-        _ = try await web.requireForm(.admin, request)
+    adminForms.post("/users/:name/delete") { _, context -> Response in
         let name = context.parameters.get("name") ?? ""
         guard try await web.store.deleteUser(named: name) else { throw Refusal(status: .notFound, reason: "no stored user \(name)") }
         return redirect("/users?notice=" + formEscape("deleted \(name); their sessions ended and tokens were revoked"))
     }
 }
 
-private func tokensPage(_ web: WebContext, _ user: Identity, created: [String: Any]? = nil, notice: String? = nil) async throws -> Response {
+private func tokensPage(_ web: WebContext, _ user: Principal, created: TokensPage.Created? = nil,
+                        notice: String? = nil) async throws -> Response {
     let list = try await web.store.apiTokens(owner: user.role == .admin ? nil : user.name)
-    var values: [String: Any] = [
-        "roles": Role.allCases.filter { $0 <= user.role }.map(\.rawValue),
-        "tokens": list.map { t -> [String: Any] in
-            ["tokenID": t.id, "name": t.name, "owner": t.owner, "role": t.role.rawValue, "created": Show.time(t.createdAt),
-             "state": t.revokedAt.map { "revoked \(Show.time($0))" } ?? "active", "active": t.revokedAt == nil]
+    let model = TokensPage(
+        roles: Role.allCases.filter { $0 <= user.role }.map(\.rawValue),
+        tokens: list.map { t in
+            TokensPage.Token(tokenID: t.id, name: t.name, owner: t.owner, role: t.role.rawValue, created: Show.time(t.createdAt),
+                             state: t.revokedAt.map { "revoked \(Show.time($0))" } ?? "active", active: t.revokedAt == nil)
         },
-    ]
-    if let created { values["created"] = created }
-    return web.page("tokens", title: "API tokens", user: user, values, notice: notice)
+        created: created)
+    return web.page("tokens", title: "API tokens", user: user, model, notice: notice)
 }
 
-private func usersPage(_ web: WebContext, _ user: Identity, notice: String?) async throws -> Response {
-    var rows: [[String: Any]] = web.accounts.configUsers.values.sorted { $0.name < $1.name }.map {
-        ["name": $0.name, "role": $0.role.rawValue, "source": "config file", "deletable": false]
+private func usersPage(_ web: WebContext, _ user: Principal, notice: String?) async throws -> Response {
+    var rows = web.accounts.configUsers.values.sorted { $0.name < $1.name }.map {
+        UsersPage.User(name: $0.name, role: $0.role.rawValue, source: "config file", deletable: false)
     }
-    rows += try await web.store.users().map { ["name": $0.name, "role": $0.role.rawValue, "source": "added in the UI", "deletable": true] }
-    return web.page("users", title: "Users", user: user, ["users": rows], notice: notice)
+    rows += try await web.store.users().map { UsersPage.User(name: $0.name, role: $0.role.rawValue, source: "added in the UI", deletable: true) }
+    return web.page("users", title: "Users", user: user, UsersPage(users: rows), notice: notice)
 }
-
-/// `gantry hash-password`: the bcrypt hash to put in a config's `users:`.
-public func bcryptHash(_ password: String, cost: UInt8 = PasswordHashing.defaultCost) -> String { Bcrypt.hash(password, cost: cost) }

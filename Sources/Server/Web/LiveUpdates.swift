@@ -1,3 +1,4 @@
+import Accounts
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -9,10 +10,10 @@ import Store
 /// pushes only what changed: the re-rendered stage graph and new log lines. It ends with `done` once the
 /// deployment is final, after 10 minutes (the browser reconnects, resuming after the last log id), and when the
 /// server shuts down: a graceful stop waits for open requests, and an open tab must not hold it up.
-func addLiveUpdates(to router: Router<BasicRequestContext>, web: WebContext) {
-    addApplicationsLiveUpdates(to: router, web: web)
-    router.get("/deployments/:id/events") { request, context -> Response in
-        let user = try await web.requireUser(.viewer, request)
+func addLiveUpdates(to viewer: GantryRoutes, web: WebContext) {
+    addApplicationsLiveUpdates(to: viewer, web: web)
+    viewer.get("/deployments/:id/events") { request, context -> Response in
+        let user = try context.principal()
         let id = context.parameters.get("id") ?? ""
         guard try await web.store.deployment(id: id) != nil else { throw Refusal(status: .notFound, reason: "no deployment \(id)") }
         let resumeAfter = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int64($0) }
@@ -32,11 +33,11 @@ func addLiveUpdates(to router: Router<BasicRequestContext>, web: WebContext) {
                 if version != lastVersion {
                     lastVersion = version
                     guard let detail = try await web.store.deployment(id: id) else { break }
-                    let values = try await pipelineValues(web, detail, user: user)
-                    let fragment = web.library.render(values, withTemplate: "pipeline") ?? ""
+                    let model = try await pipelineModel(web, detail, user: user)
+                    let fragment = web.library.render(model, withTemplate: "pipeline") ?? ""
                     var out = sseEvent("pipeline", fragment)
                     for entry in try await web.store.logs(deploymentID: id, stageIndex: nil, afterID: lastLog) {
-                        out += sseEvent("log", jsonLine(["stage": entry.line.stageIndex, "line": entry.line.line]), id: entry.id)
+                        out += sseEvent("log", jsonLine(LiveLogLine(stage: entry.line.stageIndex, line: entry.line.line)), id: entry.id)
                         lastLog = entry.id
                     }
                     if detail.deployment.status.isFinal { out += sseEvent("done", detail.deployment.status.rawValue) }
@@ -57,9 +58,8 @@ func addLiveUpdates(to router: Router<BasicRequestContext>, web: WebContext) {
 
 /// `GET /live/applications`: the applications' rows, re-rendered every second and pushed when they differ
 /// (a few applications' latest deployments: cheaper than any bookkeeping of what changed).
-func addApplicationsLiveUpdates(to router: Router<BasicRequestContext>, web: WebContext) {
-    router.get("/live/applications") { request, _ -> Response in
-        _ = try await web.requireUser(.viewer, request)
+func addApplicationsLiveUpdates(to viewer: GantryRoutes, web: WebContext) {
+    viewer.get("/live/applications") { _, _ -> Response in
         var headers = HTTPFields()
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-store"
@@ -69,7 +69,7 @@ func addApplicationsLiveUpdates(to router: Router<BasicRequestContext>, web: Web
             let until = Date().addingTimeInterval(600)
             try await writer.write(ByteBuffer(string: "retry: 1000\n\n"))
             while Date() < until && !Task.isShuttingDownGracefully {
-                let rows = web.library.render(["apps": try await applicationRows(web)], withTemplate: "appRows") ?? ""
+                let rows = web.library.render(ApplicationsPage(apps: try await applicationRows(web)), withTemplate: "appRows") ?? ""
                 if rows != last {
                     // The first one too: the rows may have changed between the page and this stream.
                     try await writer.write(ByteBuffer(string: sseEvent("rows", rows)))
@@ -97,6 +97,11 @@ func sseEvent(_ name: String, _ data: String, id: Int64? = nil) -> String {
     return out + "\n"
 }
 
-private func jsonLine(_ value: [String: Any]) -> String {
-    (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+/// A log line as the deployment page's script reads it.
+private struct LiveLogLine: Encodable { var stage: Int; var line: String }
+
+private func jsonLine(_ value: some Encodable) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
 }

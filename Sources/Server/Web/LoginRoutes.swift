@@ -1,27 +1,27 @@
+import Accounts
 import Foundation
 import Hummingbird
 import Store
 
 /// Login and logout. The login form has no session yet, so its CSRF token is a double-submit cookie: a page from
 /// another origin can neither read the cookie nor set it (SameSite=Strict), so it cannot log a victim in.
-func addLoginRoutes(to router: Router<BasicRequestContext>, web: WebContext) {
+func addLoginRoutes(to site: GantryRoutes, web: WebContext) {
     let loginCookie = "gantry_login"
     let throttle = LoginThrottle()
 
-    router.get("/login") { request, _ -> Response in
-        if try await web.accounts.session(request) != nil { return redirect("/applications") }
+    site.get("/login") { request, context -> Response in
+        if context.identity != nil { return redirect("/applications") }
         let token = randomHex(16)
         let storedUsers = try await web.store.users()
         let noUsers = web.accounts.configUsers.isEmpty && storedUsers.isEmpty
         var response = web.page("login", title: "Log in", user: nil,
-                                ["csrf": token, "next": safeNext(request.uri.queryParameters.get("next")),
-                                 "noUsers": noUsers],
+                                LoginPage(next: safeNext(request.uri.queryParameters.get("next")), noUsers: noUsers, csrf: token),
                                 error: request.uri.queryParameters.get("error"))
         response.headers[.setCookie] = "\(loginCookie)=\(token); Path=/login; Max-Age=3600; HttpOnly; SameSite=Strict"
         return response
     }
 
-    router.post("/login") { request, _ -> Response in
+    site.post("/login") { request, _ -> Response in
         let form = try await readForm(request)
         guard let cookie = request.cookies[loginCookie]?.value, let sent = form["_csrf"], constantTimeEqual(cookie, sent) else {
             throw Refusal(status: .forbidden, reason: "missing or wrong CSRF token: reload the login page")
@@ -46,9 +46,8 @@ func addLoginRoutes(to router: Router<BasicRequestContext>, web: WebContext) {
         return redirect(next, cookie: Accounts.sessionCookieHeader(secret, maxAge: Int(Accounts.sessionLifetime)))
     }
 
-    router.post("/logout") { request, _ -> Response in
-        let (user, _) = try await web.requireForm(.viewer, request)
-        if let hash = user.sessionHash { try await web.store.deleteSession(tokenHash: hash) }
+    site.requiring(.viewer, as: .form).post("/logout") { _, context -> Response in
+        if let hash = try context.principal().sessionHash { try await web.store.deleteSession(tokenHash: hash) }
         return redirect("/login", cookie: Accounts.sessionCookieHeader("", maxAge: 0))
     }
 }

@@ -71,7 +71,7 @@ enum Templates {
 
     static let deployment = """
     <div id="deployment" data-live="/deployments/{{id}}/events?after={{lastLogID}}">
-    <div id="pipeline">{{> pipeline}}</div>
+    <div id="pipeline">{{#pipeline}}{{> pipeline}}{{/pipeline}}</div>
     </div>
     <h2>Logs</h2>
     {{#stages}}<details class="log" open><summary>#{{index}} {{name}}</summary><pre id="log-{{index}}">{{logText}}</pre></details>{{/stages}}

@@ -1,3 +1,4 @@
+import Accounts
 import Foundation
 import FunctionKit
 import HTTPTypes
@@ -17,46 +18,16 @@ struct WebContext: Sendable {
     var actions: DeploymentActions { DeploymentActions(store: store, wakeEngine: api.wakeEngine) }
 
     /// Renders a page inside the layout.
-    func page(_ template: String, title: String, user: Identity?, _ values: [String: Any], notice: String? = nil,
-              error: String? = nil, status: HTTPResponse.Status = .ok) -> Response {
-        var values = values
-        if let user { values["csrf"] = user.csrf ?? "" }
-        let content = library.render(values, withTemplate: template) ?? ""
-        var layout: [String: Any] = ["title": title, "content": content]
-        if let user {
-            layout["user"] = ["name": user.name, "role": user.role.rawValue, "isAdmin": user.role == .admin,
-                              "csrf": user.csrf ?? ""] as [String: Any]
-        }
-        if let notice, !notice.isEmpty { layout["notice"] = notice }
-        if let error, !error.isEmpty { layout["error"] = error }
+    func page<Model: PageModel>(_ template: String, title: String, user: Principal?, _ model: Model, notice: String? = nil,
+                                error: String? = nil, status: HTTPResponse.Status = .ok) -> Response {
+        var model = model
+        if let user { model.csrf = user.csrf ?? "" }
+        let content = library.render(model, withTemplate: template) ?? ""
+        let layout = LayoutModel(title: title, content: content,
+                                 user: user.map { LayoutModel.User(name: $0.name, role: $0.role.rawValue, isAdmin: $0.role == .admin,
+                                                                   csrf: $0.csrf ?? "") },
+                                 notice: notice?.isEmpty == false ? notice : nil, error: error?.isEmpty == false ? error : nil)
         return html(library.render(layout, withTemplate: "layout") ?? "", status: status)
-    }
-
-    /// The signed-in user holding at least `role`, or a redirect to the login page (403 when the role is short).
-    func requireUser(_ role: Role, _ request: Request) async throws -> Identity {
-        guard let user = try await accounts.session(request) else {
-            let next = request.method == .get ? request.uri.path : "/applications"
-            throw WebRedirect(location: "/login?next=" + formEscape(next))
-        }
-        guard user.role >= role else {
-            throw Refusal(status: .forbidden, reason: "\(user.name) is a \(user.role.rawValue); this needs \(role.rawValue)")
-        }
-        return user
-    }
-
-    /// A form post: the signed-in user holding `role`, with the session's CSRF token in `_csrf`.
-    func requireForm(_ role: Role, _ request: Request) async throws -> (Identity, [String: String]) {
-        let form = try await readForm(request)
-        guard let user = try await accounts.session(request) else {
-            throw Refusal(status: .unauthorized, reason: "not signed in")
-        }
-        guard let expected = user.csrf, let sent = form["_csrf"], constantTimeEqual(expected, sent) else {
-            throw Refusal(status: .forbidden, reason: "missing or wrong CSRF token: reload the page and try again")
-        }
-        guard user.role >= role else {
-            throw Refusal(status: .forbidden, reason: "\(user.name) is a \(user.role.rawValue); this needs \(role.rawValue)")
-        }
-        return (user, form)
     }
 }
 
@@ -125,4 +96,8 @@ enum Show {
     }
 
     static func commit(_ c: String?) -> String { String((c ?? "").prefix(8)) }
+
+    static func firstLine(_ text: String) -> String {
+        String(text.split(separator: "\n", maxSplits: 1).first ?? "")
+    }
 }

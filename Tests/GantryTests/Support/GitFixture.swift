@@ -1,5 +1,6 @@
 import Foundation
 @testable import Server
+import Ingress
 
 /// A real bare repository with a work clone, and the demo's post-receive hook pointing at a test server.
 struct GitFixture {

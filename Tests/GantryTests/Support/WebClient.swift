@@ -1,5 +1,6 @@
 import Foundation
 @testable import Server
+import Accounts
 
 /// A browser without JavaScript: real HTTP through curl with its own cookie jar, redirects not followed, so a
 /// test sees every Set-Cookie and 303 as a browser would receive them.

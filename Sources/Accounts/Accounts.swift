@@ -1,46 +1,31 @@
 import COpenSSL
 import Foundation
-import Hummingbird
 import HummingbirdBcrypt
 import Store
 
-/// Who is asking, and what they may do. `session` is set for a browser session (its forms carry `csrf`).
-struct Identity: Sendable {
-    var name: String
-    var role: Role
-    var sessionHash: String? = nil
-    var csrf: String? = nil
-}
-
-/// A refused request, thrown from a handler: the response says why (401 unknown, 403 not allowed).
-struct Refusal: HTTPResponseError {
-    let status: HTTPResponse.Status
-    let reason: String
-    func response(from request: Request, context: some RequestContext) throws -> Response {
-        var r = problem(status, reason)
-        if status == .unauthorized { r.headers[.wwwAuthenticate] = "Bearer" }
-        return r
-    }
-}
-
 /// Accounts: config tokens and users (static), plus users, sessions and API tokens in the store. Secrets are
 /// kept only as digests (SHA-256 for random tokens, bcrypt for passwords); compares are constant-time.
-struct Accounts: Sendable {
+public struct Accounts: Sendable {
     struct ConfigToken: Sendable { var name: String; var role: Role; var digest: [UInt8] }
-    struct ConfigUser: Sendable { var name: String; var role: Role; var passwordHash: String }
+    public struct ConfigUser: Sendable {
+        public var name: String
+        public var role: Role
+        public var passwordHash: String
+        public init(name: String, role: Role, passwordHash: String) { self.name = name; self.role = role; self.passwordHash = passwordHash }
+    }
 
     let store: any AccountStore
     let tokens: [ConfigToken]
-    let configUsers: [String: ConfigUser]
+    public let configUsers: [String: ConfigUser]
     /// With no tokens and no users configured the API is open (as admin), and only on a loopback listener.
-    let open: Bool
-    static let sessionCookie = "gantry_session"
-    static let sessionLifetime: TimeInterval = 12 * 3600
+    public let open: Bool
+    public static let sessionCookie = "gantry_session"
+    public static let sessionLifetime: TimeInterval = 12 * 3600
 
     /// What an unknown name's password is checked against, at the cost known names' hashes have.
     let decoyHash: String
 
-    init(store: any AccountStore, tokens: [(name: String, secret: String, role: Role)], users: [ConfigUser]) {
+    public init(store: any AccountStore, tokens: [(name: String, secret: String, role: Role)], users: [ConfigUser]) {
         self.store = store
         self.tokens = tokens.map { ConfigToken(name: $0.name, role: $0.role, digest: sha256(Array($0.secret.utf8))) }
         configUsers = Dictionary(users.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
@@ -48,58 +33,52 @@ struct Accounts: Sendable {
         decoyHash = Accounts.decoyHash(cost: Accounts.decoyCost(users.map(\.passwordHash)))
     }
 
-    /// An API caller by bearer token (a config token, or one created in the UI), required to hold `role`.
-    func requireBearer(_ role: Role, _ request: Request) async throws -> Identity {
-        if open { return Identity(name: "anonymous", role: .admin) }
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
-            throw Refusal(status: .unauthorized, reason: "a valid bearer token is required (Authorization: Bearer <token>)")
-        }
+    /// An API caller by the `Authorization` header's bearer token (a config token, or one created in the UI).
+    /// nil: no bearer token was presented. A token that is presented and not valid is refused outright.
+    public func principal(authorization header: String?) async throws -> Principal? {
+        if open { return Principal(name: "anonymous", role: .admin, via: .openLoopback) }
+        guard let header, header.hasPrefix("Bearer ") else { return nil }
         let secret = String(header.dropFirst(7))
         let presented = sha256(Array(secret.utf8))
-        var found: Identity? = nil
+        var found: Principal? = nil
         for entry in tokens where CRYPTO_memcmp(entry.digest, presented, 32) == 0 {
-            found = Identity(name: entry.name, role: entry.role)
+            found = Principal(name: entry.name, role: entry.role, via: .token)
         }
         if found == nil, let stored = try await store.apiToken(tokenHash: hexString(presented)) {
             // A UI token acts as its owner (approvals are recorded with the person's name) and never with more than
             // the owner holds now: a removed owner's tokens stop at once, a demoted owner's shrink with them.
             guard let current = try await currentRole(of: stored.owner) else {
-                throw Refusal(status: .unauthorized, reason: "the owner of this token, \(stored.owner), is no longer a user")
+                throw AuthFailure(kind: .unauthenticated, reason: "the owner of this token, \(stored.owner), is no longer a user")
             }
-            found = Identity(name: stored.owner, role: min(stored.role, current))
+            found = Principal(name: stored.owner, role: min(stored.role, current), via: .token)
         }
-        guard let who = found else {
-            throw Refusal(status: .unauthorized, reason: "a valid bearer token is required (Authorization: Bearer <token>)")
-        }
-        guard who.role >= role else {
-            throw Refusal(status: .forbidden, reason: "\(who.name) is a \(who.role.rawValue); this needs \(role.rawValue)")
-        }
+        guard let who = found else { throw AuthFailure(kind: .unauthenticated, reason: AuthFailure.bearerRequired) }
         return who
     }
 
-    /// The browser session named by the request's cookie, if any.
-    func session(_ request: Request) async throws -> Identity? {
-        guard let value = request.cookies[Accounts.sessionCookie]?.value, !value.isEmpty else { return nil }
+    /// The browser session named by the session cookie's value, if any.
+    public func principal(sessionCookie value: String?) async throws -> Principal? {
+        guard let value, !value.isEmpty else { return nil }
         let hash = hexString(sha256(Array(value.utf8)))
         guard let s = try await store.session(tokenHash: hash, now: Date()) else { return nil }
         // The role as it is now, not as it was at login: a user removed from the config (or demoted there) loses
         // the session's rights at once.
         guard let role = try await currentRole(of: s.user) else { return nil }
-        return Identity(name: s.user, role: role, sessionHash: hash, csrf: Accounts.csrfToken(forSession: value))
+        return Principal(name: s.user, role: role, via: .session(hash: hash, csrf: Accounts.csrfToken(forSession: value)))
     }
 
     /// A user's role as the config and the store say now (the config wins); nil when there is no such user.
-    func currentRole(of name: String) async throws -> Role? {
+    public func currentRole(of name: String) async throws -> Role? {
         if let user = configUsers[name] { return user.role }
         return try await store.user(named: name)?.role
     }
 
     /// The form token of a session: derived from the cookie's secret, so it is never stored and a page from
     /// another origin cannot know it.
-    static func csrfToken(forSession secret: String) -> String { hexString(sha256(Array("csrf:\(secret)".utf8))) }
+    public static func csrfToken(forSession secret: String) -> String { hexString(sha256(Array("csrf:\(secret)".utf8))) }
 
     /// Checks a password against config users first, then stored users. bcrypt runs off the event loop.
-    func checkPassword(name: String, password: String) async throws -> Role? {
+    public func checkPassword(name: String, password: String) async throws -> Role? {
         let hash: String, role: Role
         if let user = configUsers[name] {
             hash = user.passwordHash; role = user.role
@@ -116,7 +95,7 @@ struct Accounts: Sendable {
     }
 
     /// Starts a session; returns the cookie's secret value.
-    func startSession(user: String, role: Role) async throws -> String {
+    public func startSession(user: String, role: Role) async throws -> String {
         let secret = randomHex(32)
         let now = Date()
         try await store.createSession(SessionRecord(tokenHash: hexString(sha256(Array(secret.utf8))), user: user, role: role,
@@ -124,13 +103,13 @@ struct Accounts: Sendable {
         return secret
     }
 
-    static func sessionCookieHeader(_ value: String, maxAge: Int) -> String {
+    public static func sessionCookieHeader(_ value: String, maxAge: Int) -> String {
         "\(sessionCookie)=\(value); Path=/; Max-Age=\(maxAge); HttpOnly; SameSite=Strict"
     }
 
     /// The cost of the hashes an unknown name stands in for: the most common among the config's users (the higher
     /// on a tie), else the one `gantry hash-password` and the Users page use.
-    static func decoyCost(_ hashes: [String]) -> UInt8 {
+    public static func decoyCost(_ hashes: [String]) -> UInt8 {
         var counts: [UInt8: Int] = [:]
         for hash in hashes { if let cost = bcryptCost(hash) { counts[cost, default: 0] += 1 } }
         return counts.max { ($0.value, $0.key) < ($1.value, $1.key) }?.key ?? PasswordHashing.defaultCost
@@ -138,13 +117,13 @@ struct Accounts: Sendable {
 
     /// A bcrypt hash that no password matches, at `cost`: a cheap hash of a random string with the cost field
     /// rewritten (checking against it takes what checking against any hash of that cost takes).
-    static func decoyHash(cost: UInt8) -> String {
+    public static func decoyHash(cost: UInt8) -> String {
         let cheap = Bcrypt.hash(randomHex(16), cost: 4)   // $2b$04$<22 salt><31 digest>
         return String(cheap.prefix(4)) + String(format: "%02d", Int(cost)) + String(cheap.dropFirst(6))
     }
 
     /// The cost field of a `$2a$`/`$2b$`/`$2y$` hash.
-    static func bcryptCost(_ hash: String) -> UInt8? {
+    public static func bcryptCost(_ hash: String) -> UInt8? {
         let parts = hash.split(separator: "$", omittingEmptySubsequences: false)
         guard parts.count == 4, parts[0].isEmpty, parts[1].hasPrefix("2"), let cost = UInt8(parts[2]), (4...31).contains(cost) else {
             return nil
@@ -159,34 +138,26 @@ public enum PasswordHashing {
     public static let defaultCost: UInt8 = 12
 }
 
-func sha256(_ bytes: [UInt8]) -> [UInt8] {
+public func sha256(_ bytes: [UInt8]) -> [UInt8] {
     var out = [UInt8](repeating: 0, count: 32)
     _ = bytes.withUnsafeBufferPointer { SHA256($0.baseAddress, $0.count, &out) }
     return out
 }
 
-func hexString(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+public func hexString(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
 
 /// Constant-time equality of two strings (CSRF tokens).
-func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+public func constantTimeEqual(_ a: String, _ b: String) -> Bool {
     let x = Array(a.utf8), y = Array(b.utf8)
     return x.count == y.count && CRYPTO_memcmp(x, y, x.count) == 0
 }
 
-extension Accounts {
-    /// From the config: tokens (role default admin, so tokens from before roles keep every right) and users,
-    /// whose password hashes may be `env:`/`file:` references.
-    init(store: any AccountStore, config c: ServerConfig) throws {
-        let tokens = try (c.server.tokens ?? []).map {
-            (name: $0.name, secret: try SecretReference.resolve($0.secret), role: Role(rawValue: $0.role ?? "admin") ?? .admin)
-        }
-        let users = try (c.users ?? []).map { user -> ConfigUser in
-            let hash = try SecretReference.resolve(user.passwordHash)
-            guard hash.hasPrefix("$2") else {
-                throw ServerConfig.Invalid(description: "user \(user.name): passwordHash is not a bcrypt hash (make one with `gantry hash-password`)")
-            }
-            return ConfigUser(name: user.name, role: Role(rawValue: user.role ?? "viewer") ?? .viewer, passwordHash: hash)
-        }
-        self.init(store: store, tokens: tokens, users: users)
-    }
+/// `gantry hash-password`: the bcrypt hash to put in a config's `users:`.
+public func bcryptHash(_ password: String, cost: UInt8 = PasswordHashing.defaultCost) -> String { Bcrypt.hash(password, cost: cost) }
+
+/// `bytes` random bytes from OpenSSL, in hex: session secrets, API tokens, demo secrets.
+public func randomHex(_ bytes: Int) -> String {
+    var buffer = [UInt8](repeating: 0, count: bytes)
+    precondition(RAND_bytes(&buffer, Int32(bytes)) == 1, "OpenSSL RAND_bytes failed")
+    return hexString(buffer)
 }

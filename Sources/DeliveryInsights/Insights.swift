@@ -1,45 +1,16 @@
 import Foundation
+import GantryAPI
 import Store
 
-/// DORA's four keys over finished deployments, per day, week (ISO, from Monday) or month, all in UTC:
-/// - deployment frequency: successful deployments (headline: the average per period);
-/// - change failure rate: failed / (successful + failed) deployments;
-/// - lead time for changes: from the commit's committer time to its successful deployment (mean);
-/// - mean time to restore: per application, from the first failed deployment after a success (or after the
-///   start of the window) to the next successful one (mean). A period holds a restore by its end time.
-struct Insights: Codable, Sendable, Equatable {
-    enum Period: String, Codable, Sendable, CaseIterable { case day, week, month }
-
-    struct Point: Codable, Sendable, Equatable {
-        var start: String
-        var value: Double?
-        var count: Int
-    }
-
-    struct Metric: Codable, Sendable, Equatable {
-        var value: Double?
-        var unit: String
-        var count: Int
-        var series: [Point]
-    }
-
-    var period: Period
-    var from: String
-    var to: String
-    var applications: [String]?
-    var deployments: Int
-    var deploymentFrequency: Metric
-    var changeFailureRate: Metric
-    var leadTimeForChanges: Metric
-    var meanTimeToRestore: Metric
-
-    static let calendar: Calendar = {
+/// DORA's four keys computed from the store's finished deployments (what each means: `Insights` in GantryAPI).
+extension Insights {
+    public static let calendar: Calendar = {
         var c = Calendar(identifier: .iso8601)
         c.timeZone = TimeZone(identifier: "UTC")!
         return c
     }()
 
-    static func periodStart(_ date: Date, _ period: Period) -> Date {
+    public static func periodStart(_ date: Date, _ period: Period) -> Date {
         switch period {
         case .day: return calendar.startOfDay(for: date)
         case .week: return calendar.dateInterval(of: .weekOfYear, for: date)!.start
@@ -47,25 +18,22 @@ struct Insights: Codable, Sendable, Equatable {
         }
     }
 
-    static func next(_ start: Date, _ period: Period) -> Date {
+    public static func next(_ start: Date, _ period: Period) -> Date {
         let unit: Calendar.Component = period == .day ? .day : period == .week ? .weekOfYear : .month
         return calendar.date(byAdding: unit, value: 1, to: start)!
     }
 
     /// The default window: the last 14 days, 12 weeks or 12 months up to `now`, whole periods.
-    static func defaultWindow(_ period: Period, now: Date) -> (Date, Date) {
+    public static func defaultWindow(_ period: Period, now: Date) -> (Date, Date) {
         let end = next(periodStart(now, period), period)
         let unit: Calendar.Component = period == .day ? .day : period == .week ? .weekOfYear : .month
         let count = period == .day ? -14 : -12
         return (calendar.date(byAdding: unit, value: count, to: end)!, end)
     }
 
-    init(outcomes: [DeploymentOutcome], period: Period, from: Date, to: Date, applications: [String]?) {
-        self.period = period
-        self.from = Show.isoDate(from); self.to = Show.isoDate(to)
-        self.applications = applications
+    /// The report over `outcomes` (the store's finished deployments in the window).
+    public init(outcomes: [DeploymentOutcome], period: Period, from: Date, to: Date, applications: [String]?) {
         let inWindow = outcomes.filter { $0.completedAt >= from && $0.completedAt < to }
-        deployments = inWindow.count
         var starts: [Date] = []
         var cursor = Insights.periodStart(from, period)
         while cursor < to { starts.append(cursor); cursor = Insights.next(cursor, period) }
@@ -98,34 +66,37 @@ struct Insights: Codable, Sendable, Equatable {
                 restores[b].append(o.completedAt.timeIntervalSince(since))
             }
         }
-        let labels = starts.map(Show.isoDate)
+        let labels = starts.map(Insights.isoDate)
         func mean(_ xs: [Double]) -> Double? { xs.isEmpty ? nil : xs.reduce(0, +) / Double(xs.count) }
         let totalSuccess = successes.reduce(0, +), totalFailure = failures.reduce(0, +)
-        deploymentFrequency = Metric(
+        let deploymentFrequency = Metric(
             value: starts.isEmpty ? nil : Double(totalSuccess) / Double(starts.count), unit: "deployments per \(period.rawValue)",
             count: totalSuccess,
             series: starts.indices.map { Point(start: labels[$0], value: Double(successes[$0]), count: successes[$0]) })
-        changeFailureRate = Metric(
+        let changeFailureRate = Metric(
             value: totalSuccess + totalFailure == 0 ? nil : Double(totalFailure) / Double(totalSuccess + totalFailure),
             unit: "ratio", count: totalSuccess + totalFailure,
             series: starts.indices.map {
                 let n = successes[$0] + failures[$0]
                 return Point(start: labels[$0], value: n == 0 ? nil : Double(failures[$0]) / Double(n), count: n)
             })
-        leadTimeForChanges = Metric(value: mean(leads.flatMap { $0 }), unit: "seconds", count: leads.joined().count,
+        let leadTimeForChanges = Metric(value: mean(leads.flatMap { $0 }), unit: "seconds", count: leads.joined().count,
                                     series: starts.indices.map { Point(start: labels[$0], value: mean(leads[$0]), count: leads[$0].count) })
-        meanTimeToRestore = Metric(value: mean(restores.flatMap { $0 }), unit: "seconds", count: restores.joined().count,
+        let meanTimeToRestore = Metric(value: mean(restores.flatMap { $0 }), unit: "seconds", count: restores.joined().count,
                                    series: starts.indices.map { Point(start: labels[$0], value: mean(restores[$0]), count: restores[$0].count) })
+        self.init(period: period, from: Insights.isoDate(from), to: Insights.isoDate(to), applications: applications,
+                  deployments: inWindow.count, deploymentFrequency: deploymentFrequency, changeFailureRate: changeFailureRate,
+                  leadTimeForChanges: leadTimeForChanges, meanTimeToRestore: meanTimeToRestore)
     }
 }
 
-extension Show {
-    static func isoDate(_ date: Date) -> String {
+extension Insights {
+    public static func isoDate(_ date: Date) -> String {
         let c = Insights.calendar.dateComponents([.year, .month, .day], from: date)
         return String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
     }
 
-    static func parseDate(_ text: String?) -> Date? {
+    public static func parseDate(_ text: String?) -> Date? {
         guard let text else { return nil }
         let parts = text.split(separator: "-").compactMap { Int($0) }
         guard parts.count == 3 else { return nil }

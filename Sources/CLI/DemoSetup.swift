@@ -1,13 +1,14 @@
-import COpenSSL
+import Accounts
 import Foundation
+import Ingress
 
 /// `gantry demo`: a bare repository with a sample app, a signed post-receive hook, a config, and the server.
 /// Everything lives under one directory, so `rm -rf` of it undoes the demo.
-public struct Demo {
-    public let directory: String
-    public let listen: String
+struct DemoSetup {
+    let directory: String
+    let listen: String
 
-    public init(directory: String, listen: String) {
+    init(directory: String, listen: String) {
         self.directory = URL(fileURLWithPath: directory).standardizedFileURL.path
         self.listen = listen
     }
@@ -16,7 +17,7 @@ public struct Demo {
     var configPath: String { directory + "/gantry.yaml" }
 
     /// Creates what is missing and returns the config path. Safe to run again: existing files are kept.
-    public func prepare() throws -> String {
+    func prepare() throws -> String {
         let fm = FileManager.default
         try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let secretFile = directory + "/hook-secret", tokenFile = directory + "/api-token"
@@ -64,7 +65,7 @@ public struct Demo {
         return configPath
     }
 
-    public func instructions() -> String {
+    func instructions() -> String {
         let token = (try? String(contentsOfFile: directory + "/api-token", encoding: .utf8)) ?? "?"
         let password = (try? String(contentsOfFile: directory + "/admin-password", encoding: .utf8)) ?? "?"
         // A demo made before the web UI had accounts keeps its config: say how to get a login.
@@ -134,13 +135,9 @@ public struct Demo {
         try p.run()
         p.waitUntilExit()
         guard p.terminationStatus == 0 else {
-            throw ServerConfig.Invalid(description: "git \(args.joined(separator: " ")) failed with status \(p.terminationStatus)")
+            throw DemoFailed(description: "git \(args.joined(separator: " ")) failed with status \(p.terminationStatus)")
         }
     }
 }
 
-func randomHex(_ bytes: Int) -> String {
-    var buffer = [UInt8](repeating: 0, count: bytes)
-    precondition(RAND_bytes(&buffer, Int32(bytes)) == 1, "OpenSSL RAND_bytes failed")
-    return buffer.map { String(format: "%02x", $0) }.joined()
-}
+struct DemoFailed: Error, CustomStringConvertible { let description: String }

@@ -2,6 +2,7 @@ import COpenSSL
 import Foundation
 import Logging
 import PostgresStore
+import Server
 import SQLiteStore
 import Store
 
@@ -9,16 +10,16 @@ import Store
 /// empty PostgreSQL store in one transaction, then reads each table back and compares row counts and a SHA-256
 /// over the rows in key order. The SQLite file is only read. Stop the SQLite server first: running and suspended
 /// deployments then resume on the PostgreSQL replicas (a running stage once its old lease has expired).
-public enum StoreMigration {
-    public struct TableReport: Sendable {
-        public let table: String
-        public let rows: Int
-        public let checksum: String
+enum StoreMigration {
+    struct TableReport: Sendable {
+        let table: String
+        let rows: Int
+        let checksum: String
     }
 
-    public struct Mismatch: Error, CustomStringConvertible { public let description: String }
+    struct Mismatch: Error, CustomStringConvertible { public let description: String }
 
-    public static func run(from: String, to: String, logger: Logger) async throws -> [TableReport] {
+    static func run(from: String, to: String, logger: Logger) async throws -> [TableReport] {
         guard from.hasPrefix("sqlite:") else { throw Mismatch(description: "--from must be sqlite:PATH") }
         let path = String(from.dropFirst("sqlite:".count))
         guard FileManager.default.fileExists(atPath: path) else { throw Mismatch(description: "no SQLite store at \(path)") }
