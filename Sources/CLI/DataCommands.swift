@@ -72,6 +72,20 @@ struct Approve: AsyncParsableCommand {
     }
 }
 
+struct Skip: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Skip a deployment's waiting stage (WAIT, WAIT_APPROVAL or ANALYSIS) as the token's name.")
+    @OptionGroup var server: ServerOptions
+    @Argument(help: "Deployment id.") var id: String
+    @Option(help: "Stage index, when several could be skipped.") var stage: Int?
+
+    func run() async throws {
+        let answer = try await APIClient(options: server).post("/api/v1/deployments/\(id)/skip", SkipRequest(stage: stage),
+                                                               as: Message.self)
+        print(answer.reason)
+    }
+}
+
 struct Cancel: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Cancel a deployment (its rollback runs unless --no-rollback).")
     @OptionGroup var server: ServerOptions

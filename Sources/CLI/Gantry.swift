@@ -8,7 +8,7 @@ struct Gantry: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gantry",
         abstract: "GitOps continuous delivery: push webhooks in, pipelines of isolated stage functions out.",
-        subcommands: [Serve.self, Demo.self, Deployments.self, Logs.self, Approve.self, Cancel.self, Sync.self,
+        subcommands: [Serve.self, Demo.self, Deployments.self, Logs.self, Approve.self, Skip.self, Cancel.self, Sync.self,
                       FunctionCommands.self, HashPassword.self, StoreCommands.self])
 }
 

@@ -97,8 +97,10 @@ extension Engine {
         let deadline = ([now.addingTimeInterval(function.timeout)] + deadlines).min()!
         let resumeInfo = leased.resumeJSON.flatMap { try? JSONDecoder().decode(FunctionEvent.ResumeInfo.self, from: Data($0.utf8)) }
             ?? resume
+        let labels = try await store.application(named: d.application)?.labels ?? [:]
         let request = try makeRequest(leased, of: d, function: function, platform: platform, approvals: approvals,
-                                      resume: resumeInfo, deadline: deadline, callbackToken: lease.callback.token)
+                                      labels: labels, resume: resumeInfo, deadline: deadline,
+                                      callbackToken: lease.callback.token)
         let control = InvocationControl()
         running[key] = control
         runningAttempts[key] = leased.attempt
@@ -112,8 +114,8 @@ extension Engine {
     }
 
     private func makeRequest(_ stage: Stage, of d: Deployment, function: FunctionSpec, platform: PlatformInfo?,
-                             approvals: [Approval], resume: FunctionEvent.ResumeInfo?, deadline: Date,
-                             callbackToken: String) throws -> InvocationRequest {
+                             approvals: [Approval], labels: [String: String], resume: FunctionEvent.ResumeInfo?,
+                             deadline: Date, callbackToken: String) throws -> InvocationRequest {
         let running = DataLayout.runningSources(config.dataDir, deploymentID: d.id)
         let event = FunctionEvent(
             // The id is unique per invocation (a resumed stage is invoked again within the same attempt).
@@ -121,7 +123,9 @@ extension Engine {
                               key: "\(d.id)-\(stage.index)", attempt: stage.attempt, deadline: RFC3339.format(deadline),
                               recovery: stage.recoveries, callbackToken: callbackToken),
             deployment: .init(id: d.id, application: d.application, commit: d.commit, runningCommit: d.runningCommit,
-                              trigger: .init(kind: d.triggerKind.rawValue, commitMessage: d.commitMessage, author: d.author)),
+                              trigger: .init(kind: d.triggerKind.rawValue, commitMessage: d.commitMessage, author: d.author),
+                              triggeredAt: RFC3339.format(d.createdAt), summary: d.summary, labels: labels,
+                              repositoryURL: config.repositoryURLs[d.repository]),
             stage: .init(index: stage.index, name: stage.name, with: (try? JSONValue.decode(stage.withJSON)) ?? .object([:]),
                          rollback: stage.rollback, deadline: stage.deadline.map(RFC3339.format)),
             checkpoint: stage.checkpoint.flatMap { try? JSONValue.decode($0) },

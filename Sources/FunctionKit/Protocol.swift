@@ -57,9 +57,20 @@ public struct FunctionEvent: Codable, Sendable, Equatable {
         public var commit: String
         public var runningCommit: String?
         public var trigger: TriggerInfo
-        public init(id: String, application: String, commit: String, runningCommit: String?, trigger: TriggerInfo) {
+        /// When the deployment was triggered (RFC 3339).
+        public var triggeredAt: String?
+        /// The planner's sentence: quick sync or pipeline, and why.
+        public var summary: String?
+        /// `spec.labels` of the application's config.
+        public var labels: [String: String]?
+        /// The repository's remote, as the server config names it.
+        public var repositoryURL: String?
+        public init(id: String, application: String, commit: String, runningCommit: String?, trigger: TriggerInfo,
+                    triggeredAt: String? = nil, summary: String? = nil, labels: [String: String]? = nil,
+                    repositoryURL: String? = nil) {
             self.id = id; self.application = application; self.commit = commit
             self.runningCommit = runningCommit; self.trigger = trigger
+            self.triggeredAt = triggeredAt; self.summary = summary; self.labels = labels; self.repositoryURL = repositoryURL
         }
         // Encode runningCommit as an explicit null (docs/function-protocol.md, "The event": the key is always
         // present), not as a missing key.
@@ -68,6 +79,8 @@ public struct FunctionEvent: Codable, Sendable, Equatable {
             try c.encode(id, forKey: .id); try c.encode(application, forKey: .application)
             try c.encode(commit, forKey: .commit); try c.encode(runningCommit, forKey: .runningCommit)
             try c.encode(trigger, forKey: .trigger)
+            try c.encodeIfPresent(triggeredAt, forKey: .triggeredAt); try c.encodeIfPresent(summary, forKey: .summary)
+            try c.encodeIfPresent(labels, forKey: .labels); try c.encodeIfPresent(repositoryURL, forKey: .repositoryURL)
         }
     }
     public struct StageInfo: Codable, Sendable, Equatable {

@@ -6,6 +6,12 @@ public struct ApproveRequest: Codable, Sendable, Equatable {
     public init(stage: Int? = nil) { self.stage = stage }
 }
 
+/// `POST /api/v1/deployments/{id}/skip`: which stage; without it, the one stage that can be skipped now.
+public struct SkipRequest: Codable, Sendable, Equatable {
+    public var stage: Int?
+    public init(stage: Int? = nil) { self.stage = stage }
+}
+
 /// `POST /api/v1/deployments/{id}/cancel`: whether the rollback stages run (default true).
 public struct CancelRequest: Codable, Sendable, Equatable {
     public var rollback: Bool?

@@ -58,8 +58,13 @@ struct DeploymentActions: Sendable {
         skippable.contains(stage.name) && stage.status == .suspended && deployment.status == .running && !stage.rollback
     }
 
-    func skip(id: String, stage index: Int, by who: String, console: any ConsoleStore) async throws -> Outcome {
+    /// Skips the stage at `index`, or (nil) the one stage that can be skipped now.
+    func skip(id: String, stage index: Int?, by who: String, console: any ConsoleStore) async throws -> Outcome {
         guard let detail = try await store.deployment(id: id) else { return Outcome(status: .notFound, reason: "no deployment \(id)") }
+        guard let index = index ?? detail.stages.first(where: { DeploymentActions.canSkip($0, of: detail.deployment) })?.index else {
+            return Outcome(status: .conflict, reason: "deployment \(id) has no stage that can be skipped now "
+                           + "(a suspended \(DeploymentActions.skippable.sorted().joined(separator: ", ")))")
+        }
         guard let stage = detail.stages.first(where: { $0.index == index }) else {
             return Outcome(status: .notFound, reason: "no stage \(index) in deployment \(id)")
         }

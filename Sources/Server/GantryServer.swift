@@ -105,6 +105,8 @@ public struct GantryServer: Sendable {
                                                  environment: ["GANTRY_API_URL": c.server.apiURL, "GANTRY_REPLICA": replica],
                                                  secrets: try resolvedSecrets(), leaseSeconds: leaseSeconds,
                                                  sweepSeconds: sweepSeconds, prepareSources: { try await sources.ensure($0) },
+                                                 repositoryURLs: Dictionary(repos.map { ($0.id, $0.remote) },
+                                                                            uniquingKeysWith: { first, _ in first }),
                                                  metricsFactory: metrics.factory),
                             logger: logger)
         let interrupted = try await engine.recover()

@@ -30,6 +30,8 @@ extension PlannerStore {
 }
 
 public protocol EngineStore: Sendable {
+    /// The application as the last plan left it (its labels go to every invocation's event).
+    func application(named name: String) async throws -> Application?
     /// For every application without an active deployment, starts its newest planned one and cancels older
     /// planned ones as superseded. Returns the deployments that became RUNNING.
     func activateNextDeployments(now: Date) async throws -> [Deployment]

@@ -39,6 +39,47 @@ final class ScriptRunFunctionTests: XCTestCase {
         XCTAssertTrue(run.stderr.contains("id=dep-1 app=demo-app commit=0123abcd rollback=false\n"), run.stderr)
     }
 
+    func testScriptGetsPipeCDsWholeContextAndCannotFakeIt() throws {
+        let target = try makeDir("context")
+        var e = event(["run": .string("env | grep '^SR_' | sort >&2"),
+                       "env": .object(["SR_SUMMARY": .string("forged")])], target: target)
+        e.deployment.trigger = .init(kind: "manual", commitMessage: "", author: "alice")
+        e.deployment.triggeredAt = "2025-03-01T10:00:00.000Z"
+        e.deployment.summary = "Quick sync (forced by a manual sync)"
+        e.deployment.labels = ["env": "prod", "team": "payments"]
+        e.deployment.repositoryURL = "https://git.example/acme/deploy.git"
+        let run = try FunctionProcess.run(fn, event: e)
+        XCTAssertEqual(run.result?.status, .succeeded, run.stderr)
+        let vars = Dictionary(run.stderr.split(separator: "\n").compactMap { line -> (String, String)? in
+            guard let eq = line.firstIndex(of: "="), line.hasPrefix("SR_") else { return nil }
+            return (String(line[..<eq]), String(line[line.index(after: eq)...]))
+        }, uniquingKeysWith: { first, _ in first })
+        XCTAssertEqual(vars["SR_DEPLOYMENT_ID"], "dep-1")
+        XCTAssertEqual(vars["SR_APPLICATION_ID"], "demo-app")
+        XCTAssertEqual(vars["SR_APPLICATION_NAME"], "demo-app")
+        XCTAssertEqual(vars["SR_TRIGGERED_AT"], "1740823200")
+        XCTAssertEqual(vars["SR_TRIGGERED_COMMIT_HASH"], "0123abcd")
+        XCTAssertEqual(vars["SR_TRIGGERED_COMMANDER"], "alice")
+        XCTAssertEqual(vars["SR_REPOSITORY_URL"], "https://git.example/acme/deploy.git")
+        XCTAssertEqual(vars["SR_SUMMARY"], "Quick sync (forced by a manual sync)", "with.env cannot fake an SR_ variable")
+        XCTAssertEqual(vars["SR_IS_ROLLBACK"], "false")
+        XCTAssertEqual(vars["SR_LABELS_ENV"], "prod")
+        XCTAssertEqual(vars["SR_LABELS_TEAM"], "payments")
+        struct Context: Decodable, Equatable {
+            var deploymentID, applicationID, applicationName, triggeredCommitHash, triggeredCommander, repositoryURL,
+                summary: String
+            var triggeredAt: Int64
+            var labels: [String: String]
+            var isRollback: Bool?
+        }
+        let raw = try JSONDecoder().decode(Context.self, from: Data((vars["SR_CONTEXT_RAW"] ?? "").utf8))
+        XCTAssertEqual(raw, Context(deploymentID: "dep-1", applicationID: "demo-app", applicationName: "demo-app",
+                                    triggeredCommitHash: "0123abcd", triggeredCommander: "alice",
+                                    repositoryURL: "https://git.example/acme/deploy.git",
+                                    summary: "Quick sync (forced by a manual sync)", triggeredAt: 1740823200,
+                                    labels: ["env": "prod", "team": "payments"], isRollback: nil))
+    }
+
     func testScriptStdoutGoesToTheStageLogNeverToTheProtocolStream() throws {
         let target = try makeDir("stdout")
         let run = try FunctionProcess.run(fn, event: event(

@@ -67,10 +67,7 @@ struct ScriptPlan {
             throw FunctionFailure("with.env must be a map of names to values, not \(other.encoded())")
         }
         set("PWD", directory)
-        set("SR_DEPLOYMENT_ID", event.deployment.id)
-        set("SR_APPLICATION_NAME", event.deployment.application)
-        set("SR_TRIGGERED_COMMIT_HASH", event.deployment.commit)
-        set("SR_IS_ROLLBACK", rollback ? "true" : "false")
+        for (name, value) in ScriptContext(event.deployment, rollback: rollback).variables() { set(name, value) }
         return names.map { "\($0)=\(values[$0]!)" }
     }
 

@@ -7,7 +7,7 @@ import Store
 
 /// What the API handlers need; the server builds it once.
 struct APIContext: Sendable {
-    let store: any ServerStore
+    let store: any ServerStore & ConsoleStore
     let accounts: Accounts
     let repositories: [ServerConfig.Repository]
     let wakeEngine: @Sendable (String) -> Void
@@ -16,6 +16,7 @@ struct APIContext: Sendable {
     var isolation: IsolationHealth? = nil
 
     var actions: DeploymentActions { DeploymentActions(store: store, wakeEngine: wakeEngine) }
+    var console: any ConsoleStore { store }
 }
 
 /// `/api/v1`: every route sits in the group of the role it needs (viewer reads, editor acts).
@@ -87,6 +88,13 @@ private func addDeploymentActions(to editor: GantryRoutes, api: APIContext) {
         let outcome = try await api.actions.cancel(id: id, rollback: body?.rollback ?? true)
         guard outcome.status == .accepted else { return problem(outcome.status, outcome.reason) }
         return json(Message(status: "cancelling", reason: "", id: id), status: .accepted)
+    }
+    editor.post("/deployments/:id/skip") { request, context -> Response in
+        let id = context.parameters.get("id") ?? ""
+        let body = try? await request.decodeJSONBody(SkipRequest.self)
+        let outcome = try await api.actions.skip(id: id, stage: body?.stage, by: try context.principal().name, console: api.console)
+        guard outcome.status == .accepted else { return problem(outcome.status, outcome.reason) }
+        return json(Message(status: "skipped", reason: outcome.reason, id: id), status: .accepted)
     }
     editor.post("/applications/:name/sync") { request, context -> Response in
         let name = context.parameters.get("name") ?? ""
