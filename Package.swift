@@ -64,7 +64,7 @@ let package = Package(
                 path: "Sources/PostgresStore"),
         .target(name: "Ingress", dependencies: ["Store", "COpenSSL", .product(name: "Metrics", package: "swift-metrics")],
                 path: "Sources/Ingress"),
-        .target(name: "Planner", dependencies: ["Store", "FunctionKit", "KubernetesManifests", "RepositoryYAML", "Yams", .product(name: "Logging", package: "swift-log"),
+        .target(name: "Planner", dependencies: ["Store", "FunctionKit", "FunctionHost", "RepositoryYAML", "Yams", .product(name: "Logging", package: "swift-log"),
                                                 .product(name: "Metrics", package: "swift-metrics")],
                 path: "Sources/Planner"),
         .target(name: "FunctionHost", dependencies: ["FunctionKit", "Yams", "COpenSSL"], path: "Sources/FunctionHost"),
@@ -117,10 +117,9 @@ let package = Package(
         .target(name: "LambdaPlatform", dependencies: ["FunctionKit", "COpenSSL", "RepositoryYAML", "Yams"], path: "Sources/LambdaPlatform"),
         .executableTarget(name: "gantry-fn-lambda", dependencies: ["LambdaPlatform", "FunctionKit"], path: "functions/lambda",
                           exclude: ["function.yaml"]),
-        // Kubernetes through the real kubectl. The manifest model and PipeCD's diff rule are shared with the planner;
-        // the stages are a library only the function imports.
-        .target(name: "KubernetesManifests", dependencies: ["FunctionKit", "RepositoryYAML", "Yams"], path: "Sources/KubernetesManifests"),
-        .target(name: "KubernetesPlatform", dependencies: ["KubernetesManifests", "FunctionKit"], path: "Sources/KubernetesPlatform"),
+        // Kubernetes through the real kubectl: the manifest model, PipeCD's diff rule (answered in the planning
+        // invocation) and the stages, a library only the function imports.
+        .target(name: "KubernetesPlatform", dependencies: ["FunctionKit", "RepositoryYAML", "Yams"], path: "Sources/KubernetesPlatform"),
         .executableTarget(name: "gantry-fn-kubernetes", dependencies: ["KubernetesPlatform", "FunctionKit"],
                           path: "functions/kubernetes", exclude: ["function.yaml"]),
 
@@ -129,7 +128,10 @@ let package = Package(
         // The engine's functional core: rows and a clock in, a step out (no store, no processes).
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Store", "FunctionKit"], path: "Tests/EngineTests"),
         .testTarget(name: "IngressTests", dependencies: ["Ingress", "Store"], path: "Tests/IngressTests", exclude: ["Fixtures"]),
-        .testTarget(name: "PlannerTests", dependencies: ["Planner", "Store", "FunctionKit", "KubeSupport", "RepositoryYAML", "Yams"], path: "Tests/PlannerTests"),
+        .testTarget(name: "PlannerTests", dependencies: ["Planner", "Store", "FunctionKit", "FunctionHost", "KubeSupport", "RepositoryYAML",
+                                                         "Yams", "BuiltProducts", "gantry-supervise", "gantry-fn-kubernetes",
+                                                         "gantry-fn-lambda"],
+                    path: "Tests/PlannerTests"),
         // Test support: moto_server on loopback (one per test class), a fault-injecting proxy in front of it.
         .target(name: "MotoSupport", dependencies: ["LambdaPlatform", "FunctionKit"], path: "Tests/MotoSupport"),
         .testTarget(name: "LambdaTests", dependencies: ["gantry-fn-lambda", "LambdaPlatform", "MotoSupport", "FunctionKit", "BuiltProducts"],

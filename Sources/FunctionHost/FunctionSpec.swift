@@ -58,6 +58,9 @@ public struct FunctionSpec: Sendable, Equatable {
     public var network: FunctionNetwork
     /// Lower-case hex SHA-256 of the folder's files (see `FunctionVersion`); "" until the registry loads it.
     public var version: String
+    /// The application kinds this function deploys (`appKinds:`, with `platform:` set): the planner knows a kind
+    /// only because a function declares it.
+    public var appKinds: [AppKindDeclaration] = []
 
     public static let defaultTimeout: Double = 300
     public static let defaultGracePeriod: Double = 10
@@ -76,6 +79,17 @@ public struct FunctionSpec: Sendable, Equatable {
         self.maxRecoveries = maxRecoveries; self.checkpointSchemas = checkpointSchemas
         self.concurrency = concurrency; self.requires = requires; self.secrets = secrets; self.version = version
         self.network = network
+    }
+}
+
+/// One entry of `appKinds:`: a kind of application config, the stage a quick sync runs, and whether the function
+/// answers the planning invocation (`StrategyVerdict`) for it.
+public struct AppKindDeclaration: Sendable, Equatable {
+    public var kind: String
+    public var syncStage: String
+    public var determinesStrategy: Bool
+    public init(kind: String, syncStage: String, determinesStrategy: Bool = false) {
+        self.kind = kind; self.syncStage = syncStage; self.determinesStrategy = determinesStrategy
     }
 }
 

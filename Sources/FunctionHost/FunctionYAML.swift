@@ -66,10 +66,48 @@ enum FunctionYAML {
                 reader.problems.append("\(file):\(node.mark?.line ?? 1): concurrency must be a mapping like {key: application, limit: 1}")
             }
         }
+        if let node = reader.node("appKinds") {
+            spec.appKinds = appKinds(node, spec: spec, reader: &reader)
+        }
         if spec.timeout <= 0 {
             reader.problems.append("\(file):\(reader.line(of: "timeout")): timeout must be more than 0")
         }
         return reader.problems.isEmpty ? .success(spec) : .failure(Problems(messages: reader.problems))
+    }
+
+    /// `appKinds: [{kind: KubernetesApp, syncStage: K8S_SYNC, determinesStrategy: true}]`. A kind belongs to a
+    /// platform, so the function must name its `platform:`; its quick sync must be one of its own stages.
+    private static func appKinds(_ node: Node, spec: FunctionSpec, reader: inout FieldReader) -> [AppKindDeclaration] {
+        let file = reader.file
+        guard let items = node.sequence else {
+            reader.problems.append("\(file):\(node.mark?.line ?? 1): appKinds must be a list like [{kind: KubernetesApp, syncStage: K8S_SYNC}]")
+            return []
+        }
+        if spec.platform == nil {
+            reader.problems.append("\(file):\(node.mark?.line ?? 1): appKinds needs platform: (the platform kind its apps deploy to)")
+        }
+        var out: [AppKindDeclaration] = []
+        for item in items {
+            let line = item.mark?.line ?? 1
+            guard let map = item.mapping else {
+                reader.problems.append("\(file):\(line): appKinds: every item must be a mapping with kind and syncStage")
+                continue
+            }
+            var sub = FieldReader(file: file, map: map, rootLine: line, keyPrefix: "appKinds.")
+            let kind = sub.string("kind"), syncStage = sub.string("syncStage")
+            let determines = sub.bool("determinesStrategy") ?? false
+            if sub.node("kind") == nil { sub.problems.append("\(file):\(line): appKinds.kind is missing") }
+            if sub.node("syncStage") == nil { sub.problems.append("\(file):\(line): appKinds.syncStage is missing") }
+            if let syncStage, !spec.stages.contains(syncStage) {
+                sub.problems.append("\(file):\(sub.line(of: "syncStage")): appKinds.syncStage: \(syncStage) is not one of "
+                                    + "this function's stages")
+            }
+            reader.problems += sub.problems
+            if sub.problems.isEmpty, let kind, let syncStage {
+                out.append(AppKindDeclaration(kind: kind, syncStage: syncStage, determinesStrategy: determines))
+            }
+        }
+        return out
     }
 
     /// "file:LINE: problem" from a Yams error.
@@ -139,6 +177,12 @@ private struct FieldReader {
             out.append(s)
         }
         return out
+    }
+
+    mutating func bool(_ key: String) -> Bool? {
+        guard let n = node(key) else { return nil }
+        guard let b = n.bool else { problem(key, "must be true or false"); return nil }
+        return b
     }
 
     /// Seconds from "5m" / "1h30m" / a bare number.

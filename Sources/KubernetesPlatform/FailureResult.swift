@@ -1,5 +1,4 @@
 import FunctionKit
-@_exported import KubernetesManifests
 
 extension FunctionResult {
     /// Only an unreachable cluster, a conflict or a server error is worth another attempt (`KubectlError` says).

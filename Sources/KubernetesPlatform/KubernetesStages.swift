@@ -9,6 +9,8 @@ public enum KubernetesStages {
     /// Runs the event's stage; a failure becomes a failed result typed after kubectl's reason (Forbidden,
     /// InvalidManifest, Unreachable, ...) whose message names what was being done and kubectl's words.
     public static func run(_ event: FunctionEvent, environment: [String: String]) -> FunctionResult {
+        // Planning: compares the sources only, so it needs no cluster and no platform entry.
+        if event.stage.name == StrategyVerdict.stage { return StrategyDetermination.run(event, environment: environment) }
         do {
             if event.stage.name == "ROLLBACK" { return try rollback(event, environment: environment) }
             let ctx = try StageContext(event: event, directory: event.sources.target, environment: environment)

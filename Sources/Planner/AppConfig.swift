@@ -45,28 +45,6 @@ struct OnCommitTrigger: Sendable, Equatable {
     var ignores: [String] = []
 }
 
-/// The kinds of application, each with the platform kind it deploys to and its quick-sync stage.
-struct AppKind: Sendable, Equatable {
-    var name: String
-    var platformKind: String?
-    var syncStage: String?
-
-    /// `App` (gantry.dev/v1 only): no platform, so no quick sync; the pipeline's stages are the deployment.
-    static let generic = AppKind(name: "App", platformKind: nil, syncStage: nil)
-    static let platformKinds: [AppKind] = [
-        AppKind(name: "KubernetesApp", platformKind: "kubernetes", syncStage: "K8S_SYNC"),
-        AppKind(name: "LambdaApp", platformKind: "lambda", syncStage: "LAMBDA_SYNC"),
-        AppKind(name: "CloudRunApp", platformKind: "cloudrun", syncStage: "CLOUDRUN_SYNC"),
-        AppKind(name: "TerraformApp", platformKind: "terraform", syncStage: "TERRAFORM_SYNC"),
-        AppKind(name: "ECSApp", platformKind: "ecs", syncStage: "ECS_SYNC"),
-    ]
-
-    static func named(_ name: String) -> AppKind? {
-        if name == generic.name { return generic }
-        return platformKinds.first { $0.name == name }
-    }
-}
-
 enum ConfigAPIVersion {
     static let gantry = "gantry.dev/v1"
     static let pipecd = "pipecd.dev/v1beta1"

@@ -8,9 +8,11 @@ import Yams
 /// the field and the line of the wrong node. Fields the planner does not use are ignored, so PipeCD
 /// configs (which carry many more) are read as they are.
 enum AppConfigParser {
-    /// - Parameter strictKind: false for `*.pipecd.yaml`, where PipeCD keeps other kinds of config too:
-    ///   a file that is not an application config there yields nil instead of an error.
-    static func parse(_ text: String, strictKind: Bool = true) throws -> AppConfig? {
+    /// - Parameters:
+    ///   - kinds: the app kinds the functions declare; `App` is always known to gantry.dev/v1.
+    ///   - strictKind: false for `*.pipecd.yaml`, where PipeCD keeps other kinds of config too: a file that is not
+    ///     an application config there yields nil instead of an error.
+    static func parse(_ text: String, kinds: AppKinds, strictKind: Bool = true) throws -> AppConfig? {
         let root: Node
         do {
             guard let node = try RepositoryYAML.compose(text) else {
@@ -31,18 +33,19 @@ enum AppConfigParser {
         let kind: AppKind
         switch apiVersion {
         case ConfigAPIVersion.gantry?:
-            guard let k = AppKind.named(kindName ?? AppKind.generic.name) else {
+            let name = kindName ?? AppKind.generic.name
+            guard let k = name == AppKind.generic.name ? AppKind.generic : kinds.platformKind(named: name) else {
                 guard strictKind else { return nil }
-                throw ConfigProblem(line: top["kind"]?.mark?.line, message: "kind \(kindName ?? "") is not an application kind "
-                                    + "(expected App, " + AppKind.platformKinds.map(\.name).joined(separator: ", ") + ")")
+                throw ConfigProblem(line: top["kind"]?.mark?.line, message: "kind \(name) is not an application kind "
+                                    + "any function deploys (expected App or one of the functions' appKinds: \(kinds.names))")
             }
             kind = k
         case ConfigAPIVersion.pipecd?:
-            guard let name = kindName, let k = AppKind.platformKinds.first(where: { $0.name == name }) else {
+            guard let name = kindName, let k = kinds.platformKind(named: name) else {
                 guard strictKind else { return nil }
                 throw ConfigProblem(line: (top["kind"] ?? root).mark?.line,
                                     message: (kindName.map { "kind \($0) is not supported" } ?? "kind is missing")
-                                        + " (expected " + AppKind.platformKinds.map(\.name).joined(separator: ", ") + ")")
+                                        + " (expected one of the functions' appKinds: \(kinds.names))")
             }
             kind = k
         case nil:

@@ -47,7 +47,10 @@ enum AppDiscovery {
     /// configs the cache has not parsed at that content. Usable apps claim their names first (in path order), so
     /// a broken file whose fallback name collides never hides a working application.
     static func discover(mirror: Mirror, commit: String, repositoryID: String, platforms: [PlatformConfig],
-                         cache: ConfigCache, index: ConfigFileIndex) async throws -> Discovery {
+                         kinds: AppKinds, cache: ConfigCache, index: ConfigFileIndex) async throws -> Discovery {
+        func key(_ file: Mirror.File, _ strict: Bool) -> ConfigCache.Key {
+            ConfigCache.Key(object: file.object, strict: strict, kinds: kinds)
+        }
         let maxBytes = RepositoryYAML.Budget.standard.maxBytes
         let configs = try await index.files(repository: repositoryID, at: commit, mirror: mirror,
                                             where: { configFileKind($0) != nil }).compactMap { file in
@@ -62,7 +65,7 @@ enum AppDiscovery {
             let blobs = try await mirror.blobs(Array(Set(chunk.map(\.file.object))))
             for (file, strict) in chunk {
                 guard let data = blobs[file.object] else { continue }
-                fresh[key(file, strict)] = parse(String(decoding: data, as: UTF8.self), strict: strict)
+                fresh[key(file, strict)] = parse(String(decoding: data, as: UTF8.self), kinds: kinds, strict: strict)
             }
             chunk = []
             chunkBytes = 0
@@ -118,12 +121,8 @@ enum AppDiscovery {
         return discovery
     }
 
-    private static func key(_ file: Mirror.File, _ strict: Bool) -> ConfigCache.Key {
-        ConfigCache.Key(object: file.object, strict: strict)
-    }
-
-    private static func parse(_ text: String, strict: Bool) -> ConfigCache.Parsed {
-        do { return .success(try AppConfigParser.parse(text, strictKind: strict)) } catch let problem as ConfigProblem {
+    private static func parse(_ text: String, kinds: AppKinds, strict: Bool) -> ConfigCache.Parsed {
+        do { return .success(try AppConfigParser.parse(text, kinds: kinds, strictKind: strict)) } catch let problem as ConfigProblem {
             return .failure(problem)
         } catch {
             return .failure(ConfigProblem(line: nil, message: "\(error)"))

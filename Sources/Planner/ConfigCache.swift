@@ -1,10 +1,11 @@
 import Synchronization
 
 /// Parsed application configs keyed by the config file's blob id: a push that touches one app of a monorepo
-/// re-reads and re-parses only the configs whose content changed, not the thousand that did not.
+/// re-reads and re-parses only the configs whose content changed, not the thousand that did not. The kinds the
+/// functions declared are part of the key: a function added or removed changes what a config file means.
 final class ConfigCache: Sendable {
     typealias Parsed = Result<AppConfig?, ConfigProblem>
-    struct Key: Hashable { var object: String; var strict: Bool }
+    struct Key: Hashable { var object: String; var strict: Bool; var kinds: AppKinds }
 
     /// Bounded: a repository with more config files than this still works, it only parses more often.
     let capacity: Int

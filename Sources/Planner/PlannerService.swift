@@ -25,8 +25,11 @@ public final class Planner: Sendable {
     static let firstRetryDelay = 1.0
     static let maxRetryDelay = 60.0
 
-    public init(store: any PlannerStore, repositories: [RepositoryConfig], platforms: [PlatformConfig], dataDir: String,
-                logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) {
+    /// - Parameter functions: the app kinds the functions declare, and their planning invocations; nil reads only
+    ///   generic `App` configs.
+    public init(store: any PlannerStore, repositories: [RepositoryConfig], platforms: [PlatformConfig],
+                functions: PlatformFunctions?, dataDir: String, logger: Logger,
+                metrics: any MetricsFactory = MetricsSystem.factory) {
         git = GitRunner(metrics: metrics)
         self.store = store
         var byID: [String: RepositoryConfig] = [:]
@@ -34,7 +37,8 @@ public final class Planner: Sendable {
         self.repositories = byID
         self.dataDir = Planner.absolute(dataDir)
         self.logger = logger
-        self.triggerPlanner = TriggerPlanner(store: store, dataDir: self.dataDir, platforms: platforms, logger: logger)
+        self.triggerPlanner = TriggerPlanner(store: store, dataDir: self.dataDir, platforms: platforms,
+                                             functions: functions, logger: logger)
     }
 
     /// Where the planner put the app's directory at a deployment's commits (the engine passes these to functions).

@@ -10,14 +10,14 @@ struct StrategyDecision: Sendable, Equatable {
     struct Refused: Error, Sendable, Equatable { var reason: String }
 
     /// PipeCD's order: forced strategy, no pipeline, alwaysUsePipeline, commit-message matchers, first
-    /// deployment, then the platform diff rule (`platformDiff`, asked only when reached; nil: the pipeline runs).
+    /// deployment, then the platform's function (`platformDiff`, asked only when reached; nil: the pipeline runs).
     /// - Parameters:
     ///   - forced: the trigger's strategy; `.auto` lets the rules decide.
     ///   - useCommitMatcher: false for manual syncs, whose intent is not in the commit message (as in PipeCD).
     ///   - forcedBy: who forced it, for the summary ("a manual sync").
     static func decide(config: AppConfig, forced: SyncStrategy, forcedBy: String = "the trigger", commitMessage: String,
                        useCommitMatcher: Bool, firstDeployment: Bool,
-                       platformDiff: () -> (pipeline: Bool, summary: String)? = { nil }) throws -> StrategyDecision {
+                       platformDiff: () async -> StrategyVerdict? = { nil }) async throws -> StrategyDecision {
         // An app without a platform has no *_SYNC stage: whatever the rules say, its pipeline is the deployment.
         if config.kind.syncStage == nil {
             let requested = forced == .quickSync ? " (quick sync was requested)" : ""
@@ -58,7 +58,7 @@ struct StrategyDecision: Sendable, Equatable {
         if firstDeployment {
             return StrategyDecision(strategy: .quickSync, summary: "Quick sync because this is the first deployment")
         }
-        if let diff = platformDiff() {
+        if let diff = await platformDiff() {
             return StrategyDecision(strategy: diff.pipeline ? .pipeline : .quickSync, summary: diff.summary)
         }
         return StrategyDecision(strategy: .pipeline, summary: "Sync with the specified pipeline")

@@ -1,4 +1,5 @@
 import Foundation
+import FunctionKit
 import Logging
 import Store
 
@@ -8,6 +9,8 @@ struct TriggerPlanner: Sendable {
     let store: any PlannerStore
     let dataDir: String
     let platforms: [PlatformConfig]
+    /// The app kinds and the planning invocation; nil: no function is known, so only generic `App`s are read.
+    let functions: PlatformFunctions?
     let logger: Logger
     let configCache = ConfigCache()
     let configIndex = ConfigFileIndex()
@@ -27,7 +30,8 @@ struct TriggerPlanner: Sendable {
         let commit = try await mirror.head()
         let info = try await mirror.commitInfo(commit)
         let discovery = try await AppDiscovery.discover(mirror: mirror, commit: commit, repositoryID: repository.id,
-                                                        platforms: platforms, cache: configCache, index: configIndex)
+                                                        platforms: platforms, kinds: functions?.appKinds ?? .none,
+                                                        cache: configCache, index: configIndex)
         var stored: [String: Application] = [:]
         for app in try await store.applications(repository: repository.id) { stored[app.name] = app }
 
@@ -221,7 +225,7 @@ struct TriggerPlanner: Sendable {
                             rollbackFrom: String?, work: Work, mirror: Mirror) async throws -> DeploymentDetail {
         let running = existing?.runningCommit
         let id = UUID().uuidString.lowercased()
-        // Sources first: the platform diff rule compares the running commit's files with the target's.
+        // Sources first: the platform's function compares the running commit's files with the target's.
         do {
             try await writeSources(deploymentID: id, appPath: app.path, commit: work.commit, running: running, mirror: mirror)
         } catch let error as GitError {
@@ -235,15 +239,19 @@ struct TriggerPlanner: Sendable {
         let dirs = Planner.sourcesDirectory(dataDir: dataDir, deploymentID: id)
         let decision: StrategyDecision
         do {
-            decision = try StrategyDecision.decide(config: config, forced: request.strategy,
-                                                   forcedBy: request.kind == .manual ? "a manual sync" : "the trigger",
-                                                   commitMessage: work.info.message,
-                                                   useCommitMatcher: request.kind != .manual,
-                                                   firstDeployment: running == nil,
-                                                   platformDiff: {
-                guard config.kind.platformKind == "kubernetes", running != nil else { return nil }
-                return KubernetesDiffRule.verdict(application: app.name, target: dirs.target, running: dirs.running)
-                    .map { ($0.pipeline, $0.summary) }
+            decision = try await StrategyDecision.decide(config: config, forced: request.strategy,
+                                                         forcedBy: request.kind == .manual ? "a manual sync" : "the trigger",
+                                                         commitMessage: work.info.message,
+                                                         useCommitMatcher: request.kind != .manual,
+                                                         firstDeployment: running == nil,
+                                                         platformDiff: {
+                guard let functions, let running else { return nil }
+                let exists = FileManager.default.fileExists(atPath: dirs.running)
+                return await functions.determineStrategy(.init(
+                    kind: config.kind, deploymentID: id, application: app.name, commit: work.commit, runningCommit: running,
+                    trigger: .init(kind: request.kind.rawValue, commitMessage: work.info.message, author: work.info.author),
+                    labels: config.labels, sources: .init(target: dirs.target, running: exists ? dirs.running : nil),
+                    dataDir: dataDir), logger: logger)
             })
         } catch {
             removeSources(of: id)

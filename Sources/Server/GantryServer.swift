@@ -114,7 +114,7 @@ public struct GantryServer: Sendable {
 
         let planner = Planner(store: store, repositories: repositories,
                               platforms: (c.platforms ?? []).map { PlatformConfig(name: $0.name, kind: $0.kind) },
-                              dataDir: dataDir, logger: logger, metrics: metrics.factory)
+                              functions: PlatformFunctions(catalog: functions, host: host), dataDir: dataDir, logger: logger, metrics: metrics.factory)
         let plannerWakeup = Wakeup()
         let plannerThrottle = WakeupThrottle { plannerWakeup.signal() }
         let ingress = try Ingress(bindings: try webhookBindings(), store: store, metrics: metrics.factory,

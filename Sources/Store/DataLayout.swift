@@ -18,6 +18,10 @@ public enum DataLayout {
     /// A directory a function keeps between its invocations (`$GANTRY_CACHE`): what is slow to learn again, such
     /// as kubectl's API discovery. Anything in it may vanish at any time; nothing in it is a checkpoint.
     public static func functionCache(_ dataDir: String, function: String) -> String { dataDir + "/cache/\(function)" }
+    /// The working directory of the planning invocation, which asks a platform's function how to deploy.
+    public static func planningInvocationDir(_ dataDir: String, deploymentID: String) -> String {
+        invocationsDir(dataDir, deploymentID: deploymentID) + "/plan"
+    }
     /// A fresh working directory per attempt.
     public static func invocationDir(_ dataDir: String, deploymentID: String, stage: Int, attempt: Int) -> String {
         invocationsDir(dataDir, deploymentID: deploymentID) + "/\(stage)-\(attempt)"

@@ -7,7 +7,7 @@ import XCTest
 final class SyncStrategyRuleTests: XCTestCase {
     func manifests(_ text: String) throws -> [Manifest] { try ManifestLoader.parse(text, file: "test.yaml") }
 
-    func verdict(_ old: String, _ new: String, spec: KubernetesAppSpec = KubernetesAppSpec()) throws -> SyncStrategyRule.Verdict {
+    func verdict(_ old: String, _ new: String, spec: KubernetesAppSpec = KubernetesAppSpec()) throws -> StrategyVerdict {
         SyncStrategyRule.decide(running: try manifests(old), target: try manifests(new), spec: spec)
     }
 

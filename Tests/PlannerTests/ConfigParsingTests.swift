@@ -4,6 +4,12 @@ import XCTest
 
 /// The pieces below the planner: config parsing, path globs and the stage plan.
 final class ConfigParsingTests: XCTestCase {
+    /// Kinds as two functions would declare them: the planner knows a kind only from a function.
+    static let kinds = AppKinds(platformKinds: [
+        AppKind(name: "CloudRunApp", platformKind: "cloudrun", syncStage: "CLOUDRUN_SYNC", function: "cloudrun"),
+        AppKind(name: "ECSApp", platformKind: "ecs", syncStage: "ECS_SYNC", function: "ecs"),
+    ])
+
     func testPipeCDConfigWithManyUnknownFieldsIsRead() throws {
         let config = try XCTUnwrap(AppConfigParser.parse("""
             apiVersion: pipecd.dev/v1beta1
@@ -32,7 +38,7 @@ final class ConfigParsingTests: XCTestCase {
                       percent: 10
                       nested: {list: [1, true, null, 2.5, "x"]}
                     timeout: 1h30m
-            """))
+            """, kinds: Self.kinds))
         XCTAssertEqual(config.kind.name, "CloudRunApp")
         XCTAssertEqual(config.kind.platformKind, "cloudrun")
         XCTAssertEqual(config.name, "api")
@@ -50,7 +56,7 @@ final class ConfigParsingTests: XCTestCase {
     }
 
     func testGantryAppMayOmitKindAndSpec() throws {
-        let config = try XCTUnwrap(AppConfigParser.parse("apiVersion: gantry.dev/v1\n"))
+        let config = try XCTUnwrap(AppConfigParser.parse("apiVersion: gantry.dev/v1\n", kinds: Self.kinds))
         XCTAssertEqual(config.kind, .generic)
         XCTAssertNil(config.name)
         XCTAssertTrue(config.autoRollback)
@@ -59,12 +65,15 @@ final class ConfigParsingTests: XCTestCase {
 
     func testProblemsNameTheFieldAndLine() {
         func problem(_ yaml: String, strict: Bool = true) -> String? {
-            do { _ = try AppConfigParser.parse(yaml, strictKind: strict); return nil } catch {
+            do { _ = try AppConfigParser.parse(yaml, kinds: Self.kinds, strictKind: strict); return nil } catch {
                 return (error as? ConfigProblem)?.text(file: "f.yaml") ?? "\(error)"
             }
         }
         XCTAssertEqual(problem("apiVersion: pipecd.dev/v1beta1\nkind: Piped\n"),
-                       "f.yaml line 2: kind Piped is not supported (expected KubernetesApp, LambdaApp, CloudRunApp, TerraformApp, ECSApp)")
+                       "f.yaml line 2: kind Piped is not supported (expected one of the functions' appKinds: CloudRunApp, ECSApp)")
+        XCTAssertEqual(problem("apiVersion: gantry.dev/v1\nkind: TerraformApp\n"),
+                       "f.yaml line 2: kind TerraformApp is not an application kind any function deploys "
+                       + "(expected App or one of the functions' appKinds: CloudRunApp, ECSApp)")
         XCTAssertEqual(problem("kind: App\n"),
                        "f.yaml line 1: apiVersion is missing (expected gantry.dev/v1 or pipecd.dev/v1beta1)")
         XCTAssertEqual(problem("apiVersion: gantry.dev/v1\nspec:\n  timeout: soon\n"),
@@ -80,6 +89,17 @@ final class ConfigParsingTests: XCTestCase {
         XCTAssertEqual(problem("apiVersion: gantry.dev/v1\nspec:\n  name: a\n  name: b\n")?.hasPrefix("f.yaml line 3: duplicate key"), true)
         // *.pipecd.yaml may hold other PipeCD configs: not an error, just not an app.
         XCTAssertNil(problem("apiVersion: pipecd.dev/v1beta1\nkind: AnalysisTemplate\n", strict: false))
+    }
+
+    func testTheBuiltinFunctionsDeclareTheKindsTheyDeploy() throws {
+        let kinds = try BuiltinFunctions.platformFunctions().appKinds
+        XCTAssertEqual(kinds.platformKinds.map(\.name).sorted(), ["KubernetesApp", "LambdaApp"])
+        let kubernetes = try XCTUnwrap(kinds.platformKinds.first { $0.name == "KubernetesApp" })
+        XCTAssertEqual(kubernetes, AppKind(name: "KubernetesApp", platformKind: "kubernetes", syncStage: "K8S_SYNC",
+                                           function: "kubernetes", determinesStrategy: true))
+        let lambda = try XCTUnwrap(AppConfigParser.parse("apiVersion: pipecd.dev/v1beta1\nkind: LambdaApp\n", kinds: kinds))
+        XCTAssertEqual(lambda.kind.syncStage, "LAMBDA_SYNC")
+        XCTAssertFalse(lambda.kind.determinesStrategy)
     }
 
     func testGlobs() {
@@ -110,7 +130,7 @@ final class ConfigParsingTests: XCTestCase {
     }
 
     func testScriptRunWithoutOnRollbackGetsNoRollbackStage() {
-        var config = AppConfig(apiVersion: "gantry.dev/v1", kind: AppKind.named("ECSApp")!)
+        var config = AppConfig(apiVersion: "gantry.dev/v1", kind: Self.kinds.platformKinds[1])
         config.stages = [StageConfig(name: "SCRIPT_RUN", with: .object(["run": .string("true")])),
                          StageConfig(name: "SCRIPT_RUN", with: .object(["run": .string("a"), "onRollback": .string("b")]))]
         let stages = StagePlan.stages(deploymentID: "d", config: config, strategy: .pipeline)

@@ -76,12 +76,13 @@ final class GitFixture {
     // MARK: planner wiring
 
     func planner(store: InMemoryStore, platforms: [PlatformConfig] = [], repositoryID: String = "demo",
-                 extraRepositories: [RepositoryConfig] = []) -> Planner {
+                 extraRepositories: [RepositoryConfig] = [], functions: PlatformFunctions? = nil) throws -> Planner {
         var logger = Logger(label: "planner-test")
         logger.logLevel = .warning
         return Planner(store: store,
                        repositories: [RepositoryConfig(id: repositoryID, remote: remote, branch: "main")] + extraRepositories,
-                       platforms: platforms, dataDir: dataDir, logger: logger)
+                       platforms: platforms, functions: try functions ?? BuiltinFunctions.platformFunctions(), dataDir: dataDir,
+                       logger: logger)
     }
 
     func readSource(_ dir: String, _ file: String) -> String? {

@@ -17,7 +17,7 @@ final class HostileRepositoryTests: XCTestCase {
         try repo.git(["reset", "--quiet", "--soft", nested])
         try repo.git(["push", "--quiet", "origin", "HEAD:refs/heads/main"])
         let store = InMemoryStore()
-        let planner = repo.planner(store: store)
+        let planner = try repo.planner(store: store)
 
         let first = try await store.addTrigger(pushTrigger(nested))
         let created = try await planner.planPending()

@@ -94,7 +94,7 @@ final class PlannerFlowTests: XCTestCase {
         let first = try repo.commitAndPush("web v1")
         let store = InMemoryStore()
         let platforms = [PlatformConfig(name: "dev-cluster", kind: "kubernetes"), PlatformConfig(name: "aws", kind: "lambda")]
-        let planner = repo.planner(store: store, platforms: platforms)
+        let planner = try repo.planner(store: store, platforms: platforms)
         _ = try await store.addTrigger(pushTrigger(first))
         let firstCreated = try await planner.planPending()
         XCTAssertEqual(firstCreated, 1)
@@ -166,7 +166,7 @@ final class PlannerFlowTests: XCTestCase {
         try repo.write("web/deployment.yaml", "image: web:v2\n")
         let b = try repo.commitAndPush("B")
         let store = InMemoryStore()
-        let planner = repo.planner(store: store)
+        let planner = try repo.planner(store: store)
 
         // Both deliveries pending at once: the head (B) is deployed once, planned with B's trigger; A's delivery
         // is answered by that plan.
@@ -204,7 +204,7 @@ final class PlannerFlowTests: XCTestCase {
         try repo.write("web/deployment.yaml", "image: web:v1\n")
         let v1 = try repo.commitAndPush("v1")
         let store = InMemoryStore()
-        let planner = repo.planner(store: store)
+        let planner = try repo.planner(store: store)
         _ = try await store.addTrigger(pushTrigger(v1))
         _ = try await planner.planPending()
         await store.setRunningCommit("web", v1)
@@ -245,7 +245,7 @@ final class PlannerFlowTests: XCTestCase {
         try repo.write("web/.pipe.yaml", "apiVersion: pipecd.dev/v1beta1\nkind: [\n")
         let brokenCommit = try repo.commitAndPush("broken config")
         let store = InMemoryStore()
-        let planner = repo.planner(store: store)
+        let planner = try repo.planner(store: store)
         _ = try await store.addTrigger(pushTrigger(brokenCommit))
         _ = try await planner.planPending()
         let broken = await store.apps["web"]?.configError
@@ -287,7 +287,7 @@ final class PlannerFlowTests: XCTestCase {
         let commit = try repo.commitAndPush("A")
         let store = InMemoryStore()
         let broken = RepositoryConfig(id: "gone", remote: repo.root + "/no-such-repo.git", branch: "main")
-        let planner = repo.planner(store: store, extraRepositories: [broken])
+        let planner = try repo.planner(store: store, extraRepositories: [broken])
         let stuck = try await store.addTrigger(pushTrigger("1234567", repository: "gone"))
         let fine = try await store.addTrigger(pushTrigger(commit))
 
@@ -327,7 +327,7 @@ final class PlannerFlowTests: XCTestCase {
         let commit = try repo.commitAndPush("A")
         let store = InMemoryStore()
         let broken = RepositoryConfig(id: "gone", remote: repo.root + "/no-such-repo.git", branch: "main")
-        let planner = repo.planner(store: store, extraRepositories: [broken])
+        let planner = try repo.planner(store: store, extraRepositories: [broken])
         let stuck = try await store.addTrigger(pushTrigger("1234567", repository: "gone"))
         let wakeup = Wakeup()
         let planned = expectation(description: "onPlanned called")
@@ -352,7 +352,7 @@ final class PlannerFlowTests: XCTestCase {
         try repo.write("web/.pipe.yaml", Self.pipeYAML)
         let commit = try repo.commitAndPush("A")
         let store = InMemoryStore()
-        let planner = repo.planner(store: store)
+        let planner = try repo.planner(store: store)
         let wakeup = Wakeup()
         let planned = expectation(description: "onPlanned called")
         planned.assertForOverFulfill = false

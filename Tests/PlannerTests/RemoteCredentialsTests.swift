@@ -26,7 +26,7 @@ final class RemoteCredentialsTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: dataDir) }
         let remote = "https://deploy:s3cr3t-token@127.0.0.1:1/demo.git"
         let planner = Planner(store: store, repositories: [RepositoryConfig(id: "demo", remote: remote, branch: "main")],
-                              platforms: [], dataDir: dataDir, logger: logger)
+                              platforms: [], functions: nil, dataDir: dataDir, logger: logger)
         _ = try await store.addTrigger(pushTrigger(String(repeating: "a", count: 40)))
         do {
             _ = try await planner.planPending()

@@ -31,7 +31,7 @@ final class StrategyTests: XCTestCase {
         try repo.write("web/app.pipecd.yaml", Self.kubernetesApp())
         let head = try repo.commitAndPush("web")
         let store = InMemoryStore()
-        let planner = repo.planner(store: store, platforms: platforms)
+        let planner = try repo.planner(store: store, platforms: platforms)
 
         // First deployment, but the pipeline was asked for.
         let forcedPipeline = try await plan(store, planner, manualTrigger("web", strategy: .pipeline))
@@ -64,7 +64,7 @@ final class StrategyTests: XCTestCase {
         try repo.write("web/app.pipecd.yaml", "apiVersion: pipecd.dev/v1beta1\nkind: KubernetesApp\n")
         try repo.commitAndPush("web")
         let store = InMemoryStore()
-        let planner = repo.planner(store: store, platforms: platforms)
+        let planner = try repo.planner(store: store, platforms: platforms)
 
         let outcome = try await plan(store, planner, manualTrigger("web", strategy: .pipeline))
 
@@ -80,7 +80,7 @@ final class StrategyTests: XCTestCase {
                 pipeline: "\\\\[canary\\\\]"
             """))
         let store = InMemoryStore()
-        let planner = repo.planner(store: store, platforms: platforms)
+        let planner = try repo.planner(store: store, platforms: platforms)
 
         // First deployment, but the message asks for the pipeline.
         let first = try repo.commitAndPush("start [canary]")
@@ -113,7 +113,7 @@ final class StrategyTests: XCTestCase {
             """))
         let commit = try repo.commitAndPush("hotfix: would match nothing here")
         let store = InMemoryStore()
-        let planner = repo.planner(store: store, platforms: platforms)
+        let planner = try repo.planner(store: store, platforms: platforms)
 
         let outcome = try await plan(store, planner, pushTrigger(commit))
 
@@ -130,7 +130,7 @@ final class StrategyTests: XCTestCase {
         try repo.write("web/app.pipecd.yaml", "apiVersion: pipecd.dev/v1beta1\nkind: KubernetesApp\n")
         let first = try repo.commitAndPush("web")
         let store = InMemoryStore()
-        let planner = repo.planner(store: store, platforms: platforms)
+        let planner = try repo.planner(store: store, platforms: platforms)
         _ = try await plan(store, planner, pushTrigger(first))
         await store.setRunningCommit("web", first)
 

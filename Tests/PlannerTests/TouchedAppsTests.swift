@@ -40,7 +40,7 @@ final class TouchedAppsTests: XCTestCase {
             """))
         try repo.write("shared/lib.txt", "v1")
         let store = InMemoryStore()
-        let planner = repo.planner(store: store)
+        let planner = try repo.planner(store: store)
 
         let first = try await push(repo, store, planner, "first")
         XCTAssertEqual(first.deployed, ["a", "b"], "new applications are always touched")
@@ -84,7 +84,7 @@ final class TouchedAppsTests: XCTestCase {
                   disabled: true
             """))
         let store = InMemoryStore()
-        let planner = repo.planner(store: store)
+        let planner = try repo.planner(store: store)
         let pushed = try await push(repo, store, planner, "first")
         XCTAssertEqual(pushed.deployed, [])
 
@@ -109,7 +109,7 @@ final class TouchedAppsTests: XCTestCase {
         try repo.write("apps/a/app.pipecd.yaml", broken)
         try repo.write("apps/b/app.gantry.yaml", Self.app("b"))
         let store = InMemoryStore()
-        let planner = repo.planner(store: store)
+        let planner = try repo.planner(store: store)
 
         let first = try await push(repo, store, planner, "first")
         XCTAssertEqual(first.deployed, ["b"])
@@ -142,7 +142,7 @@ final class TouchedAppsTests: XCTestCase {
         let repo = try GitFixture()
         try repo.write("svc/app.gantry.yaml", Self.app("web"))
         let store = InMemoryStore()
-        let planner = repo.planner(store: store)
+        let planner = try repo.planner(store: store)
         _ = try await push(repo, store, planner, "web")
 
         try repo.write("svc/app.gantry.yaml", "apiVersion: gantry.dev/v1\nspec: [\n")
@@ -160,7 +160,7 @@ final class TouchedAppsTests: XCTestCase {
         try repo.write("one/app.gantry.yaml", Self.app("same"))
         try repo.write("two/app.gantry.yaml", Self.app("same"))
         let store = InMemoryStore()
-        let planner = repo.planner(store: store)
+        let planner = try repo.planner(store: store)
 
         let pushed = try await push(repo, store, planner, "twins")
 
@@ -184,7 +184,7 @@ final class TouchedAppsTests: XCTestCase {
               name: hello
             """)
         let store = InMemoryStore()
-        let planner = repo.planner(store: store, platforms: [PlatformConfig(name: "aws-main", kind: "lambda")])
+        let planner = try repo.planner(store: store, platforms: [PlatformConfig(name: "aws-main", kind: "lambda")])
 
         let pushed = try await push(repo, store, planner, "mixed")
 
@@ -205,7 +205,7 @@ final class TouchedAppsTests: XCTestCase {
               platform: prod-cluster
             """)
         let store = InMemoryStore()
-        let planner = repo.planner(store: store, platforms: [PlatformConfig(name: "dev-cluster", kind: "kubernetes")])
+        let planner = try repo.planner(store: store, platforms: [PlatformConfig(name: "dev-cluster", kind: "kubernetes")])
 
         let pushed = try await push(repo, store, planner, "web")
 
@@ -218,7 +218,7 @@ final class TouchedAppsTests: XCTestCase {
         let repo = try GitFixture()
         try repo.write("static/app.gantry.yaml", "apiVersion: gantry.dev/v1\n")
         let store = InMemoryStore()
-        let planner = repo.planner(store: store)
+        let planner = try repo.planner(store: store)
 
         let pushed = try await push(repo, store, planner, "static")
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Cost of the kubernetes function's stages against the fake API server on loopback (`make bench-kubernetes`).
 
-Each round runs K8S_CANARY_ROLLOUT, K8S_PRIMARY_ROLLOUT, K8S_CANARY_CLEAN, ROLLBACK and K8S_SYNC on the seed app
+Each round runs DETERMINE_STRATEGY (the planning invocation: the diff of two commits' manifests, no cluster),
+K8S_CANARY_ROLLOUT, K8S_PRIMARY_ROLLOUT, K8S_CANARY_CLEAN, ROLLBACK and K8S_SYNC on the seed app
 (a Deployment of 3 replicas and a Service), each stage as one real invocation of gantry-fn-kubernetes with an event
 on stdin (as the function host runs it, minus the host), the real kubectl doing the talking. Prints the median and
 p90 wall time per stage in ms, and the bare cost of one `kubectl version --client` for comparison. Each invocation has
@@ -85,7 +86,7 @@ current-context: bench
         return ms
 
     invoke("K8S_SYNC", "c1", None)
-    stages = [("K8S_CANARY_ROLLOUT", "c2", "c1", {"replicas": "60%"}), ("K8S_PRIMARY_ROLLOUT", "c2", "c1", None),
+    stages = [("DETERMINE_STRATEGY", "c2", "c1", None), ("K8S_CANARY_ROLLOUT", "c2", "c1", {"replicas": "60%"}), ("K8S_PRIMARY_ROLLOUT", "c2", "c1", None),
               ("K8S_CANARY_CLEAN", "c2", "c1", None), ("ROLLBACK", "c2", "c1", None), ("K8S_SYNC", "c1", None, None)]
     times = {s[0]: [] for s in stages}
     bare = []

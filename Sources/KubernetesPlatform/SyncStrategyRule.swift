@@ -4,20 +4,14 @@ import FunctionKit
 /// A changed pod template, ConfigMap or Secret needs the pipeline; a change of replicas alone, or anything
 /// else, is applied by quick sync. The summary names the image change when there is one.
 public enum SyncStrategyRule {
-    public struct Verdict: Sendable, Equatable {
-        public var pipeline: Bool
-        public var summary: String
-        public init(pipeline: Bool, summary: String) { self.pipeline = pipeline; self.summary = summary }
-    }
-
-    public static func decide(running: [Manifest], target: [Manifest], spec: KubernetesAppSpec) -> Verdict {
+    public static func decide(running: [Manifest], target: [Manifest], spec: KubernetesAppSpec) -> StrategyVerdict {
         let old = spec.workloads(in: running), new = spec.workloads(in: target)
         guard !old.isEmpty else {
-            return Verdict(pipeline: false, summary: "Quick sync by applying all manifests because it was unable to find "
+            return StrategyVerdict(pipeline: false, summary: "Quick sync by applying all manifests because it was unable to find "
                            + "the currently running workloads")
         }
         guard !new.isEmpty else {
-            return Verdict(pipeline: false, summary: "Quick sync by applying all manifests because it was unable to find "
+            return StrategyVerdict(pipeline: false, summary: "Quick sync by applying all manifests because it was unable to find "
                            + "workloads in the new manifests")
         }
         let oldByKey = Dictionary(old.map { ($0.key, $0) }) { a, _ in a }
@@ -26,9 +20,9 @@ public enum SyncStrategyRule {
             guard let before = oldByKey[w.key] else { continue }
             if before["spec.template"] != w["spec.template"] {
                 if let change = imageChange(before, w) {
-                    return Verdict(pipeline: true, summary: "Sync progressively because of updating image \(change)")
+                    return StrategyVerdict(pipeline: true, summary: "Sync progressively because of updating image \(change)")
                 }
-                return Verdict(pipeline: true, summary: "Sync progressively because pod template of workload \(w.name) was changed")
+                return StrategyVerdict(pipeline: true, summary: "Sync progressively because pod template of workload \(w.name) was changed")
             }
             let a = before["spec.replicas"]?.string ?? "1", b = w["spec.replicas"]?.string ?? "1"
             if a != b { scales.append("\(w.kind)/\(w.name) from \(a) to \(b)") }
@@ -36,23 +30,23 @@ public enum SyncStrategyRule {
         let oldConfigs = Dictionary(running.filter(\.isConfig).map { ($0.key, $0) }) { a, _ in a }
         let newConfigs = Dictionary(target.filter(\.isConfig).map { ($0.key, $0) }) { a, _ in a }
         if oldConfigs.count > newConfigs.count {
-            return Verdict(pipeline: true, summary: "Sync progressively because \(oldConfigs.count - newConfigs.count) configmap/secret deleted")
+            return StrategyVerdict(pipeline: true, summary: "Sync progressively because \(oldConfigs.count - newConfigs.count) configmap/secret deleted")
         }
         if oldConfigs.count < newConfigs.count {
-            return Verdict(pipeline: true, summary: "Sync progressively because new \(newConfigs.count - oldConfigs.count) configmap/secret added")
+            return StrategyVerdict(pipeline: true, summary: "Sync progressively because new \(newConfigs.count - oldConfigs.count) configmap/secret added")
         }
         for (key, c) in oldConfigs.sorted(by: { $0.key < $1.key }) {
             guard let now = newConfigs[key] else {
-                return Verdict(pipeline: true, summary: "Sync progressively because \(c.kind) \(c.name) was deleted")
+                return StrategyVerdict(pipeline: true, summary: "Sync progressively because \(c.kind) \(c.name) was deleted")
             }
             if content(c) != content(now) {
-                return Verdict(pipeline: true, summary: "Sync progressively because \(c.kind) \(c.name) was updated")
+                return StrategyVerdict(pipeline: true, summary: "Sync progressively because \(c.kind) \(c.name) was updated")
             }
         }
         if !scales.isEmpty {
-            return Verdict(pipeline: false, summary: "Quick sync to scale \(scales.sorted().joined(separator: ", "))")
+            return StrategyVerdict(pipeline: false, summary: "Quick sync to scale \(scales.sorted().joined(separator: ", "))")
         }
-        return Verdict(pipeline: false, summary: "Quick sync by applying all manifests")
+        return StrategyVerdict(pipeline: false, summary: "Quick sync by applying all manifests")
     }
 
     /// A config's content: everything but its metadata's bookkeeping.
