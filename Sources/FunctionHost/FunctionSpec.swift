@@ -82,14 +82,20 @@ public struct FunctionSpec: Sendable, Equatable {
     }
 }
 
-/// One entry of `appKinds:`: a kind of application config, the stage a quick sync runs, and whether the function
-/// answers the planning invocation (`StrategyVerdict`) for it.
+/// One entry of `appKinds:`: a kind of application config, the stage a quick sync runs, whether the function
+/// answers the planning invocation (`StrategyVerdict`) for it, the PipeCD v1 plugin name that stands for the kind in
+/// a `kind: Application` config, and the `spec` keys the function itself reads (so the planner can tell a key
+/// nobody reads from one the function needs).
 public struct AppKindDeclaration: Sendable, Equatable {
     public var kind: String
     public var syncStage: String
     public var determinesStrategy: Bool
-    public init(kind: String, syncStage: String, determinesStrategy: Bool = false) {
+    public var plugin: String?
+    public var configKeys: [String]
+    public init(kind: String, syncStage: String, determinesStrategy: Bool = false, plugin: String? = nil,
+                configKeys: [String] = []) {
         self.kind = kind; self.syncStage = syncStage; self.determinesStrategy = determinesStrategy
+        self.plugin = plugin; self.configKeys = configKeys
     }
 }
 

@@ -75,7 +75,8 @@ enum FunctionYAML {
         return reader.problems.isEmpty ? .success(spec) : .failure(Problems(messages: reader.problems))
     }
 
-    /// `appKinds: [{kind: KubernetesApp, syncStage: K8S_SYNC, determinesStrategy: true}]`. A kind belongs to a
+    /// `appKinds: [{kind: KubernetesApp, syncStage: K8S_SYNC, determinesStrategy: true, plugin: kubernetes,
+    /// configKeys: [input, ...]}]`. A kind belongs to a
     /// platform, so the function must name its `platform:`; its quick sync must be one of its own stages.
     private static func appKinds(_ node: Node, spec: FunctionSpec, reader: inout FieldReader) -> [AppKindDeclaration] {
         let file = reader.file
@@ -96,6 +97,8 @@ enum FunctionYAML {
             var sub = FieldReader(file: file, map: map, rootLine: line, keyPrefix: "appKinds.")
             let kind = sub.string("kind"), syncStage = sub.string("syncStage")
             let determines = sub.bool("determinesStrategy") ?? false
+            let plugin = sub.string("plugin")
+            let configKeys = sub.strings("configKeys", required: false) ?? []
             if sub.node("kind") == nil { sub.problems.append("\(file):\(line): appKinds.kind is missing") }
             if sub.node("syncStage") == nil { sub.problems.append("\(file):\(line): appKinds.syncStage is missing") }
             if let syncStage, !spec.stages.contains(syncStage) {
@@ -104,7 +107,8 @@ enum FunctionYAML {
             }
             reader.problems += sub.problems
             if sub.problems.isEmpty, let kind, let syncStage {
-                out.append(AppKindDeclaration(kind: kind, syncStage: syncStage, determinesStrategy: determines))
+                out.append(AppKindDeclaration(kind: kind, syncStage: syncStage, determinesStrategy: determines,
+                                              plugin: plugin, configKeys: configKeys))
             }
         }
         return out

@@ -66,21 +66,38 @@ public struct KubernetesAppSpec: Sendable, Equatable {
         return exactNames.contains(base) || (base.hasSuffix(".pipecd.yaml") && base != ".pipecd.yaml")
     }
 
-    /// Reads the KubernetesApp config in `directory`; with several, the one whose spec.name is `application`.
+    /// Reads the KubernetesApp config in `directory`; with several, the one whose spec.name is `application`. A
+    /// PipeCD v1 `kind: Application` config keeps the same keys under `spec.plugins.kubernetes`.
     public static func read(directory: String, application: String) throws -> KubernetesAppSpec {
         let entries = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
         var found: [JSONValue] = []
         for file in entries where isAppConfigFile(file) {
             guard let data = FileManager.default.contents(atPath: directory + "/" + file),
                   let doc = try? YAMLValues.document(String(decoding: data, as: UTF8.self), file: file),
-                  doc["kind"]?.string == "KubernetesApp" else { continue }
-            found.append(doc)
+                  let spec = kubernetesSpec(of: doc) else { continue }
+            found.append(spec)
         }
         guard !found.isEmpty else {
             throw YAMLValues.Problem("no KubernetesApp config (app.pipecd.yaml, app.gantry.yaml, ...) in the app's directory")
         }
-        let chosen = found.count == 1 ? found[0] : found.first { $0["spec"]?["name"]?.string == application } ?? found[0]
-        return try parse(chosen["spec"] ?? .object([:]))
+        let chosen = found.count == 1 ? found[0] : found.first { $0["name"]?.string == application } ?? found[0]
+        return try parse(chosen)
+    }
+
+    /// The keys this function reads: `spec` of a KubernetesApp, or `spec.plugins.kubernetes` (with `spec.name`) of a
+    /// v1 Application; nil for any other config.
+    static func kubernetesSpec(of doc: JSONValue) -> JSONValue? {
+        switch doc["kind"]?.string {
+        case "KubernetesApp"?:
+            return doc["spec"] ?? .object([:])
+        case "Application"?:
+            guard let entry = doc["spec"]?["plugins"]?.object?["kubernetes"] else { return nil }
+            var plugin = entry.object ?? [:]   // `kubernetes:` with nothing under it: every default
+            if plugin["name"] == nil, let name = doc["spec"]?["name"] { plugin["name"] = name }
+            return .object(plugin)
+        default:
+            return nil
+        }
     }
 
     static func parse(_ spec: JSONValue) throws -> KubernetesAppSpec {

@@ -19,6 +19,8 @@ struct AppConfig: Sendable, Equatable {
     var timeoutSeconds: Double = 6 * 3600
     /// spec.rollbackTimeout: the deadline of its rollback stages together, from when the rollback starts.
     var rollbackTimeoutSeconds: Double = Deployment.defaultRollbackTimeoutSeconds
+    /// Keys neither the planner nor the kind's function reads: shown on the application, never dropped silently.
+    var warnings: [ConfigProblem] = []
 
     var hasPipeline: Bool { !stages.isEmpty }
 }
@@ -30,6 +32,9 @@ struct StageConfig: Sendable, Equatable {
     var with: JSONValue = .object([:])
     var timeoutSeconds: Double?
     var retry: RetryPolicy?
+    var skipOn: SkipOn?
+    /// Where the stage is written, for messages about it.
+    var line: Int?
 }
 
 /// spec.commitMatcher: regular expressions matched against the commit message.

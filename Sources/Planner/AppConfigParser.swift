@@ -5,8 +5,8 @@ import Store
 import Yams
 
 /// Reads one application config file into an `AppConfig`. Syntax errors keep Yams' line; type errors name
-/// the field and the line of the wrong node. Fields the planner does not use are ignored, so PipeCD
-/// configs (which carry many more) are read as they are.
+/// the field and the line of the wrong node. PipeCD configs are read as they are; a key that neither the planner nor
+/// the kind's function reads becomes a warning on the application, with its line.
 enum AppConfigParser {
     /// - Parameters:
     ///   - kinds: the app kinds the functions declare; `App` is always known to gantry.dev/v1.
@@ -30,7 +30,9 @@ enum AppConfigParser {
 
         let apiVersion = try YAMLFields.string(YAMLFields.child(top, "apiVersion"), "apiVersion")
         let kindName = try YAMLFields.string(YAMLFields.child(top, "kind"), "kind")
-        let kind: AppKind
+        let spec = try YAMLFields.mapping(YAMLFields.child(top, "spec"), "spec")
+        var kind: AppKind
+        var plugin: (name: String, settings: Node.Mapping?)?
         switch apiVersion {
         case ConfigAPIVersion.gantry?:
             let name = kindName ?? AppKind.generic.name
@@ -40,12 +42,14 @@ enum AppConfigParser {
                                     + "any function deploys (expected App or one of the functions' appKinds: \(kinds.names))")
             }
             kind = k
+        case ConfigAPIVersion.pipecd? where kindName == "Application":
+            (kind, plugin) = try pluginKind(spec, kinds: kinds, line: top["kind"]?.mark?.line)
         case ConfigAPIVersion.pipecd?:
             guard let name = kindName, let k = kinds.platformKind(named: name) else {
                 guard strictKind else { return nil }
                 throw ConfigProblem(line: (top["kind"] ?? root).mark?.line,
                                     message: (kindName.map { "kind \($0) is not supported" } ?? "kind is missing")
-                                        + " (expected one of the functions' appKinds: \(kinds.names))")
+                                        + " (expected Application or one of the functions' appKinds: \(kinds.names))")
             }
             kind = k
         case nil:
@@ -59,9 +63,58 @@ enum AppConfigParser {
         }
 
         var config = AppConfig(apiVersion: apiVersion ?? "", kind: kind)
-        let spec = try YAMLFields.mapping(YAMLFields.child(top, "spec"), "spec")
         try readSpec(spec, into: &config)
+        // Secrets encrypted in Git would reach the platform as their placeholders: refuse rather than deploy them.
+        if let encryption = spec?.first(where: { $0.key.string == "encryption" })?.key {
+            throw ConfigProblem(line: encryption.mark?.line, message: "spec.encryption: secrets encrypted in Git are not "
+                                + "supported by this server, so its placeholders would be deployed as they are; remove it "
+                                + "or deploy the secret another way")
+        }
+        config.warnings += ConfigKeys.warnings(top, known: ConfigKeys.document, path: "")
+        if let plugin {
+            config.warnings += ConfigKeys.warnings(spec, known: ConfigKeys.spec.union(["plugins"]), path: "spec")
+            config.warnings += ConfigKeys.warnings(plugin.settings, known: ConfigKeys.plugin.union(kind.configKeys),
+                                                   path: "spec.plugins.\(plugin.name)")
+            if config.platform == nil { config.platform = try deployTarget(plugin.settings, plugin: plugin.name) }
+        } else {
+            config.warnings += ConfigKeys.warnings(spec, known: ConfigKeys.spec.union(kind.configKeys), path: "spec")
+        }
+        config.warnings.sort { ($0.line ?? 0) < ($1.line ?? 0) }
         return config
+    }
+
+    /// PipeCD v1: `kind: Application`, whose platform is the one plugin under `spec.plugins` that a function declares.
+    private static func pluginKind(_ spec: Node.Mapping?, kinds: AppKinds,
+                                   line: Int?) throws -> (AppKind, (name: String, settings: Node.Mapping?)) {
+        let pluginsNode = YAMLFields.child(spec, "plugins")
+        let plugins = try YAMLFields.mapping(pluginsNode, "spec.plugins")
+        let names = plugins?.compactMap { $0.key.string } ?? []
+        let known = names.compactMap { name in kinds.platformKind(plugin: name).map { (name, $0) } }
+        guard known.count == 1, let (name, kind) = known.first else {
+            throw ConfigProblem(line: pluginsNode?.mark?.line ?? line, message: known.isEmpty
+                                ? "spec.plugins names no plugin a function deploys (it names: "
+                                    + (names.isEmpty ? "none" : names.joined(separator: ", "))
+                                    + "; the functions' plugins: \(kinds.pluginNames))"
+                                : "spec.plugins names \(known.count) platforms (\(known.map(\.0).joined(separator: ", "))); "
+                                    + "an application deploys to one")
+        }
+        let settings = try YAMLFields.mapping(YAMLFields.child(plugins, name), "spec.plugins.\(name)")
+        return (kind, (name, settings))
+    }
+
+    /// `deployTarget: dev` or `deployTargets: [dev]`: the platform entry of the server config it deploys to.
+    private static func deployTarget(_ settings: Node.Mapping?, plugin: String) throws -> String? {
+        let path = "spec.plugins.\(plugin)"
+        if let one = try YAMLFields.string(YAMLFields.child(settings, "deployTarget"), "\(path).deployTarget"), !one.isEmpty {
+            return one
+        }
+        let node = YAMLFields.child(settings, "deployTargets")
+        let list = try YAMLFields.stringList(node, "\(path).deployTargets")
+        guard list.count <= 1 else {
+            throw ConfigProblem(line: node?.mark?.line, message: "\(path).deployTargets names \(list.count) platforms; "
+                                + "Gantry deploys an application to one")
+        }
+        return list.first
     }
 
     private static func readSpec(_ spec: Node.Mapping?, into config: inout AppConfig) throws {
@@ -82,6 +135,14 @@ enum AppConfigParser {
         let pipeline = try YAMLFields.mapping(child(spec, "pipeline"), "spec.pipeline")
         let stages = try YAMLFields.sequence(child(pipeline, "stages"), "spec.pipeline.stages") ?? []
         config.stages = try stages.enumerated().map { try readStage($1, path: "spec.pipeline.stages[\($0)]") }
+        config.warnings += ConfigKeys.warnings(pipeline, known: ConfigKeys.pipeline, path: "spec.pipeline")
+        for (i, stage) in stages.enumerated() {
+            config.warnings += ConfigKeys.warnings(stage.mapping, known: ConfigKeys.stage, path: "spec.pipeline.stages[\(i)]")
+        }
+        for (i, stage) in config.stages.enumerated() where stage.skipOn != nil && !SkipOn.stages.contains(stage.name) {
+            config.warnings.append(ConfigProblem(line: stage.line, message: "spec.pipeline.stages[\(i)].skipOn is honoured "
+                                                 + "only for \(SkipOn.stages.sorted().joined(separator: ", ")) and is ignored"))
+        }
 
         // Auto rollback: PipeCD has it under planner, at the spec's top and in a Kubernetes app's input.
         let planner = try YAMLFields.mapping(child(spec, "planner"), "spec.planner")
@@ -101,6 +162,10 @@ enum AppConfigParser {
         config.onCommit.disabled = try YAMLFields.bool(child(onCommit, "disabled"), "spec.trigger.onCommit.disabled") ?? false
         config.onCommit.paths = try YAMLFields.stringList(child(onCommit, "paths"), "spec.trigger.onCommit.paths")
         config.onCommit.ignores = try YAMLFields.stringList(child(onCommit, "ignores"), "spec.trigger.onCommit.ignores")
+        config.warnings += ConfigKeys.warnings(planner, known: ConfigKeys.planner, path: "spec.planner")
+        config.warnings += ConfigKeys.warnings(matcher, known: ConfigKeys.commitMatcher, path: "spec.commitMatcher")
+        config.warnings += ConfigKeys.warnings(trigger, known: ConfigKeys.trigger, path: "spec.trigger")
+        config.warnings += ConfigKeys.warnings(onCommit, known: ConfigKeys.onCommit, path: "spec.trigger.onCommit")
     }
 
     private static func readStage(_ node: Node, path: String) throws -> StageConfig {
@@ -116,6 +181,8 @@ enum AppConfigParser {
         }
         stage.timeoutSeconds = try YAMLFields.duration(YAMLFields.child(m, "timeout"), "\(path).timeout")
         stage.retry = try readRetry(YAMLFields.child(m, "retry"), path: "\(path).retry")
+        stage.skipOn = try SkipOn.read(stage: m, path: path)
+        stage.line = node.mark?.line
         return stage
     }
 

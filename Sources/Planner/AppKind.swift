@@ -11,11 +11,16 @@ public struct AppKind: Sendable, Hashable {
     public var function: String?
     /// Whether that function answers the planning invocation (`DETERMINE_STRATEGY`) for it.
     public var determinesStrategy: Bool
+    /// The PipeCD v1 plugin that stands for this kind in a `kind: Application` config (`spec.plugins.<plugin>`).
+    public var plugin: String?
+    /// The `spec` keys the function reads (under `spec.plugins.<plugin>` in a v1 config).
+    public var configKeys: [String]
 
     public init(name: String, platformKind: String?, syncStage: String?, function: String? = nil,
-                determinesStrategy: Bool = false) {
+                determinesStrategy: Bool = false, plugin: String? = nil, configKeys: [String] = []) {
         self.name = name; self.platformKind = platformKind; self.syncStage = syncStage
         self.function = function; self.determinesStrategy = determinesStrategy
+        self.plugin = plugin; self.configKeys = configKeys
     }
 
     /// `App` (gantry.dev/v1 only): no platform, so no quick sync; the pipeline's stages are the deployment.
@@ -34,7 +39,8 @@ public struct AppKinds: Sendable, Hashable {
     public init(functions: [FunctionSpec]) {
         self.init(platformKinds: functions.flatMap { function in
             function.appKinds.map { AppKind(name: $0.kind, platformKind: function.platform, syncStage: $0.syncStage,
-                                            function: function.name, determinesStrategy: $0.determinesStrategy) }
+                                            function: function.name, determinesStrategy: $0.determinesStrategy,
+                                            plugin: $0.plugin, configKeys: $0.configKeys) }
         })
     }
 
@@ -42,6 +48,14 @@ public struct AppKinds: Sendable, Hashable {
     public static let none = AppKinds(platformKinds: [])
 
     func platformKind(named name: String) -> AppKind? { platformKinds.first { $0.name == name } }
+
+    func platformKind(plugin: String) -> AppKind? { platformKinds.first { $0.plugin == plugin } }
+
+    /// "kubernetes" for messages about v1 configs.
+    var pluginNames: String {
+        let names = platformKinds.compactMap(\.plugin)
+        return names.isEmpty ? "none: no function declares a plugin" : names.joined(separator: ", ")
+    }
 
     /// "KubernetesApp, LambdaApp" for messages; says so when no function declares any.
     var names: String {

@@ -24,6 +24,21 @@ public final class PlatformFunctions: Sendable {
 
     var appKinds: AppKinds { AppKinds(functions: catalog.registry.functions) }
 
+    /// The first pipeline stage no function runs for the app's kind, found when the commit is planned rather than
+    /// when the deployment reaches it; the message names the stages that exist.
+    func stageWithoutFunction(in config: AppConfig) -> ConfigProblem? {
+        let platform = config.kind.platformKind
+        for (i, stage) in config.stages.enumerated()
+        where catalog.function(forStage: stage.name, platformKind: platform) == nil {
+            let offered = Set(catalog.registry.functions.filter { $0.platform == nil || $0.platform == platform }
+                .flatMap(\.stages)).subtracting(["ROLLBACK", StrategyVerdict.stage]).sorted()
+            return ConfigProblem(line: stage.line, message: "spec.pipeline.stages[\(i)]: no function runs stage \(stage.name) "
+                                 + "for \(platform.map { "a \(config.kind.name) (platform \($0))" } ?? "an App without platform") "
+                                 + "(the stages that exist: \(offered.joined(separator: ", ")))")
+        }
+        return nil
+    }
+
     /// What the planning invocation needs from the deployment being planned.
     struct Question: Sendable {
         var kind: AppKind

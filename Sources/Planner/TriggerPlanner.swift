@@ -87,6 +87,7 @@ struct TriggerPlanner: Sendable {
             if app.config != nil { record.platform = app.platform }
             record.configError = app.problem
             if let config = app.config { record.labels = config.labels }
+            record.configWarnings = app.config?.warnings.map { $0.text(file: app.configFile) } ?? []
 
             guard let config = app.config else {
                 if let problem = app.problem {
@@ -116,12 +117,12 @@ struct TriggerPlanner: Sendable {
                     work.settling.lastTriggered[app.name] = work.commit
                 } catch let refused as StrategyDecision.Refused {
                     work.problems.append("\(app.name): \(refused.reason)")
-                } catch let failed as SourcesExportFailed {
-                    // Something in the app's own tree that git refuses to write out (a nested `.git`, a path
-                    // this file system cannot hold) fails again on every retry: it is this app's config error,
-                    // and the other apps of the commit deploy.
-                    record.configError = failed.description
-                    work.problems.append(failed.description)
+                } catch let unplannable as Unplannable {
+                    // A stage no function runs, or something in the app's own tree that git refuses to write out (a
+                    // nested `.git`, a path this file system cannot hold), fails again on every retry: it is this
+                    // app's config error, and the other apps of the commit deploy.
+                    record.configError = unplannable.description
+                    work.problems.append(unplannable.description)
                 }
             }
             work.upsert(record, existing: existing)
@@ -224,13 +225,16 @@ struct TriggerPlanner: Sendable {
     private func deployment(for app: DiscoveredApp, config: AppConfig, request: NewTrigger, existing: Application?,
                             rollbackFrom: String?, work: Work, mirror: Mirror) async throws -> DeploymentDetail {
         let running = existing?.runningCommit
+        if let missing = functions?.stageWithoutFunction(in: config) {
+            throw Unplannable(description: missing.text(file: app.configFile))
+        }
         let id = UUID().uuidString.lowercased()
         // Sources first: the platform's function compares the running commit's files with the target's.
         do {
             try await writeSources(deploymentID: id, appPath: app.path, commit: work.commit, running: running, mirror: mirror)
         } catch let error as GitError {
             removeSources(of: id)
-            throw SourcesExportFailed(description: "\(app.configFile): cannot export \(app.path.isEmpty ? "the repository" : app.path) "
+            throw Unplannable(description: "\(app.configFile): cannot export \(app.path.isEmpty ? "the repository" : app.path) "
                                       + "at \(short(work.commit)): \(error.stderrSummary)")
         } catch {
             removeSources(of: id)
@@ -257,7 +261,10 @@ struct TriggerPlanner: Sendable {
             removeSources(of: id)
             throw error
         }
-        let stages = StagePlan.stages(deploymentID: id, config: config, strategy: decision.strategy)
+        var stages = StagePlan.stages(deploymentID: id, config: config, strategy: decision.strategy)
+        if decision.strategy == .pipeline {
+            await skipStages(&stages, config: config, appPath: app.path, running: running, work: work, mirror: mirror)
+        }
         let deployment = Deployment(
             id: id, application: app.name, repository: mirror.repository.id, appPath: app.path,
             platform: app.platform, commit: work.commit, runningCommit: running, triggerKind: request.kind,
@@ -266,6 +273,26 @@ struct TriggerPlanner: Sendable {
             timeoutSeconds: config.timeoutSeconds, commitTime: work.info.time,
             rollbackTimeoutSeconds: config.rollbackTimeoutSeconds)
         return DeploymentDetail(deployment: deployment, stages: stages)
+    }
+
+    /// `skipOn` of the pipeline's stages, decided now: a skipped stage is planned as SKIPPED, with its reason.
+    private func skipStages(_ stages: inout [Stage], config: AppConfig, appPath: String, running: String?, work: Work,
+                            mirror: Mirror) async {
+        // Since the running commit, as PipeCD compares, and only when a stage asks: one diff per deployment at most.
+        // With no running commit, or one that is gone, nothing is skipped by path.
+        var diffed = false
+        var changed: [String]?
+        for (i, stage) in config.stages.enumerated() where SkipOn.stages.contains(stage.name) && i < stages.count {
+            guard let skip = stage.skipOn else { continue }
+            if skip.needsChangedFiles, !diffed, let running {
+                diffed = true
+                changed = try? await mirror.changedFiles(from: running, to: work.commit)
+            }
+            if let reason = skip.reason(commitMessage: work.info.message, changedFiles: changed, appDirectory: appPath) {
+                stages[i].status = .skipped
+                stages[i].message = reason
+            }
+        }
     }
 
     private func removeSources(of deploymentID: String) {
@@ -298,7 +325,8 @@ struct TriggerPlanner: Sendable {
 
 func short(_ commit: String) -> String { String(commit.prefix(7)) }
 
-/// An app's files at the commit could not be written out by git: a property of the commit, not a passing fault.
-struct SourcesExportFailed: Error, CustomStringConvertible {
+/// The app cannot be deployed at this commit (a stage no function runs, files git cannot write out): a property of
+/// the commit, not a passing fault.
+struct Unplannable: Error, CustomStringConvertible {
     let description: String
 }

@@ -109,14 +109,14 @@ extension SQLBackedStore {
                 // running_commit is owned by the engine (set on SUCCESS): never overwrite it from a plan.
                 try await db.exec("""
                     INSERT INTO applications (name, repository, path, config_file, kind, platform, last_triggered_commit,
-                                              running_commit, config_error, updated_at, labels)
+                                              running_commit, config_error, updated_at, labels, config_warnings)
                     VALUES (\(bind: app.name), \(bind: app.repository), \(bind: app.path), \(bind: app.configFile), \(bind: app.kind), \(bind: app.platform),
                             \(bind: app.lastTriggeredCommit), \(bind: app.runningCommit), \(bind: app.configError), \(bind: app.updatedAt.epoch),
-                            \(bind: labelsJSON(app.labels)))
+                            \(bind: labelsJSON(app.labels)), \(bind: warningsJSON(app.configWarnings)))
                     ON CONFLICT (name) DO UPDATE SET repository = excluded.repository, path = excluded.path,
                         config_file = excluded.config_file, kind = excluded.kind, platform = excluded.platform,
                         last_triggered_commit = excluded.last_triggered_commit, config_error = excluded.config_error,
-                        updated_at = excluded.updated_at, labels = excluded.labels
+                        updated_at = excluded.updated_at, labels = excluded.labels, config_warnings = excluded.config_warnings
                     """)
             }
             for detail in outcome.deployments {
@@ -154,6 +154,10 @@ extension SQLBackedStore {
                 """)?.optStr("commit_hash")
         }
     }
+}
+
+func warningsJSON(_ warnings: [String]) -> String {
+    warnings.isEmpty ? "[]" : (try? String(decoding: JSONEncoder().encode(warnings), as: UTF8.self)) ?? "[]"
 }
 
 /// Sorted keys: the same text for the same labels.

@@ -104,6 +104,8 @@ extension Application {
         // Most applications have no labels: "{}" is not worth a JSON decoder each (a planner reads every app of a repository).
         let text = try c.optStr("labels") ?? "{}"
         labels = text == "{}" ? [:] : (try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))) ?? [:]
+        let warnings = try c.optStr("config_warnings") ?? "[]"
+        configWarnings = warnings == "[]" ? [] : (try? JSONDecoder().decode([String].self, from: Data(warnings.utf8))) ?? []
     }
 }
 

@@ -111,6 +111,10 @@ public enum StoreSchema {
             "ALTER TABLE stages ADD COLUMN concurrency_slot TEXT",
             "CREATE INDEX stages_slot ON stages (concurrency_slot) WHERE status = 'RUNNING'",
         ]),
+        // What an app's config says that nothing reads, shown on the application.
+        ("v6-config-warnings", [
+            "ALTER TABLE applications ADD COLUMN config_warnings TEXT NOT NULL DEFAULT '[]'",
+        ]),
     ]
 
     /// The migrations not in `applied`, in order, rendered for `flavor`.

@@ -111,6 +111,8 @@ public struct Application: Codable, Sendable, Equatable {
     public var updatedAt: Date
     /// `spec.labels` of the app's config: insights group by them.
     public var labels: [String: String] = [:]
+    /// Keys of the app's config nothing reads ("app.pipecd.yaml line 9: spec.notification is not implemented ...").
+    public var configWarnings: [String] = []
 
     public init(name: String, repository: String, path: String, configFile: String, kind: String,
                 platform: String? = nil, lastTriggeredCommit: String? = nil, runningCommit: String? = nil,

@@ -6,7 +6,8 @@ import XCTest
 final class ConfigParsingTests: XCTestCase {
     /// Kinds as two functions would declare them: the planner knows a kind only from a function.
     static let kinds = AppKinds(platformKinds: [
-        AppKind(name: "CloudRunApp", platformKind: "cloudrun", syncStage: "CLOUDRUN_SYNC", function: "cloudrun"),
+        AppKind(name: "CloudRunApp", platformKind: "cloudrun", syncStage: "CLOUDRUN_SYNC", function: "cloudrun",
+                plugin: "cloudrun", configKeys: ["input"]),
         AppKind(name: "ECSApp", platformKind: "ecs", syncStage: "ECS_SYNC", function: "ecs"),
     ])
 
@@ -21,8 +22,6 @@ final class ConfigParsingTests: XCTestCase {
               input:
                 serviceManifestFile: service.yaml
                 autoRollback: false
-              encryption:
-                encryptedSecrets: {password: AQB...}
               notification: {mentions: [{event: DEPLOYMENT_TRIGGERED, slack: [foo]}]}
               trigger:
                 onCommit:
@@ -41,6 +40,11 @@ final class ConfigParsingTests: XCTestCase {
             """, kinds: Self.kinds))
         XCTAssertEqual(config.kind.name, "CloudRunApp")
         XCTAssertEqual(config.kind.platformKind, "cloudrun")
+        // Read by nobody, so shown on the app: never dropped without a word. `input` is the function's to read.
+        XCTAssertEqual(config.warnings.map { $0.text(file: "f.yaml") }, [
+            "f.yaml line 10: spec.notification is not implemented by Gantry and is ignored",
+            "f.yaml line 15: spec.trigger.onOutOfSync is not implemented by Gantry and is ignored",
+        ])
         XCTAssertEqual(config.name, "api")
         XCTAssertEqual(config.labels, ["env": "prod"])
         XCTAssertFalse(config.autoRollback)
@@ -53,6 +57,58 @@ final class ConfigParsingTests: XCTestCase {
             "percent": .number(10),
             "nested": .object(["list": .array([.number(1), .bool(true), .null, .number(2.5), .string("x")])]),
         ]))
+    }
+
+    func testEncryptedSecretsAreRefusedRatherThanDeployedAsPlaceholders() {
+        XCTAssertThrowsError(try AppConfigParser.parse("""
+            apiVersion: pipecd.dev/v1beta1
+            kind: CloudRunApp
+            spec:
+              encryption:
+                encryptedSecrets: {password: AQB...}
+            """, kinds: Self.kinds)) { error in
+            XCTAssertEqual((error as? ConfigProblem)?.line, 4)
+            XCTAssertTrue((error as? ConfigProblem)?.message.hasPrefix("spec.encryption: secrets encrypted in Git are not "
+                                                                       + "supported") == true, "\(error)")
+        }
+    }
+
+    func testPipeCDv1ApplicationTakesItsKindFromThePluginAFunctionDeclares() throws {
+        let config = try XCTUnwrap(AppConfigParser.parse("""
+            apiVersion: pipecd.dev/v1beta1
+            kind: Application
+            spec:
+              name: api
+              pipeline:
+                stages:
+                  - name: CLOUDRUN_PROMOTE
+                    skipOn: {commitMessagePrefixes: ["[docs]"], paths: ["docs/**"]}
+              plugins:
+                cloudrun:
+                  deployTarget: prod
+                  input: {serviceManifestFile: service.yaml}
+                  variables: {a: b}
+            """, kinds: Self.kinds))
+        XCTAssertEqual(config.kind.name, "CloudRunApp")
+        XCTAssertEqual(config.platform, "prod")
+        XCTAssertEqual(config.stages.map(\.name), ["CLOUDRUN_PROMOTE"])
+        XCTAssertEqual(config.stages[0].skipOn, SkipOn(commitMessagePrefixes: ["[docs]"], paths: ["docs/**"]))
+        XCTAssertEqual(config.warnings.map { $0.text(file: "f.yaml") }, [
+            "f.yaml line 7: spec.pipeline.stages[0].skipOn is honoured only for ANALYSIS, SCRIPT_RUN, WAIT, WAIT_APPROVAL "
+                + "and is ignored",
+            "f.yaml line 13: spec.plugins.cloudrun.variables is not implemented by Gantry and is ignored",
+        ])
+
+        func problem(_ plugins: String) -> String? {
+            do { _ = try AppConfigParser.parse("apiVersion: pipecd.dev/v1beta1\nkind: Application\nspec:\n  plugins: \(plugins)\n",
+                                               kinds: Self.kinds); return nil } catch {
+                return (error as? ConfigProblem)?.text(file: "f.yaml") ?? "\(error)"
+            }
+        }
+        XCTAssertEqual(problem("{terraform: {}}"), "f.yaml line 4: spec.plugins names no plugin a function deploys "
+                       + "(it names: terraform; the functions' plugins: cloudrun)")
+        XCTAssertEqual(problem("{cloudrun: {deployTargets: [a, b]}}"),
+                       "f.yaml line 4: spec.plugins.cloudrun.deployTargets names 2 platforms; Gantry deploys an application to one")
     }
 
     func testGantryAppMayOmitKindAndSpec() throws {
@@ -70,7 +126,7 @@ final class ConfigParsingTests: XCTestCase {
             }
         }
         XCTAssertEqual(problem("apiVersion: pipecd.dev/v1beta1\nkind: Piped\n"),
-                       "f.yaml line 2: kind Piped is not supported (expected one of the functions' appKinds: CloudRunApp, ECSApp)")
+                       "f.yaml line 2: kind Piped is not supported (expected Application or one of the functions' appKinds: CloudRunApp, ECSApp)")
         XCTAssertEqual(problem("apiVersion: gantry.dev/v1\nkind: TerraformApp\n"),
                        "f.yaml line 2: kind TerraformApp is not an application kind any function deploys "
                        + "(expected App or one of the functions' appKinds: CloudRunApp, ECSApp)")
@@ -96,7 +152,9 @@ final class ConfigParsingTests: XCTestCase {
         XCTAssertEqual(kinds.platformKinds.map(\.name).sorted(), ["KubernetesApp", "LambdaApp"])
         let kubernetes = try XCTUnwrap(kinds.platformKinds.first { $0.name == "KubernetesApp" })
         XCTAssertEqual(kubernetes, AppKind(name: "KubernetesApp", platformKind: "kubernetes", syncStage: "K8S_SYNC",
-                                           function: "kubernetes", determinesStrategy: true))
+                                           function: "kubernetes", determinesStrategy: true, plugin: "kubernetes",
+                                           configKeys: ["input", "quickSync", "service", "workloads", "variantLabel",
+                                                        "trafficRouting"]))
         let lambda = try XCTUnwrap(AppConfigParser.parse("apiVersion: pipecd.dev/v1beta1\nkind: LambdaApp\n", kinds: kinds))
         XCTAssertEqual(lambda.kind.syncStage, "LAMBDA_SYNC")
         XCTAssertFalse(lambda.kind.determinesStrategy)

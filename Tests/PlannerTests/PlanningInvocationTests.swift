@@ -166,6 +166,6 @@ final class PlanningInvocationTests: XCTestCase {
         let outcome = try await unwrapped(store.outcome(trigger: id))
         XCTAssertEqual(outcome.deployments.count, 0)
         XCTAssertEqual(outcome.applications.first?.configError, "ecs/app.pipecd.yaml line 2: kind ECSApp is not "
-                       + "supported (expected one of the functions' appKinds: KubernetesApp, LambdaApp)")
+                       + "supported (expected Application or one of the functions' appKinds: KubernetesApp, LambdaApp)")
     }
 }

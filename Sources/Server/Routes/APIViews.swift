@@ -31,7 +31,7 @@ extension ApplicationView {
     init(_ a: Application) {
         self.init(name: a.name, repository: a.repository, path: a.path, configFile: a.configFile, kind: a.kind,
                   platform: a.platform, runningCommit: a.runningCommit, lastTriggeredCommit: a.lastTriggeredCommit,
-                  configError: a.configError)
+                  configError: a.configError, configWarnings: a.configWarnings)
     }
 }
 

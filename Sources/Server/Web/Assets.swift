@@ -19,7 +19,7 @@ enum Assets {
     .s-RUNNING, .s-ROLLING_BACK, .state-deploying { background:#e1ecfb; color:var(--run); }
     .s-SUSPENDED, .s-PLANNED, .s-PENDING, .state-out-of-sync { background:#fbf0dc; color:var(--wait); }
     .s-CANCELLED, .s-SKIPPED, .s-EXITED, .s-NOT_STARTED, .v-ignored { background:#eceef2; color:var(--off); }
-    .config-error, .error { color:var(--bad); white-space:pre-wrap; } .error, .notice { padding:.5rem .8rem; border-radius:.3rem; }
+    .config-error, .error { color:var(--bad); white-space:pre-wrap; } .config-warning { color:var(--wait); white-space:pre-wrap; margin:.2rem 0; } .error, .notice { padding:.5rem .8rem; border-radius:.3rem; }
     .error { background:#fbe3e0; } .notice { background:#e1ecfb; } .reason { color:var(--sub); }
     form.inline { display:inline-flex; gap:.4rem; align-items:center; margin:.2rem .4rem .2rem 0; }
     button { font:inherit; padding:.3rem .8rem; border:1px solid #b9c0cc; border-radius:.3rem; background:#fff; cursor:pointer; }

@@ -24,13 +24,14 @@ struct ApplicationModel: Sendable {
     var configError: String?
     var platform: String?
     var labels: String?
+    var configWarnings: [String]
     var last: Last?
 
     init(_ app: Application, last: Deployment?) {
         let (state, cls) = ApplicationModel.syncState(app, last: last)
         name = app.name; repository = app.repository; configFile = app.configFile; kind = app.kind
         self.state = state; stateClass = cls; runningCommit = Show.commit(app.runningCommit)
-        configError = app.configError; platform = app.platform
+        configError = app.configError; platform = app.platform; configWarnings = app.configWarnings
         labels = app.labels.isEmpty ? nil : app.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
         self.last = last.map {
             Last(id: $0.id, status: $0.status.rawValue, commit: Show.commit($0.commit),
@@ -66,13 +67,14 @@ struct ApplicationPage: PageModel {
     }
     var name, kind, repository, configFile: String
     var platform, labels, configError: String?
+    var configWarnings: [String]
     var canEdit: Bool
     var history: [HistoryRow]
     var csrf = ""
 
     init(_ app: ApplicationModel, history: [Deployment], canEdit: Bool) {
         name = app.name; kind = app.kind; repository = app.repository; configFile = app.configFile
-        platform = app.platform; labels = app.labels; configError = app.configError
+        platform = app.platform; labels = app.labels; configError = app.configError; configWarnings = app.configWarnings
         self.canEdit = canEdit; self.history = history.map(HistoryRow.init)
     }
 }

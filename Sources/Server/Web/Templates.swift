@@ -59,6 +59,7 @@ enum Templates {
     static let application = """
     <h1>{{name}}</h1><p class="sub">{{kind}} · {{repository}} · {{configFile}}{{#platform}} · platform {{platform}}{{/platform}}{{#labels}} · {{labels}}{{/labels}}</p>
     {{#configError}}<p class="config-error">{{configError}}</p>{{/configError}}
+    {{#configWarnings}}<p class="config-warning">{{.}}</p>{{/configWarnings}}
     {{#canEdit}}<form method="post" action="/applications/{{name}}/sync" class="inline">\(csrfField)
     <select name="strategy"><option value="auto">auto</option><option value="quick-sync">quick sync</option><option value="pipeline">pipeline</option></select>
     <button type="submit" class="primary">Sync</button></form>{{/canEdit}}
