@@ -74,6 +74,8 @@ let package = Package(
                 path: "Sources/Engine"),
         // The REST API's request and response types: the server answers with them, the CLI and the tests read them.
         .target(name: "GantryAPI", dependencies: ["FunctionKit"], path: "Sources/GantryAPI"),
+        // Secrets sealed in Git for the server's key pair (RSA-OAEP wrapping an AES-256-GCM key), on the system libcrypto.
+        .target(name: "SecretEncryption", dependencies: ["COpenSSL"], path: "Sources/SecretEncryption"),
         // Who may do what: config and stored users, sessions, API tokens; HTTP-free.
         .target(name: "Accounts", dependencies: ["Store", "COpenSSL", .product(name: "HummingbirdBcrypt", package: "hummingbird-auth")],
                 path: "Sources/Accounts"),
