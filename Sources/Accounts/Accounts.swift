@@ -1,4 +1,4 @@
-import COpenSSL
+import Digest
 import Foundation
 import HummingbirdBcrypt
 import Store
@@ -27,7 +27,7 @@ public struct Accounts: Sendable {
 
     public init(store: any AccountStore, tokens: [(name: String, secret: String, role: Role)], users: [ConfigUser]) {
         self.store = store
-        self.tokens = tokens.map { ConfigToken(name: $0.name, role: $0.role, digest: sha256(Array($0.secret.utf8))) }
+        self.tokens = tokens.map { ConfigToken(name: $0.name, role: $0.role, digest: Digest.sha256($0.secret)) }
         configUsers = Dictionary(users.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         open = tokens.isEmpty && users.isEmpty
         decoyHash = Accounts.decoyHash(cost: Accounts.decoyCost(users.map(\.passwordHash)))
@@ -39,12 +39,12 @@ public struct Accounts: Sendable {
         if open { return Principal(name: "anonymous", role: .admin, via: .openLoopback) }
         guard let header, header.hasPrefix("Bearer ") else { return nil }
         let secret = String(header.dropFirst(7))
-        let presented = sha256(Array(secret.utf8))
+        let presented = Digest.sha256(secret)
         var found: Principal? = nil
-        for entry in tokens where CRYPTO_memcmp(entry.digest, presented, 32) == 0 {
+        for entry in tokens where presented.count == 32 && Digest.constantTimeEqual(entry.digest, presented) {
             found = Principal(name: entry.name, role: entry.role, via: .token)
         }
-        if found == nil, let stored = try await store.apiToken(tokenHash: hexString(presented)) {
+        if found == nil, let stored = try await store.apiToken(tokenHash: Digest.hex(presented)) {
             // A UI token acts as its owner (approvals are recorded with the person's name) and never with more than
             // the owner holds now: a removed owner's tokens stop at once, a demoted owner's shrink with them.
             guard let current = try await currentRole(of: stored.owner) else {
@@ -59,7 +59,7 @@ public struct Accounts: Sendable {
     /// The browser session named by the session cookie's value, if any.
     public func principal(sessionCookie value: String?) async throws -> Principal? {
         guard let value, !value.isEmpty else { return nil }
-        let hash = hexString(sha256(Array(value.utf8)))
+        let hash = Digest.sha256Hex(value)
         guard let s = try await store.session(tokenHash: hash, now: Date()) else { return nil }
         // The role as it is now, not as it was at login: a user removed from the config (or demoted there) loses
         // the session's rights at once.
@@ -75,7 +75,7 @@ public struct Accounts: Sendable {
 
     /// The form token of a session: derived from the cookie's secret, so it is never stored and a page from
     /// another origin cannot know it.
-    public static func csrfToken(forSession secret: String) -> String { hexString(sha256(Array("csrf:\(secret)".utf8))) }
+    public static func csrfToken(forSession secret: String) -> String { Digest.sha256Hex("csrf:\(secret)") }
 
     /// Checks a password against config users first, then stored users. bcrypt runs off the event loop.
     public func checkPassword(name: String, password: String) async throws -> Role? {
@@ -96,9 +96,9 @@ public struct Accounts: Sendable {
 
     /// Starts a session; returns the cookie's secret value.
     public func startSession(user: String, role: Role) async throws -> String {
-        let secret = randomHex(32)
+        let secret = Digest.randomHex(bytes: 32)
         let now = Date()
-        try await store.createSession(SessionRecord(tokenHash: hexString(sha256(Array(secret.utf8))), user: user, role: role,
+        try await store.createSession(SessionRecord(tokenHash: Digest.sha256Hex(secret), user: user, role: role,
                                                     createdAt: now, expiresAt: now.addingTimeInterval(Accounts.sessionLifetime)))
         return secret
     }
@@ -118,7 +118,7 @@ public struct Accounts: Sendable {
     /// A bcrypt hash that no password matches, at `cost`: a cheap hash of a random string with the cost field
     /// rewritten (checking against it takes what checking against any hash of that cost takes).
     public static func decoyHash(cost: UInt8) -> String {
-        let cheap = Bcrypt.hash(randomHex(16), cost: 4)   // $2b$04$<22 salt><31 digest>
+        let cheap = Bcrypt.hash(Digest.randomHex(bytes: 16), cost: 4)   // $2b$04$<22 salt><31 digest>
         return String(cheap.prefix(4)) + String(format: "%02d", Int(cost)) + String(cheap.dropFirst(6))
     }
 
@@ -138,26 +138,5 @@ public enum PasswordHashing {
     public static let defaultCost: UInt8 = 12
 }
 
-public func sha256(_ bytes: [UInt8]) -> [UInt8] {
-    var out = [UInt8](repeating: 0, count: 32)
-    _ = bytes.withUnsafeBufferPointer { SHA256($0.baseAddress, $0.count, &out) }
-    return out
-}
-
-public func hexString(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
-
-/// Constant-time equality of two strings (CSRF tokens).
-public func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-    let x = Array(a.utf8), y = Array(b.utf8)
-    return x.count == y.count && CRYPTO_memcmp(x, y, x.count) == 0
-}
-
 /// `gantry hash-password`: the bcrypt hash to put in a config's `users:`.
 public func bcryptHash(_ password: String, cost: UInt8 = PasswordHashing.defaultCost) -> String { Bcrypt.hash(password, cost: cost) }
-
-/// `bytes` random bytes from OpenSSL, in hex: session secrets, API tokens, demo secrets.
-public func randomHex(_ bytes: Int) -> String {
-    var buffer = [UInt8](repeating: 0, count: bytes)
-    precondition(RAND_bytes(&buffer, Int32(bytes)) == 1, "OpenSSL RAND_bytes failed")
-    return hexString(buffer)
-}

@@ -1,4 +1,5 @@
 import Accounts
+import Digest
 import Foundation
 import Ingress
 
@@ -23,7 +24,7 @@ struct DemoSetup {
         let secretFile = directory + "/hook-secret", tokenFile = directory + "/api-token"
         let passwordFile = directory + "/admin-password", hashFile = directory + "/admin-password.bcrypt"
         for file in [secretFile, tokenFile, passwordFile] where !fm.fileExists(atPath: file) {
-            try randomHex(32).write(toFile: file, atomically: true, encoding: .utf8)
+            try Digest.randomHex(bytes: 32).write(toFile: file, atomically: true, encoding: .utf8)
             try fm.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
         }
         if !fm.fileExists(atPath: hashFile) {

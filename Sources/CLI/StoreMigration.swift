@@ -1,4 +1,4 @@
-import COpenSSL
+import Digest
 import Foundation
 import Logging
 import PostgresStore
@@ -63,8 +63,6 @@ enum StoreMigration {
                 bytes.append(contentsOf: Array(text.utf8)); bytes.append(0x1f)
             }
         }
-        var digest = [UInt8](repeating: 0, count: 32)
-        _ = bytes.withUnsafeBufferPointer { SHA256($0.baseAddress, $0.count, &digest) }
-        return digest.map { String(format: "%02x", $0) }.joined()
+        return Digest.sha256Hex(bytes)
     }
 }

@@ -1,4 +1,4 @@
-import COpenSSL
+import Digest
 import Foundation
 
 /// A function's version: the lower-case hex SHA-256 over its folder's files, taken in sorted relative-path
@@ -9,18 +9,13 @@ enum FunctionVersion {
 
     static func of(folder: String) throws -> String {
         let files = try relativeFiles(in: folder)
-        guard let context = EVP_MD_CTX_new() else { throw Unreadable(description: "EVP_MD_CTX_new failed") }
-        defer { EVP_MD_CTX_free(context) }
-        guard EVP_DigestInit_ex(context, EVP_sha256(), nil) == 1 else { throw Unreadable(description: "SHA-256 unavailable") }
-        func update(_ bytes: UnsafeRawBufferPointer) { _ = EVP_DigestUpdate(context, bytes.baseAddress, bytes.count) }
+        guard let sha = Digest.SHA256Stream() else { throw Unreadable(description: "SHA-256 unavailable") }
         for path in files {
-            Array(path.utf8 + [0]).withUnsafeBytes(update)
-            try stream(folder + "/" + path, into: update)
+            Array(path.utf8 + [0]).withUnsafeBytes(sha.update)
+            try stream(folder + "/" + path, into: sha.update)
         }
-        var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-        var length: UInt32 = 0
-        guard EVP_DigestFinal_ex(context, &digest, &length) == 1 else { throw Unreadable(description: "SHA-256 failed") }
-        return digest.prefix(Int(length)).map { String(format: "%02x", $0) }.joined()
+        guard let digest = sha.finish() else { throw Unreadable(description: "SHA-256 failed") }
+        return Digest.hex(digest)
     }
 
     /// Relative paths of the regular files (and symlinks to files) under `folder`, sorted bytewise.

@@ -1,3 +1,5 @@
+import Digest
+
 /// Reads the `payload` field of an `application/x-www-form-urlencoded` body, the other content type GitHub
 /// (and Gitea) can be set to send. The signature covers the raw body, so this runs only after verification.
 enum FormPayload {
@@ -25,7 +27,7 @@ enum FormPayload {
                 result.append(UInt8(ascii: " "))
             } else if byte == UInt8(ascii: "%") {
                 guard index + 2 < encoded.endIndex,
-                      let decoded = bytes(fromHexDigits: Array(encoded[(index + 1)...(index + 2)])),
+                      let decoded = Digest.bytes(fromHexDigits: Array(encoded[(index + 1)...(index + 2)])),
                       decoded.count == 1
                 else { return nil }
                 result.append(decoded[0])

@@ -1,3 +1,4 @@
+import Digest
 import Foundation
 import Metrics
 import Store
@@ -148,8 +149,8 @@ public final class Ingress: Sendable {
     static func storedID(_ claimed: String?, body: [UInt8], byBody: Bool) -> String {
         if let claimed {
             if claimed.utf8.count <= maxDeliveryIDLength { return claimed }
-            return "id-sha256:" + HMACSHA256.hex(sha256(Array(claimed.utf8)))
+            return "id-sha256:" + Digest.sha256Hex(claimed)
         }
-        return byBody ? "body-sha256:" + HMACSHA256.hex(sha256(body)) : "generated:" + UUID().uuidString.lowercased()
+        return byBody ? "body-sha256:" + Digest.sha256Hex(body) : "generated:" + UUID().uuidString.lowercased()
     }
 }

@@ -1,3 +1,4 @@
+import Digest
 import Store
 
 /// What ingress does with a delivery once it is understood.
@@ -91,6 +92,6 @@ enum PushRules {
 
     /// SHA-1 (40) or SHA-256 (64) object names in hex.
     private static func isCommitID(_ text: String) -> Bool {
-        (text.utf8.count == 40 || text.utf8.count == 64) && bytes(fromHex: text) != nil
+        (text.utf8.count == 40 || text.utf8.count == 64) && Digest.bytes(fromHex: text) != nil
     }
 }

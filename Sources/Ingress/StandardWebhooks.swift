@@ -1,3 +1,4 @@
+import Digest
 import Foundation
 
 /// Standard Webhooks (standardwebhooks.com), used by GitLab's signing token and by generic senders:
@@ -22,7 +23,7 @@ public enum StandardWebhooks {
     /// `v1,<base64>` for a delivery, as a sender computes it (tests and the benchmark sign with this).
     public static func signature(secret: String, id: String, timestamp: Int, body: [UInt8]) -> String? {
         guard let key = key(forSecret: Array(secret.utf8)) else { return nil }
-        return "v1," + Data(HMACSHA256.mac(key: key, message: signedContent(id: id, timestamp: String(timestamp), body: body)))
+        return "v1," + Data(Digest.hmacSHA256(key: key, signedContent(id: id, timestamp: String(timestamp), body: body)))
             .base64EncodedString()
     }
 
@@ -51,8 +52,8 @@ public enum StandardWebhooks {
         var matched = false
         for secret in secrets {
             guard let key = key(forSecret: secret) else { continue }
-            let expected = HMACSHA256.mac(key: key, message: content)
-            for signature in received where constantTimeEquals(expected, signature) { matched = true }
+            let expected = Digest.hmacSHA256(key: key, content)
+            for signature in received where Digest.constantTimeEqual(expected, signature) { matched = true }
         }
         return matched ? .verified : .rejected("webhook-signature does not match the body with any configured secret")
     }

@@ -1,4 +1,5 @@
 import FunctionKit
+import RepositoryYAML
 import Store
 
 /// An application config file (`app.gantry.yaml`, `app.pipecd.yaml`, `.pipe.yaml`, `*.pipecd.yaml`) as the
@@ -55,14 +56,6 @@ enum ConfigAPIVersion {
     static let pipecd = "pipecd.dev/v1beta1"
 }
 
-/// Why a config file cannot be used, with the 1-based line it concerns when there is one.
-struct ConfigProblem: Error, Sendable, Equatable {
-    var line: Int?
-    var message: String
-
-    /// "apps/web/app.pipecd.yaml line 7: mapping values are not allowed in this context"
-    func text(file: String) -> String {
-        if let line { return "\(file) line \(line): \(message)" }
-        return "\(file): \(message)"
-    }
-}
+/// Why a config file cannot be used, with the 1-based line it concerns when there is one:
+/// "apps/web/app.pipecd.yaml line 7: mapping values are not allowed in this context".
+typealias ConfigProblem = RepositoryYAML.Problem

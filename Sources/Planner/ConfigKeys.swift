@@ -1,4 +1,4 @@
-import Yams
+import RepositoryYAML
 
 /// The keys of an app config the planner or the app's function reads, level by level. A key outside them is not
 /// dropped without a word: it becomes a warning shown on the application, naming the key and its line.
@@ -17,12 +17,9 @@ enum ConfigKeys {
     static let plugin: Set<String> = ["deployTarget", "deployTargets"]
 
     /// One warning per key of `mapping` not in `known`: "spec.notification is not implemented by Gantry and is ignored".
-    static func warnings(_ mapping: Node.Mapping?, known: Set<String>, path: String) -> [ConfigProblem] {
-        guard let mapping else { return [] }
-        return mapping.compactMap { key, _ in
-            guard let name = key.string, !known.contains(name) else { return nil }
-            return ConfigProblem(line: key.mark?.line,
-                                 message: "\(path.isEmpty ? "" : path + ".")\(name) is not implemented by Gantry and is ignored")
+    static func warnings(_ mapping: YAMLField, known: Set<String>) throws -> [ConfigProblem] {
+        try mapping.entries().compactMap { key, value in
+            known.contains(key) ? nil : ConfigProblem(line: value.line, message: "\(value.path) is not implemented by Gantry and is ignored")
         }
     }
 }

@@ -1,4 +1,4 @@
-import Yams
+import RepositoryYAML
 
 /// PipeCD's `skipOn` of WAIT, WAIT_APPROVAL, ANALYSIS and SCRIPT_RUN: the stage is skipped when the deployed commit's
 /// message starts with one of `commitMessagePrefixes`, or when every file changed since the running commit matches
@@ -11,17 +11,16 @@ struct SkipOn: Sendable, Equatable {
     static let stages: Set<String> = ["WAIT", "WAIT_APPROVAL", "ANALYSIS", "SCRIPT_RUN"]
 
     /// `skipOn` beside `with` (PipeCD v1) or inside it (PipeCD v0); `commitMessagePrefix` (one) is read too.
-    static func read(stage: Node.Mapping, path: String) throws -> SkipOn? {
-        let node = YAMLFields.child(stage, "skipOn") ?? YAMLFields.child(YAMLFields.child(stage, "with")?.mapping, "skipOn")
-        guard let node else { return nil }
-        guard let map = node.mapping else { throw YAMLFields.wrongType(node, "\(path).skipOn", "a mapping") }
+    static func read(stage: YAMLField) throws -> SkipOn? {
+        var field = try stage.field("skipOn")
+        if field.isMissing { field = try stage.field("with").field("skipOn") }
+        guard !field.isMissing else { return nil }
+        let map = try field.mapping()
+        guard map.node?.mapping != nil else { throw field.mustBe("a mapping") }
         var skip = SkipOn()
-        skip.commitMessagePrefixes = try YAMLFields.stringList(YAMLFields.child(map, "commitMessagePrefixes"),
-                                                               "\(path).skipOn.commitMessagePrefixes")
-        if let one = try YAMLFields.string(YAMLFields.child(map, "commitMessagePrefix"), "\(path).skipOn.commitMessagePrefix") {
-            skip.commitMessagePrefixes.append(one)
-        }
-        skip.paths = try YAMLFields.stringList(YAMLFields.child(map, "paths"), "\(path).skipOn.paths")
+        skip.commitMessagePrefixes = try map.field("commitMessagePrefixes").stringList()
+        if let one = try map.field("commitMessagePrefix").string() { skip.commitMessagePrefixes.append(one) }
+        skip.paths = try map.field("paths").stringList()
         skip.commitMessagePrefixes.removeAll(where: \.isEmpty)
         return skip
     }

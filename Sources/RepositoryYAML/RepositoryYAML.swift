@@ -1,11 +1,12 @@
 import CYaml
 import Yams
 
-/// YAML that comes from a repository, read within budgets. Anyone who can push controls these files, so a few
-/// hundred bytes must never become gigabytes: an alias bomb is small on disk and huge once its aliases are
-/// expanded, and deep nesting overflows a recursive reader's stack. Before anything is built, one pass over
-/// libyaml's event stream counts what a reader would see with every alias expanded (without expanding it) and
-/// how deep it nests; only a stream within the budget is composed.
+/// Gantry's one YAML reader: every file (app configs and manifests from repositories, function.yaml, the server
+/// config) is read within budgets. Anyone who can push controls repository files, so a few hundred bytes must
+/// never become gigabytes: an alias bomb is small on disk and huge once its aliases are expanded, and deep nesting
+/// overflows a recursive reader's stack. Before anything is built, one pass over libyaml's event stream counts what
+/// a reader would see with every alias expanded (without expanding it) and how deep it nests; only a stream within
+/// the budget is composed.
 public enum RepositoryYAML {
     public struct Budget: Sendable, Equatable {
         /// Bytes of the file.

@@ -1,5 +1,6 @@
 import Foundation
 import FunctionKit
+import RepositoryYAML
 import Store
 import Yams
 
@@ -117,7 +118,11 @@ public struct ServerConfig: Codable, Sendable {
         config.server.dataDir = absolute(config.server.dataDir, base: base)
         if let paths = config.functions?.paths { config.functions?.paths = paths.map { absolute($0, base: base) } }
         if let keep = config.functions?.keep { config.functions?.keep = keep.map { absolute($0, base: base) } }
-        let raw = ((try? Yams.compose(yaml: text))??["platforms"]?.sequence).map { Array($0).map(JSONValue.init(node:)) } ?? []
+        // Every key of a platform entry, typed as YAML reads it, not only the ones `Platform` decodes.
+        let raw: [JSONValue]
+        do { raw = try YAMLField.document(text, file: path).field("platforms").items().compactMap(\.json) } catch {
+            throw Invalid(description: "\(error)")
+        }
         try config.validate()
         return (config, raw)
     }
@@ -242,27 +247,5 @@ public enum SecretReference {
             return trimmed
         }
         return reference
-    }
-}
-
-extension JSONValue {
-    /// A YAML node as JSON, each scalar typed as YAML resolves it (a platform's settings, passed to its function).
-    init(node: Node) {
-        switch node {
-        case .scalar(let scalar):
-            switch Tag.Name(rawValue: scalar.tag.rawValue) {
-            case .null: self = .null
-            case .bool: self = Bool.construct(from: scalar).map(JSONValue.bool) ?? .string(scalar.string)
-            case .int: self = Int.construct(from: scalar).map { .number(Double($0)) } ?? .string(scalar.string)
-            case .float: self = Double.construct(from: scalar).map(JSONValue.number) ?? .string(scalar.string)
-            default: self = .string(scalar.string)
-            }
-        case .sequence(let items): self = .array(items.map(JSONValue.init(node:)))
-        case .mapping(let pairs):
-            var object: [String: JSONValue] = [:]
-            for (key, value) in pairs where object[key.string ?? ""] == nil { object[key.string ?? ""] = JSONValue(node: value) }
-            self = .object(object)
-        case .alias: self = .null
-        }
     }
 }

@@ -1,3 +1,4 @@
+import Digest
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -21,7 +22,7 @@ final class InProcessRouteTests: XCTestCase {
         let parts = try await GantryServer(configPath: root + "/gantry.yaml").assemble()
         let body = ByteBuffer(string: "Hello, World!")
         let good = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
-        XCTAssertEqual(HMACSHA256.hex(HMACSHA256.mac(key: Array(secret.utf8), message: Array("Hello, World!".utf8))),
+        XCTAssertEqual(Digest.hex(Digest.hmacSHA256(key: Array(secret.utf8), Array("Hello, World!".utf8))),
                        String(good.dropFirst(7)))
         try await parts.app.test(.router) { client in
             var headers = HTTPFields()

@@ -1,3 +1,4 @@
+import Digest
 import Foundation
 import KubeSupport
 import Ingress
@@ -93,7 +94,7 @@ final class IngressFuzzTests: XCTestCase {
 
     /// The headers with which `provider` would send `body` signed with `secret`.
     static func signedHeaders(_ provider: String, body: [UInt8], secret: String, id: String) -> [(String, String)] {
-        let hex = HMACSHA256.hex(HMACSHA256.mac(key: Array(secret.utf8), message: body))
+        let hex = Digest.hex(Digest.hmacSHA256(key: Array(secret.utf8), body))
         switch provider {
         case "github": return [("X-GitHub-Event", "push"), ("X-GitHub-Delivery", id), ("X-Hub-Signature-256", "sha256=" + hex)]
         case "gitlab": return [("X-Gitlab-Event", "Push Hook"), ("Idempotency-Key", id), ("X-Gitlab-Token", secret)]

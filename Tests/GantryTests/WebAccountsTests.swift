@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 @testable import Server
 import Accounts
+import Digest
 import SQLiteStore
 import Store
 
@@ -48,7 +49,7 @@ final class WebAccountsTests: XCTestCase {
             XCTAssertNil(bytes.range(of: Data(secret.utf8)), "session secret in clear in \(file)")
         }
         let store = try SQLiteStore(path: DataLayout.database(server.dataDir))
-        let stored = try await store.session(tokenHash: hexString(sha256(Array(secret.utf8))), now: Date())
+        let stored = try await store.session(tokenHash: Digest.sha256Hex(secret), now: Date())
         XCTAssertEqual(stored?.user, "victor")
 
         // An editor: a POST without the CSRF token, or with another session's, is refused and changes nothing.
@@ -119,7 +120,7 @@ final class WebAccountsTests: XCTestCase {
         let logoutCSRF = try XCTUnwrap(WebClient.csrf(in: try viewer.get("/applications").body))
         XCTAssertEqual(try viewer.post("/logout", ["_csrf": logoutCSRF]).status, 303)
         XCTAssertEqual(try viewer.get("/applications").status, 303)
-        let gone = try await store.session(tokenHash: hexString(sha256(Array(secret.utf8))), now: Date())
+        let gone = try await store.session(tokenHash: Digest.sha256Hex(secret), now: Date())
         XCTAssertNil(gone)
     }
 }

@@ -1,3 +1,4 @@
+import Digest
 import Foundation
 import Ingress
 import Store
@@ -15,7 +16,7 @@ enum GitHubDeliveries {
     }
 
     static func signature(_ body: [UInt8], secret: String = secret) -> String {
-        "sha256=" + HMACSHA256.hex(HMACSHA256.mac(key: Array(secret.utf8), message: body))
+        "sha256=" + Digest.hex(Digest.hmacSHA256(key: Array(secret.utf8), body))
     }
 
     static func headers(event: String?, body: [UInt8], secret: String = secret, delivery: String? = UUID().uuidString,

@@ -1,3 +1,4 @@
+import Digest
 import Foundation
 @testable import Ingress
 import Store
@@ -174,7 +175,7 @@ final class HostFixtureTests: XCTestCase {
         let body = try HostSigning.fixture("github", "push-new-branch")
         var headers = HostSigning.headers(.github, body: body)
         headers["x-hub-signature-256"] = nil
-        headers["x-hub-signature"] = "sha1=" + HMACSHA256.hex(HMACSHA256.sha1(key: Array(HostSigning.secret.utf8), message: body))
+        headers["x-hub-signature"] = "sha1=" + Digest.hex(Digest.hmacSHA1(key: Array(HostSigning.secret.utf8), body))
         var binding = HostSigning.binding(.github, branch: "master", remote: nil)
         let strict = try IngressHarness(bindings: [binding])
         let refused = await strict.ingress.handle(binding: "hook", headers: headers, body: body)

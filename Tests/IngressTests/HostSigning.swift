@@ -1,3 +1,4 @@
+import Digest
 import Foundation
 @testable import Ingress
 import XCTest
@@ -18,7 +19,7 @@ enum HostSigning {
     }
 
     static func hex(_ body: [UInt8], secret: String = secret) -> String {
-        HMACSHA256.hex(HMACSHA256.mac(key: Array(secret.utf8), message: body))
+        Digest.hex(Digest.hmacSHA256(key: Array(secret.utf8), body))
     }
 
     static func secrets(for provider: WebhookProvider) -> [String] {

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Digest
 
 /// One HTTP request as Signature Version 4 sees it. `path` is the absolute path *before* URI encoding (an ARN
 /// keeps its colons here); `wirePath` is how it goes on the wire.
@@ -60,7 +61,7 @@ public struct SigV4: Sendable {
         let (canonical, signedHeaders) = SigV4.canonicalRequest(request, doubleEncodePath: service != "s3")
         let day = String(amzDate.prefix(8))
         let scope = "\(day)/\(region)/\(service)/aws4_request"
-        let toSign = ["AWS4-HMAC-SHA256", amzDate, scope, Digest.hex(Digest.sha256(Array(canonical.utf8)))]
+        let toSign = ["AWS4-HMAC-SHA256", amzDate, scope, Digest.sha256Hex(canonical)]
             .joined(separator: "\n")
         var key = Digest.hmacSHA256(key: Array("AWS4\(credentials.secretAccessKey)".utf8), Array(day.utf8))
         for part in [region, service, "aws4_request"] { key = Digest.hmacSHA256(key: key, Array(part.utf8)) }
@@ -76,7 +77,7 @@ public struct SigV4: Sendable {
         let signed = headers.map(\.0).joined(separator: ";")
         let path = doubleEncodePath ? encodePath(encodePath(r.path)) : encodePath(r.path)
         let lines = [r.method.uppercased(), path, canonicalQuery(r.query)]
-            + [headers.map { "\($0.0):\($0.1)\n" }.joined(), signed, Digest.hex(Digest.sha256(r.body))]
+            + [headers.map { "\($0.0):\($0.1)\n" }.joined(), signed, Digest.sha256Hex(r.body)]
         return (lines.joined(separator: "\n"), signed)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import FunctionKit
+import RepositoryYAML
 
 /// What a LambdaApp's config says about its function: `spec.input.functionManifestFile` (default
 /// `function.yaml`) and the alias that takes the traffic (`spec.input.aliasName`, default `Service` as PipeCD).
@@ -15,30 +16,31 @@ public struct AppInput: Sendable, Equatable {
     public static func read(directory: String, application: String) throws -> AppInput {
         let entries = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
         let files = entries.filter { exactNames.contains($0) || ($0.hasSuffix(".pipecd.yaml") && $0 != ".pipecd.yaml") }
-        var lambdaApps: [(file: String, doc: YAMLDocument)] = []
+        var lambdaApps: [(file: String, doc: YAMLField)] = []
         for file in files {
             guard let data = FileManager.default.contents(atPath: directory + "/" + file),
-                  let doc = try? YAMLDocument(text: String(decoding: data, as: UTF8.self), file: file),
-                  doc.value("kind")?.string == "LambdaApp" else { continue }
+                  let doc = try? YAMLField.document(String(decoding: data, as: UTF8.self), file: file),
+                  (try? doc.field("kind").string()) == "LambdaApp" else { continue }
             lambdaApps.append((file, doc))
         }
         guard !lambdaApps.isEmpty else {
-            throw YAMLDocument.Problem(description: "no LambdaApp config (app.pipecd.yaml, app.gantry.yaml, ...) in the app's directory")
+            throw RepositoryYAML.Problem(line: nil, message: "no LambdaApp config (app.pipecd.yaml, app.gantry.yaml, ...) in the app's directory")
         }
         let chosen = lambdaApps.count == 1 ? lambdaApps[0]
-            : lambdaApps.first { $0.doc.value("spec.name")?.string == application } ?? lambdaApps[0]
+            : lambdaApps.first { (try? $0.doc.at("spec.name").string()) == application } ?? lambdaApps[0]
         var input = AppInput()
-        if let file = try chosen.doc.string("spec.input.functionManifestFile") {
+        let manifestFile = try chosen.doc.at("spec.input.functionManifestFile")
+        if let file = try manifestFile.nonEmptyString() {
             guard !file.hasPrefix("/"), !file.split(separator: "/").contains("..") else {
-                throw chosen.doc.problem("spec.input.functionManifestFile",
-                                         "spec.input.functionManifestFile must be a file inside the app's directory, not \(file)")
+                throw manifestFile.problem("spec.input.functionManifestFile must be a file inside the app's directory, not \(file)")
             }
             input.functionManifestFile = file
         }
-        if let alias = try chosen.doc.string("spec.input.aliasName") {
+        let aliasName = try chosen.doc.at("spec.input.aliasName")
+        if let alias = try aliasName.nonEmptyString() {
             guard alias.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }),
                   alias.first?.isNumber == false else {
-                throw chosen.doc.problem("spec.input.aliasName", "spec.input.aliasName \(alias) is not a Lambda alias name")
+                throw aliasName.problem("spec.input.aliasName \(alias) is not a Lambda alias name")
             }
             input.aliasName = alias
         }

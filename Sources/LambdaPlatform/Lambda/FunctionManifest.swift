@@ -1,5 +1,6 @@
 import Foundation
 import FunctionKit
+import RepositoryYAML
 
 /// The function an app deploys, read from its manifest file (`function.yaml` by default), in PipeCD's
 /// `LambdaFunction` format so a PipeCD user's file is read unchanged:
@@ -46,91 +47,100 @@ public struct FunctionManifest: Sendable, Equatable {
     /// Reads and checks the manifest; every problem names the file, the line and the field.
     public static func load(path: String, displayName: String) throws -> FunctionManifest {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw YAMLDocument.Problem(description: "function manifest \(displayName) not found in the app's directory")
+            throw RepositoryYAML.Problem(line: nil, message: "function manifest \(displayName) not found in the app's directory")
         }
         return try parse(String(decoding: data, as: UTF8.self), file: displayName)
     }
 
     public static func parse(_ text: String, file: String) throws -> FunctionManifest {
-        let doc = try YAMLDocument(text: text, file: file)
-        let apiVersion = try doc.string("apiVersion", required: true)!
+        let doc = try YAMLField.document(text, file: file)
+        guard doc.node != nil else { throw RepositoryYAML.Problem(line: nil, message: "\(file) is empty") }
+        let apiVersionField = try doc.field("apiVersion")
+        let apiVersion = try apiVersionField.required().nonEmptyString()!
         guard apiVersions.contains(apiVersion) else {
-            throw doc.problem("apiVersion", "apiVersion \(apiVersion) is not supported (expected \(apiVersions.joined(separator: " or ")))")
+            throw apiVersionField.problem("apiVersion \(apiVersion) is not supported (expected \(apiVersions.joined(separator: " or ")))")
         }
-        let kind = try doc.string("kind", required: true)!
-        guard kind == "LambdaFunction" else { throw doc.problem("kind", "kind must be LambdaFunction, not \(kind)") }
-        guard doc.value("spec")?.object != nil else { throw doc.problem("spec", "spec is missing (name, role, runtime, ...)") }
+        let kindField = try doc.field("kind")
+        let kind = try kindField.required().nonEmptyString()!
+        guard kind == "LambdaFunction" else { throw kindField.problem("kind must be LambdaFunction, not \(kind)") }
+        let spec = try doc.field("spec")
+        guard spec.node?.mapping != nil else { throw spec.problem("spec is missing (name, role, runtime, ...)") }
 
-        let name = try doc.string("spec.name", required: true)!
+        let nameField = try spec.field("name")
+        let name = try nameField.required().nonEmptyString()!
         guard name.count <= 64, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
-            throw doc.problem("spec.name", "spec.name \(name) is not a Lambda function name (letters, digits, - and _, at most 64)")
+            throw nameField.problem("spec.name \(name) is not a Lambda function name (letters, digits, - and _, at most 64)")
         }
-        let role = try doc.string("spec.role", required: true)!
-        var manifest = FunctionManifest(name: name, role: role, code: try code(doc))
-        manifest.handler = try doc.string("spec.handler")
-        manifest.runtime = try doc.string("spec.runtime")
+        let role = try spec.field("role").required().nonEmptyString()!
+        var manifest = FunctionManifest(name: name, role: role, code: try code(spec))
+        let handler = try spec.field("handler"), runtime = try spec.field("runtime")
+        manifest.handler = try handler.nonEmptyString()
+        manifest.runtime = try runtime.nonEmptyString()
         if case .image = manifest.code {} else {
-            guard manifest.handler != nil else { throw doc.problem("spec.handler", "spec.handler is missing (e.g. app.handler)") }
-            guard manifest.runtime != nil else { throw doc.problem("spec.runtime", "spec.runtime is missing (e.g. python3.12)") }
+            guard manifest.handler != nil else { throw handler.problem("spec.handler is missing (e.g. app.handler)") }
+            guard manifest.runtime != nil else { throw runtime.problem("spec.runtime is missing (e.g. python3.12)") }
         }
-        manifest.memory = try doc.int("spec.memory", in: 128...10240)
-        manifest.timeout = try doc.int("spec.timeout", in: 1...900)
-        manifest.environment = try doc.stringMap(doc.value("spec.environments") != nil ? "spec.environments" : "spec.environment")
-        manifest.tags = try doc.stringMap("spec.tags")
-        for key in manifest.tags.keys where key.hasPrefix(reservedTagPrefix) || key.hasPrefix("aws:") {
-            throw doc.problem("spec.tags.\(key)", "spec.tags.\(key): tags starting with gantry: or aws: are reserved")
+        manifest.memory = try spec.field("memory").int(in: 128...10240)
+        manifest.timeout = try spec.field("timeout").int(in: 1...900)
+        let environments = try spec.field("environments")
+        manifest.environment = try (environments.isMissing ? spec.field("environment") : environments).stringMap()
+        let tags = try spec.field("tags")
+        manifest.tags = try tags.stringMap()
+        for (key, value) in try tags.entries() where key.hasPrefix(reservedTagPrefix) || key.hasPrefix("aws:") {
+            throw value.problem("spec.tags.\(key): tags starting with gantry: or aws: are reserved")
         }
-        manifest.architectures = try architectures(doc)
-        manifest.ephemeralStorage = try doc.int("spec.ephemeralStorage.size", in: 512...10240)
-        if doc.value("spec.vpcConfig") != nil {
-            manifest.subnetIDs = try doc.stringList("spec.vpcConfig.subnetIds")
-            manifest.securityGroupIDs = try doc.stringList("spec.vpcConfig.securityGroupIds")
+        manifest.architectures = try architectures(spec.field("architectures"))
+        manifest.ephemeralStorage = try spec.field("ephemeralStorage").field("size").int(in: 512...10240)
+        let vpc = try spec.field("vpcConfig")
+        if !vpc.isMissing {
+            manifest.subnetIDs = try vpc.field("subnetIds").stringList()
+            manifest.securityGroupIDs = try vpc.field("securityGroupIds").stringList()
         }
         return manifest
     }
 
     /// Exactly one of: `image`, `s3Bucket` + `s3Key`, `source.path`.
-    private static func code(_ doc: YAMLDocument) throws -> Code {
-        let image = try doc.string("spec.image")
-        let bucket = try doc.string("spec.s3Bucket")
-        let sourcePath: String?
-        if let source = doc.value("spec.source") {
-            if case .string(let path) = source { sourcePath = path } else {
-                if doc.value("spec.source.git") != nil {
-                    throw doc.problem("spec.source.git", "spec.source.git (code in another repository) is not supported: "
+    private static func code(_ spec: YAMLField) throws -> Code {
+        let image = try spec.field("image").nonEmptyString()
+        let bucket = try spec.field("s3Bucket").nonEmptyString()
+        let source = try spec.field("source")
+        // `source: src` names the folder itself; `source: {path: src}` is PipeCD's form.
+        var pathField: YAMLField? = nil
+        if let node = source.node {
+            if node.scalar != nil { pathField = source } else {
+                let git = try source.field("git")
+                if !git.isMissing {
+                    throw git.problem("spec.source.git (code in another repository) is not supported: "
                                       + "keep the code beside the app and set spec.source.path")
                 }
-                sourcePath = try doc.string("spec.source.path", required: true)
+                pathField = try source.field("path").required()
             }
-        } else {
-            sourcePath = nil
         }
+        let sourcePath = try pathField?.nonEmptyString()
         let given = [image != nil, bucket != nil, sourcePath != nil].filter { $0 }.count
         guard given == 1 else {
-            throw doc.problem("spec", given == 0
+            throw spec.problem(given == 0
                 ? "spec needs the function's code: source.path (a folder of the app), image, or s3Bucket and s3Key"
                 : "spec names more than one code location: use only one of source.path, image, s3Bucket")
         }
         if let image { return .image(image) }
         if let bucket {
-            let key = try doc.string("spec.s3Key", required: true)!
-            return .s3(bucket: bucket, key: key, version: try doc.string("spec.s3ObjectVersion"))
+            let key = try spec.field("s3Key").required().nonEmptyString()!
+            return .s3(bucket: bucket, key: key, version: try spec.field("s3ObjectVersion").nonEmptyString())
         }
         let path = sourcePath!
         guard !path.hasPrefix("/"), !path.split(separator: "/").contains("..") else {
-            throw doc.problem("spec.source.path", "spec.source.path must be a folder inside the app's directory, not \(path)")
+            throw (pathField ?? source).problem("spec.source.path must be a folder inside the app's directory, not \(path)")
         }
         return .folder(path)
     }
 
     /// PipeCD writes `architectures: [{name: arm64}]`; a plain list of names is read too.
-    private static func architectures(_ doc: YAMLDocument) throws -> [String] {
-        guard let list = doc.value("spec.architectures") else { return [] }
-        guard let items = list.array else { throw doc.problem("spec.architectures", "spec.architectures must be a list") }
-        return try items.map { item in
-            let name = item["name"]?.string ?? item.string ?? ""
+    private static func architectures(_ list: YAMLField) throws -> [String] {
+        try list.items().map { item in
+            let name = try (item.node?.mapping != nil ? item.field("name").string() : item.string()) ?? ""
             guard name == "x86_64" || name == "arm64" else {
-                throw doc.problem("spec.architectures", "spec.architectures: \(item.encoded()) is not x86_64 or arm64")
+                throw list.problem("spec.architectures: \(item.json?.encoded() ?? "null") is not x86_64 or arm64")
             }
             return name
         }

@@ -1,4 +1,5 @@
 import FunctionKit
+import RepositoryYAML
 
 extension FunctionResult {
     /// Only AWS's throttling, 5xx and lost connections are retryable (`AWSError` says).
@@ -6,7 +7,7 @@ extension FunctionResult {
         failure(error) { error in
             switch error {
             case let aws as AWSError: (aws.code, aws.isRetryable)
-            case is YAMLDocument.Problem, is ZipArchive.Problem: ("InvalidManifest", false)
+            case is RepositoryYAML.Problem, is ZipArchive.Problem: ("InvalidManifest", false)
             default: nil
             }
         }

@@ -1,5 +1,6 @@
 import Foundation
 import FunctionKit
+import RepositoryYAML
 
 /// The four stages the `lambda` function executes (functions/lambda/function.yaml).
 public enum LambdaStages {
@@ -85,7 +86,7 @@ public enum LambdaStages {
         let ctx: StageContext
         do {
             ctx = try StageContext(event: event, directory: event.sources.target, environment: environment)
-        } catch let targetProblem as YAMLDocument.Problem {
+        } catch let targetProblem as RepositoryYAML.Problem {
             // A broken manifest at the target commit: the running commit's tells which function it is.
             guard let running = event.sources.running,
                   let fallback = try? StageContext(event: event, directory: running, environment: environment) else {

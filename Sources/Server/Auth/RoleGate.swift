@@ -1,4 +1,5 @@
 import Accounts
+import Digest
 import Hummingbird
 import Store
 
@@ -28,7 +29,7 @@ struct RoleGate: RouterMiddleware {
         case .form:
             context.form = try await readForm(request)
             guard let user = context.identity else { throw Refusal(status: .unauthorized, reason: "not signed in") }
-            guard let expected = user.csrf, let sent = context.form["_csrf"], constantTimeEqual(expected, sent) else {
+            guard let expected = user.csrf, let sent = context.form["_csrf"], Digest.constantTimeEqual(expected, sent) else {
                 throw Refusal(status: .forbidden, reason: "missing or wrong CSRF token: reload the page and try again")
             }
         }

@@ -1,4 +1,4 @@
-import Accounts
+import Digest
 import Foundation
 import Synchronization
 
@@ -23,7 +23,7 @@ final class LoginThrottle: Sendable {
     /// The keys one attempt counts against. A name is the sender's text of any length: a long one is kept as its
     /// digest.
     static func keys(name: String, client: String) -> [String] {
-        let nameKey = name.utf8.count <= 128 ? name : hexString(sha256(Array(name.utf8)))
+        let nameKey = name.utf8.count <= 128 ? name : Digest.sha256Hex(name)
         return ["name:" + nameKey, "client:" + String(client.prefix(64))]
     }
 

@@ -1,4 +1,5 @@
 import Accounts
+import Digest
 import Foundation
 import Hummingbird
 import HummingbirdBcrypt
@@ -24,9 +25,9 @@ private func addTokenPages(viewerPages: GantryRoutes, viewerForms: GantryRoutes,
             throw Refusal(status: .forbidden, reason: "a token can hold at most your own role (\(user.role.rawValue))")
         }
         // 256 random bits; only the SHA-256 is stored, and this page is the one time the secret is shown.
-        let secret = "gnt_" + randomHex(32)
+        let secret = "gnt_" + Digest.randomHex(bytes: 32)
         _ = try await web.store.createAPIToken(name: name, owner: user.name, role: role,
-                                               tokenHash: hexString(sha256(Array(secret.utf8))), now: Date())
+                                               tokenHash: Digest.sha256Hex(secret), now: Date())
         return try await tokensPage(web, user, created: TokensPage.Created(name: name, secret: secret))
     }
 

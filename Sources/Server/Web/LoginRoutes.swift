@@ -1,4 +1,5 @@
 import Accounts
+import Digest
 import Foundation
 import Hummingbird
 import Store
@@ -11,7 +12,7 @@ func addLoginRoutes(to site: GantryRoutes, web: WebContext) {
 
     site.get("/login") { request, context -> Response in
         if context.identity != nil { return redirect("/applications") }
-        let token = randomHex(16)
+        let token = Digest.randomHex(bytes: 16)
         let storedUsers = try await web.store.users()
         let noUsers = web.accounts.configUsers.isEmpty && storedUsers.isEmpty
         var response = web.page("login", title: "Log in", user: nil,
@@ -23,7 +24,7 @@ func addLoginRoutes(to site: GantryRoutes, web: WebContext) {
 
     site.post("/login") { request, _ -> Response in
         let form = try await readForm(request)
-        guard let cookie = request.cookies[loginCookie]?.value, let sent = form["_csrf"], constantTimeEqual(cookie, sent) else {
+        guard let cookie = request.cookies[loginCookie]?.value, let sent = form["_csrf"], Digest.constantTimeEqual(cookie, sent) else {
             throw Refusal(status: .forbidden, reason: "missing or wrong CSRF token: reload the login page")
         }
         let name = form["username"] ?? "", password = form["password"] ?? ""

@@ -1,3 +1,4 @@
+import Digest
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -23,7 +24,7 @@ struct WebhookSigner {
     func ping() -> Delivery { Delivery(id: UUID().uuidString, event: "ping", body: Data(#"{"zen":"Keep it logically awesome."}"#.utf8)) }
 
     func signature(_ body: Data) -> String {
-        "sha256=" + HMACSHA256.hex(HMACSHA256.mac(key: Array(secret.utf8), message: Array(body)))
+        "sha256=" + Digest.hex(Digest.hmacSHA256(key: Array(secret.utf8), Array(body)))
     }
 
     func send(_ d: Delivery, signature: String? = nil) async throws -> ServerProcess.Answer {
