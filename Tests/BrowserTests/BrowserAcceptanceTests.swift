@@ -12,7 +12,7 @@ final class BrowserAcceptanceTests: XCTestCase {
         // The first deployment, approved through the API, so the app is known and idle when the browser arrives.
         _ = try await server.request("POST", "/api/v1/deployments/\(firstID)/approve")
         let firstDone = try await server.waitForDeployment(firstID)
-        XCTAssertEqual(firstDone["status"] as? String, "SUCCESS")
+        XCTAssertEqual(firstDone.status, "SUCCESS")
 
         let sourceRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         let script = sourceRoot.appendingPathComponent("Browser/deployment_page.py").path
@@ -37,7 +37,7 @@ final class BrowserAcceptanceTests: XCTestCase {
         XCTAssertEqual(Array(png.prefix(4)), [0x89, 0x50, 0x4E, 0x47])
         XCTAssertGreaterThan(png.count, 10_000)
         let latest = try await server.deployments().first
-        XCTAssertEqual(latest?["status"] as? String, "SUCCESS")
+        XCTAssertEqual(latest?.status, "SUCCESS")
         // Live streams end with a graceful stop: a page left open does not hold the server up.
         let stopping = Date()
         server.stop()

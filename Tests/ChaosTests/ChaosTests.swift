@@ -1,4 +1,5 @@
 import Foundation
+import FunctionKit
 import GantrySupport
 import KubeSupport
 import SQLiteStore
@@ -84,7 +85,7 @@ final class ChaosTests: XCTestCase {
         // Let everything finish, then stop the server and read what it left.
         _ = try await eventually("every deployment to reach a final state", timeout: 180, interval: 0.2) {
             let all = try await server.deployments()
-            return all.allSatisfy({ ["SUCCESS", "FAILURE", "CANCELLED"].contains($0["status"] as? String ?? "") }) ? true : nil
+            return all.allSatisfy(\.isFinal) ? true : nil
         }
         server.stop()
         let store = try SQLiteStore(path: DataLayout.database(server.dataDir))
@@ -118,8 +119,7 @@ final class ChaosTests: XCTestCase {
                 XCTAssertEqual(mine.map(\.attempt), mine.map(\.attempt).sorted(), "attempts went back (seed \(seed))")
                 XCTAssertEqual(mine.map(\.recovery), mine.map(\.recovery).sorted(), "recoveries went back (seed \(seed))")
                 // Nothing committed by a fenced attempt: the stored checkpoint is from the stage's own attempts.
-                if let cp = stage.checkpoint, let attempt = (try? JSONSerialization.jsonObject(with: Data(cp.utf8)))
-                    .flatMap({ ($0 as? [String: Any])?["attempt"] as? Int }) {
+                if let cp = stage.checkpoint, let attempt = (try? JSONValue.decode(cp))?["attempt"]?.number.map(Int.init) {
                     XCTAssertLessThanOrEqual(attempt, stage.attempt, "checkpoint from a fenced attempt (seed \(seed))")
                 }
             }

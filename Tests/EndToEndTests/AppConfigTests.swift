@@ -28,14 +28,14 @@ final class AppConfigTests: XCTestCase {
         let commit = try git.commitAndPush("one good, one broken").commit
         let id = try await server.deploymentID(commit: commit)
         let done = try await server.waitForDeployment(id)
-        XCTAssertEqual(done["status"] as? String, "SUCCESS")
-        XCTAssertEqual(done["commit"] as? String, commit)
-        let apps = try await server.request("GET", "/api/v1/applications").json["applications"] as? [[String: Any]] ?? []
-        let bad = try XCTUnwrap(apps.first { ($0["configError"] as? String) != nil }, "\(apps)")
-        let error = bad["configError"] as? String ?? ""
+        XCTAssertEqual(done.status, "SUCCESS")
+        XCTAssertEqual(done.commit, commit)
+        let apps = try await server.applications()
+        let bad = try XCTUnwrap(apps.first { $0.configError != nil }, "\(apps)")
+        let error = bad.configError ?? ""
         XCTAssertTrue(error.contains("line "), error)
         let all = try await server.deployments()
-        XCTAssertFalse(all.contains { $0["application"] as? String == "bad" })
+        XCTAssertFalse(all.contains { $0.application == "bad" })
         server.stop()
     }
 
@@ -50,26 +50,26 @@ final class AppConfigTests: XCTestCase {
         try git.write("k8s/.pipe.yaml", seedPipeYAML)
         try git.commitAndPush("k8s app")
         let first = try await eventually("the first (quick sync) deployment") {
-            try await server.deployments().first?["id"] as? String
+            try await server.deployments().first?.id
         }
         let quick = try await server.waitForDeployment(first)
-        XCTAssertEqual(quick["status"] as? String, "FAILURE")
-        XCTAssertEqual(stage(quick, 0)["name"] as? String, "K8S_SYNC")
-        XCTAssertEqual(stage(quick, 0)["message"] as? String,
+        XCTAssertEqual(quick.status, "FAILURE")
+        XCTAssertEqual(stage(quick, 0)?.name, "K8S_SYNC")
+        XCTAssertEqual(stage(quick, 0)?.message,
                        "InvalidManifest: no Kubernetes manifests in the app's directory at the target commit")
 
-        let app = quick["application"] as? String ?? ""
+        let app = quick.application
         _ = try server.cli(["sync", app, "--strategy", "pipeline"])
         let second = try await eventually("the pipeline deployment") {
-            try await server.deployments().first { $0["id"] as? String != first }?["id"] as? String
+            try await server.deployments().first { $0.id != first }?.id
         }
         let pipeline = try await server.waitForDeployment(second)
-        XCTAssertEqual(pipeline["status"] as? String, "FAILURE")
-        XCTAssertEqual(stages(pipeline).filter { !($0["rollback"] as? Bool ?? false) }.map { $0["name"] as? String },
+        XCTAssertEqual(pipeline.status, "FAILURE")
+        XCTAssertEqual(pipeline.stages.filter { !$0.rollback }.map(\.name),
                        ["K8S_CANARY_ROLLOUT", "WAIT", "K8S_PRIMARY_ROLLOUT", "K8S_CANARY_CLEAN"])
-        XCTAssertEqual(stage(pipeline, 0)["message"] as? String,
+        XCTAssertEqual(stage(pipeline, 0)?.message,
                        "InvalidManifest: no Kubernetes manifests in the app's directory at the target commit")
-        XCTAssertEqual(stage(pipeline, 1)["status"] as? String, "CANCELLED")
+        XCTAssertEqual(stage(pipeline, 1)?.status, "CANCELLED")
         let health = try await server.request("GET", "/healthz", auth: false)
         XCTAssertEqual(health.status, 200)
         server.stop()

@@ -24,7 +24,7 @@ final class CLIFollowTests: XCTestCase {
         let commit = try git.commitAndPush("followed").commit
         let id = try await server.deploymentID(commit: commit)
         _ = try await eventually("the stage to log its first line") {
-            let logs = (stage(try await server.deployment(id), 0)["logs"] as? [String] ?? []).joined(separator: "\n")
+            let logs = stage(try await server.deployment(id), 0)?.logText ?? ""
             return logs.contains("first line") ? true : nil
         }
 
@@ -45,7 +45,7 @@ final class CLIFollowTests: XCTestCase {
             received.text.contains("[stage 0 #1] first line") ? true : nil
         }
         XCTAssertTrue(follow.isRunning)
-        let status = try await server.deployment(id)["status"] as? String
+        let status = try await server.deployment(id).status
         XCTAssertEqual(status, "RUNNING")
 
         _ = FileManager.default.createFile(atPath: marks + "/release", contents: nil)

@@ -36,7 +36,7 @@ final class CallbackAndRecoveryLimitTests: XCTestCase {
         let id = try await server.deploymentID(commit: commit)
         _ = try await eventually("the stage to suspend waiting for its callback") {
             let s = stage(try await server.deployment(id), 0)
-            return s["status"] as? String == "SUSPENDED" && s["waitingFor"] as? String == "callback" ? true : nil
+            return s?.status == "SUSPENDED" && s?.waitingFor == "callback" ? true : nil
         }
         let url = try String(contentsOfFile: marks + "/callback-url", encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -52,8 +52,8 @@ final class CallbackAndRecoveryLimitTests: XCTestCase {
         let first = try await server.request("POST", path, body: body, auth: false)
         XCTAssertEqual(first.status, 202, String(decoding: first.data, as: UTF8.self))
         let done = try await server.waitForDeployment(id)
-        XCTAssertEqual(done["status"] as? String, "SUCCESS", server.logText())
-        let logs = (stage(done, 0)["logs"] as? [String] ?? []).joined(separator: "\n")
+        XCTAssertEqual(done.status, "SUCCESS", server.logText())
+        let logs = stage(done, 0)?.logText ?? ""
         XCTAssertTrue(logs.contains(#""build":42"#), logs)
         let replay = try await server.request("POST", path, body: body, auth: false)
         XCTAssertEqual(replay.status, 404, "a used token is gone")
@@ -101,15 +101,16 @@ final class CallbackAndRecoveryLimitTests: XCTestCase {
             try await server.start()
         }
         let all = try await server.deployments()
-        let doomedID = try XCTUnwrap(all.first { $0["application"] as? String == "doomed" }?["id"] as? String)
-        let healthyID = try XCTUnwrap(all.first { $0["application"] as? String == "healthy" }?["id"] as? String)
+        let doomedID = try XCTUnwrap(all.first { $0.application == "doomed" }?.id)
+        let healthyID = try XCTUnwrap(all.first { $0.application == "healthy" }?.id)
         let doomed = try await server.waitForDeployment(doomedID)
-        XCTAssertEqual(doomed["status"] as? String, "FAILURE")
-        XCTAssertEqual(stage(doomed, 0)["errorType"] as? String, "RecoveryLimit", "\(stage(doomed, 0))")
-        XCTAssertEqual(stage(doomed, 0)["recoveries"] as? Int, 6)
+        XCTAssertEqual(doomed.status, "FAILURE")
+        let doomedStage = try XCTUnwrap(stage(doomed, 0))
+        XCTAssertEqual(doomedStage.errorType, "RecoveryLimit", "\(doomedStage)")
+        XCTAssertEqual(doomedStage.recoveries, 6)
         XCTAssertEqual(starts(), 6, "no seventh invocation")
         let healthy = try await server.waitForDeployment(healthyID)
-        XCTAssertEqual(healthy["status"] as? String, "SUCCESS")
+        XCTAssertEqual(healthy.status, "SUCCESS")
         server.stop()
     }
 }

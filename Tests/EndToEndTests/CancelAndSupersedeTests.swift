@@ -28,8 +28,8 @@ final class CancelAndSupersedeTests: XCTestCase {
         }
         _ = try server.cli(["cancel", id])
         let done = try await server.waitForDeployment(id)
-        XCTAssertEqual(done["status"] as? String, "CANCELLED", server.logText())
-        XCTAssertEqual(stage(done, 1)["status"] as? String, "CANCELLED")
+        XCTAssertEqual(done.status, "CANCELLED", server.logText())
+        XCTAssertEqual(stage(done, 1)?.status, "CANCELLED")
         XCTAssertTrue(FileManager.default.fileExists(atPath: marks + "/rolled-back"), "rollback did not run")
         _ = try await eventually("the cancelled stage's child to be gone", timeout: 10) {
             kill(pid, 0) == 0 && !isZombie(pid) ? nil : true
@@ -51,8 +51,8 @@ final class CancelAndSupersedeTests: XCTestCase {
             """)
         let first = try git.commitAndPush("one").commit
         let firstID = try await eventually("first deployment waiting for approval") {
-            let d = try await server.deployments().first { $0["commit"] as? String == first }
-            return stage(d ?? [:], 0)["status"] as? String == "SUSPENDED" ? d?["id"] as? String : nil
+            let d = try await server.deployments().first { $0.commit == first }
+            return d.flatMap { stage($0, 0) }?.status == "SUSPENDED" ? d?.id : nil
         }
         try git.write("app/version", "2")
         let second = try git.commitAndPush("two").commit
@@ -63,27 +63,27 @@ final class CancelAndSupersedeTests: XCTestCase {
         }
         _ = try server.cli(["approve", firstID])
         let firstDone = try await server.waitForDeployment(firstID)
-        XCTAssertEqual(firstDone["status"] as? String, "SUCCESS")
+        XCTAssertEqual(firstDone.status, "SUCCESS")
         let all = try await server.deployments()
-        let secondD = try XCTUnwrap(all.first { $0["commit"] as? String == second })
-        let thirdD = try XCTUnwrap(all.first { $0["commit"] as? String == third })
-        let secondDone = try await server.waitForDeployment(secondD["id"] as! String)
-        XCTAssertEqual(secondDone["status"] as? String, "CANCELLED")
-        XCTAssertTrue((secondDone["statusReason"] as? String ?? "").contains("superseded"), "\(secondDone)")
-        let thirdID = thirdD["id"] as! String
+        let secondD = try XCTUnwrap(all.first { $0.commit == second })
+        let thirdD = try XCTUnwrap(all.first { $0.commit == third })
+        let secondDone = try await server.waitForDeployment(secondD.id)
+        XCTAssertEqual(secondDone.status, "CANCELLED")
+        XCTAssertTrue(secondDone.statusReason.contains("superseded"), "\(secondDone)")
+        let thirdID = thirdD.id
         _ = try await eventually("the newest deployment to wait for approval") {
-            stage(try await server.deployment(thirdID), 0)["status"] as? String == "SUSPENDED" ? true : nil
+            stage(try await server.deployment(thirdID), 0)?.status == "SUSPENDED" ? true : nil
         }
         // The approvers list is enforced by the API too: someone not on it is refused and changes nothing.
         let outsider = try await server.request("POST", "/api/v1/deployments/\(thirdID)/approve", body: Data("{}".utf8),
                                                 headers: ["Authorization": "Bearer \(server.outsiderToken)"], auth: false)
         XCTAssertEqual(outsider.status, 403, String(decoding: outsider.data, as: UTF8.self))
         let stillWaiting = try await server.deployment(thirdID)
-        XCTAssertEqual(stage(stillWaiting, 0)["status"] as? String, "SUSPENDED")
+        XCTAssertEqual(stage(stillWaiting, 0)?.status, "SUSPENDED")
         let approved = try await server.request("POST", "/api/v1/deployments/\(thirdID)/approve", body: Data("{}".utf8))
         XCTAssertEqual(approved.status, 202)
         let thirdDone = try await server.waitForDeployment(thirdID)
-        XCTAssertEqual(thirdDone["status"] as? String, "SUCCESS")
+        XCTAssertEqual(thirdDone.status, "SUCCESS")
         server.stop()
     }
 }

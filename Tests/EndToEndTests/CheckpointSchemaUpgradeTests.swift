@@ -1,4 +1,5 @@
 import Foundation
+import GantryAPI
 import GantrySupport
 import SQLiteStore
 import Store
@@ -10,20 +11,20 @@ final class CheckpointSchemaUpgradeTests: XCTestCase {
     func testNewVersionThatCannotReadTheCheckpointFailsCheckpointIncompatible() async throws {
         let run = try await upgradeMidStage(newSchemas: "[2]")
         let done = run.deployment
-        XCTAssertEqual(done["status"] as? String, "FAILURE", run.server.logText())
-        let s = stage(done, 0)
-        XCTAssertEqual(s["status"] as? String, "FAILURE")
-        XCTAssertEqual(s["errorType"] as? String, "CheckpointIncompatible", "\(s)")
-        let message = s["message"] as? String ?? ""
+        XCTAssertEqual(done.status, "FAILURE", run.server.logText())
+        let s = try XCTUnwrap(stage(done, 0))
+        XCTAssertEqual(s.status, "FAILURE")
+        XCTAssertEqual(s.errorType, "CheckpointIncompatible", "\(s)")
+        let message = s.message
         XCTAssertTrue(message.contains("checkpoint schema 1"), message)
         XCTAssertTrue(message.contains("checkpointSchemas [2]"), message)
-        XCTAssertTrue((done["statusReason"] as? String ?? "").contains("CheckpointIncompatible"), "\(done)")
+        XCTAssertTrue(done.statusReason.contains("CheckpointIncompatible"), "\(done)")
         // The new version was never run on a checkpoint it cannot read.
         XCTAssertEqual(run.invocations, 1)
         XCTAssertEqual(run.attempts.count, 2, "\(run.attempts)")
-        XCTAssertEqual(run.attempts.first?["status"] as? String, "INTERRUPTED")
-        XCTAssertEqual(run.attempts.last?["errorType"] as? String, "CheckpointIncompatible")
-        XCTAssertNotEqual(run.attempts.first?["functionVersion"] as? String, run.attempts.last?["functionVersion"] as? String,
+        XCTAssertEqual(run.attempts.first?.status, "INTERRUPTED")
+        XCTAssertEqual(run.attempts.last?.errorType, "CheckpointIncompatible")
+        XCTAssertNotEqual(run.attempts.first?.functionVersion, run.attempts.last?.functionVersion,
                           "the refusal is recorded against the new version")
         run.server.stop()
     }
@@ -31,20 +32,20 @@ final class CheckpointSchemaUpgradeTests: XCTestCase {
     func testNewVersionThatStillReadsTheOldSchemaResumesFromTheCheckpoint() async throws {
         let run = try await upgradeMidStage(newSchemas: "[1, 2]")
         let done = run.deployment
-        XCTAssertEqual(done["status"] as? String, "SUCCESS", run.server.logText())
-        let logs = (stage(done, 0)["logs"] as? [String] ?? []).joined(separator: "\n")
+        XCTAssertEqual(done.status, "SUCCESS", run.server.logText())
+        let logs = stage(done, 0)?.logText ?? ""
         XCTAssertTrue(logs.contains("version 2 resumed from step applied"), logs)
         XCTAssertEqual(run.invocations, 2)
         XCTAssertEqual(run.attempts.count, 2, "\(run.attempts)")
-        XCTAssertEqual(run.attempts.last?["status"] as? String, "SUCCESS")
-        XCTAssertNotEqual(run.attempts.first?["functionVersion"] as? String, run.attempts.last?["functionVersion"] as? String)
+        XCTAssertEqual(run.attempts.last?.status, "SUCCESS")
+        XCTAssertNotEqual(run.attempts.first?.functionVersion, run.attempts.last?.functionVersion)
         run.server.stop()
     }
 
     /// Version 1 checkpoints with schema 1 and hangs; the server is killed once that checkpoint is stored, the
     /// function folder becomes version 2 (declaring `newSchemas`) while it is down, and the server starts again.
     private func upgradeMidStage(newSchemas: String) async throws
-        -> (server: ServerProcess, deployment: [String: Any], attempts: [[String: Any]], invocations: Int) {
+        -> (server: ServerProcess, deployment: DeploymentView, attempts: [InvocationView], invocations: Int) {
         let (git, server, marks) = try await launchServer(functionsDir: {
             try Self.writeFunction(version: 1, schemas: "[1]", in: $0)
         })
@@ -69,8 +70,7 @@ final class CheckpointSchemaUpgradeTests: XCTestCase {
         try await server.start()
 
         let done = try await server.waitForDeployment(id)
-        let attempts = try await server.request("GET", "/api/v1/deployments/\(id)/stages/0/attempts")
-            .json["attempts"] as? [[String: Any]] ?? []
+        let attempts = try await server.attempts(id, stage: 0)
         let invocations = ((try? String(contentsOfFile: marks + "/invocations", encoding: .utf8)) ?? "")
             .split(separator: "\n").count
         return (server, done, attempts, invocations)

@@ -37,7 +37,7 @@ final class CrashRecoveryTests: XCTestCase {
         let id = try await server.deploymentID(commit: commit)
         // 1. Kill while WAIT is suspended (no process is running for it).
         _ = try await eventually("WAIT to suspend") {
-            stage(try await server.deployment(id), 1)["status"] as? String == "SUSPENDED" ? true : nil
+            stage(try await server.deployment(id), 1)?.status == "SUSPENDED" ? true : nil
         }
         server.kill9()
         let downtime = Date()
@@ -57,17 +57,17 @@ final class CrashRecoveryTests: XCTestCase {
         try await server.start()
 
         let done = try await server.waitForDeployment(id)
-        XCTAssertEqual(done["status"] as? String, "SUCCESS", server.logText())
+        XCTAssertEqual(done.status, "SUCCESS", server.logText())
         // Finished stages never ran again.
         XCTAssertEqual(try String(contentsOfFile: marks + "/stage0-runs", encoding: .utf8), "run\n")
-        XCTAssertEqual(stage(done, 0)["attempts"] as? Int, 1)
+        XCTAssertEqual(stage(done, 0)?.attempts, 1)
         // WAIT took its duration, not duration + downtime.
-        let wait = stage(done, 1)
-        let waited = try XCTUnwrap(parse(wait["completedAt"])).timeIntervalSince(try XCTUnwrap(parse(wait["startedAt"])))
+        let wait = try XCTUnwrap(stage(done, 1))
+        let waited = try XCTUnwrap(parse(wait.completedAt)).timeIntervalSince(try XCTUnwrap(parse(wait.startedAt)))
         XCTAssertEqual(waited, 6, accuracy: 1.0, "WAIT took \(waited)s")
         // The interrupted script shows attempt 2 and its log says why.
-        XCTAssertEqual(stage(done, 2)["attempts"] as? Int, 2)
-        let logs = (stage(done, 2)["logs"] as? [String] ?? []).joined(separator: "\n")
+        XCTAssertEqual(stage(done, 2)?.attempts, 2)
+        let logs = stage(done, 2)?.logText ?? ""
         XCTAssertTrue(logs.contains("interrupted by a server restart"), logs)
         XCTAssertTrue(logs.contains("finished on a later attempt"), logs)
         server.stop()
@@ -92,7 +92,7 @@ final class CrashRecoveryTests: XCTestCase {
         try await server.start()
         let id = try await server.deploymentID(commit: commit)
         let done = try await server.waitForDeployment(id)
-        XCTAssertEqual(done["status"] as? String, "SUCCESS", server.logText())
+        XCTAssertEqual(done.status, "SUCCESS", server.logText())
         server.stop()
     }
 }
@@ -124,9 +124,9 @@ final class GracefulStopTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(stopStarted), 15, "graceful stop took too long")
         try await server.start()
         let done = try await server.waitForDeployment(id)
-        XCTAssertEqual(done["status"] as? String, "SUCCESS", server.logText())
-        XCTAssertEqual(stage(done, 0)["attempts"] as? Int, 2)
-        XCTAssertEqual(stage(done, 0)["recoveries"] as? Int, 0, "a graceful stop is not a crash recovery")
+        XCTAssertEqual(done.status, "SUCCESS", server.logText())
+        XCTAssertEqual(stage(done, 0)?.attempts, 2)
+        XCTAssertEqual(stage(done, 0)?.recoveries, 0, "a graceful stop is not a crash recovery")
         server.stop()
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GantryAPI
 import GantrySupport
 import XCTest
 
@@ -31,11 +32,11 @@ final class DeclaredNeedsTests: XCTestCase {
             """)
         let commit = try git.commitAndPush("uses a secret").commit
         let done = try await server.waitForDeployment(try await server.deploymentID(commit: commit))
-        let logs = (stage(done, 0)["logs"] as? [String] ?? []).joined(separator: "\n")
+        let logs = stage(done, 0)?.logText ?? ""
         XCTAssertTrue(logs.contains("using token ***"), logs)
         XCTAssertTrue(logs.contains("base64 ***"), logs)
         XCTAssertTrue(logs.contains("\n0"), "the secret is in no environment variable: \(logs)")
-        let everything = String(decoding: try await server.request("GET", "/api/v1/deployments/\(done["id"]!)").data,
+        let everything = String(decoding: try await server.request("GET", "/api/v1/deployments/\(done.id)").data,
                                 as: UTF8.self) + server.logText()
         let encoded = Data(secret.utf8).base64EncodedString()
         XCTAssertFalse(everything.contains(secret), "the secret leaked")
@@ -62,8 +63,9 @@ final class DeclaredNeedsTests: XCTestCase {
             """)
         let commit = try git.commitAndPush("needs a tool").commit
         let done = try await server.waitForDeployment(try await server.deploymentID(commit: commit))
-        XCTAssertEqual(done["status"] as? String, "FAILURE")
-        XCTAssertTrue((stage(done, 0)["message"] as? String ?? "").contains("MissingTool"), "\(stage(done, 0))")
+        XCTAssertEqual(done.status, "FAILURE")
+        let first = try XCTUnwrap(stage(done, 0))
+        XCTAssertTrue(first.message.contains("MissingTool"), "\(first)")
         XCTAssertFalse(FileManager.default.fileExists(atPath: marks + "/first-stage"), "a stage ran")
         XCTAssertFalse(FileManager.default.fileExists(atPath: marks + "/ran"), "a stage ran")
         server.stop()
@@ -74,9 +76,9 @@ final class DeclaredNeedsTests: XCTestCase {
         let (git, server, _) = try await launchServer(functionsDir: countingFunctions(marks: marks, limit: 2, hold: "sleep 0.4"))
         try writeBusyApps(git, (1...5).map { "busy-\($0)" })
         try git.commitAndPush("five apps at once")
-        let finished = try await eventually("all five deployments to finish", timeout: 60) { () -> [[String: Any]]? in
+        let finished = try await eventually("all five deployments to finish", timeout: 60) { () -> [DeploymentView]? in
             let all = try await server.deployments()
-            return all.count == 5 && all.allSatisfy({ $0["status"] as? String == "SUCCESS" }) ? all : nil
+            return all.count == 5 && all.allSatisfy({ $0.status == "SUCCESS" }) ? all : nil
         }
         XCTAssertEqual(finished.count, 5)
         let seen = try String(contentsOfFile: marks + "/seen", encoding: .utf8).split(separator: "\n")

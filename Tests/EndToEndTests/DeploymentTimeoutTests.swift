@@ -29,7 +29,7 @@ final class DeploymentTimeoutTests: XCTestCase {
         let id = try await server.deploymentID(commit: commit)
         let started = try await eventually("WAIT to suspend") { () -> Date? in
             let d = try await server.deployment(id)
-            return stage(d, 1)["status"] as? String == "SUSPENDED" ? parse(d["startedAt"]) : nil
+            return stage(d, 1)?.status == "SUSPENDED" ? parse(d.startedAt) : nil
         }
         // Part of the timeout passes before the crash: a timeout that started over would end 8 s after the restart.
         _ = try await eventually("3 s of the deployment to pass", timeout: 10) {
@@ -39,16 +39,17 @@ final class DeploymentTimeoutTests: XCTestCase {
         try await server.start()
 
         let done = try await server.waitForDeployment(id, timeout: 30)
-        XCTAssertEqual(done["status"] as? String, "FAILURE", server.logText())
-        let reason = done["statusReason"] as? String ?? ""
+        XCTAssertEqual(done.status, "FAILURE", server.logText())
+        let reason = done.statusReason
         XCTAssertTrue(reason.contains("deployment timed out after 8s"), reason)
-        let took = try XCTUnwrap(parse(done["completedAt"])).timeIntervalSince(started)
+        let took = try XCTUnwrap(parse(done.completedAt)).timeIntervalSince(started)
         XCTAssertEqual(took, 8, accuracy: 1.5, "the deployment ended \(took)s after it started")
-        XCTAssertEqual(stage(done, 0)["status"] as? String, "SUCCESS")
-        XCTAssertEqual(stage(done, 1)["status"] as? String, "CANCELLED", "\(stage(done, 1))")
-        let rollback = stage(done, 2)
-        XCTAssertEqual(rollback["name"] as? String, "SCRIPT_RUN_ROLLBACK")
-        XCTAssertEqual(rollback["status"] as? String, "SUCCESS", "\(rollback)")
+        XCTAssertEqual(stage(done, 0)?.status, "SUCCESS")
+        let waiting = try XCTUnwrap(stage(done, 1))
+        XCTAssertEqual(waiting.status, "CANCELLED", "\(waiting)")
+        let rollback = try XCTUnwrap(stage(done, 2))
+        XCTAssertEqual(rollback.name, "SCRIPT_RUN_ROLLBACK")
+        XCTAssertEqual(rollback.status, "SUCCESS", "\(rollback)")
         XCTAssertEqual(try? String(contentsOfFile: marks + "/rolled-back", encoding: .utf8), "undone\n")
         server.stop()
     }
@@ -85,7 +86,7 @@ final class DeploymentTimeoutTests: XCTestCase {
         let rollbackStarted = try await eventually("the hanging rollback stage to run") { () -> Date? in
             let d = try await server.deployment(id)
             let s = stage(d, 2)
-            return d["status"] as? String == "ROLLING_BACK" && s["status"] as? String == "RUNNING" ? parse(s["startedAt"]) : nil
+            return d.status == "ROLLING_BACK" && s?.status == "RUNNING" ? parse(s?.startedAt) : nil
         }
         _ = try await eventually("3 s of the rollback to pass", timeout: 10) {
             Date() >= rollbackStarted.addingTimeInterval(3) ? true : nil
@@ -94,19 +95,19 @@ final class DeploymentTimeoutTests: XCTestCase {
         try await server.start()
 
         let done = try await server.waitForDeployment(id, timeout: 40)
-        XCTAssertEqual(done["status"] as? String, "FAILURE", server.logText())
-        let reason = done["statusReason"] as? String ?? ""
+        XCTAssertEqual(done.status, "FAILURE", server.logText())
+        let reason = done.statusReason
         XCTAssertTrue(reason.contains("rollback timed out after 8s"), reason)
         XCTAssertTrue(reason.contains("stage SCRIPT_RUN failed"), "the original cause is kept: \(reason)")
-        let took = try XCTUnwrap(parse(done["completedAt"])).timeIntervalSince(rollbackStarted)
+        let took = try XCTUnwrap(parse(done.completedAt)).timeIntervalSince(rollbackStarted)
         XCTAssertEqual(took, 8, accuracy: 2, "the rollback ended \(took)s after it started")
-        let hung = stage(done, 2)
-        XCTAssertEqual(hung["status"] as? String, "FAILURE", "\(hung)")
-        XCTAssertEqual(hung["errorType"] as? String, "DeadlineExceeded", "\(hung)")
-        XCTAssertEqual(hung["attempts"] as? Int, 2, "re-invoked once after the restart: \(hung)")
-        let after = stage(done, 3)
-        XCTAssertEqual(after["status"] as? String, "CANCELLED", "\(after)")
-        XCTAssertTrue((after["message"] as? String ?? "").contains("rollback timed out"), "\(after)")
+        let hung = try XCTUnwrap(stage(done, 2))
+        XCTAssertEqual(hung.status, "FAILURE", "\(hung)")
+        XCTAssertEqual(hung.errorType, "DeadlineExceeded", "\(hung)")
+        XCTAssertEqual(hung.attempts, 2, "re-invoked once after the restart: \(hung)")
+        let after = try XCTUnwrap(stage(done, 3))
+        XCTAssertEqual(after.status, "CANCELLED", "\(after)")
+        XCTAssertTrue(after.message.contains("rollback timed out"), "\(after)")
         XCTAssertFalse(FileManager.default.fileExists(atPath: marks + "/second-rollback"))
         XCTAssertEqual(try? String(contentsOfFile: marks + "/hanging-rollback", encoding: .utf8), "started\nstarted\n")
         server.stop()

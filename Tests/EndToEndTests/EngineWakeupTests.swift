@@ -33,11 +33,11 @@ final class EngineWakeupTests: XCTestCase {
                                               body: Data(#"{"rollback": false}"#.utf8))
         XCTAssertEqual(answer.status, 202, String(decoding: answer.data, as: UTF8.self))
         let done = try await server.waitForDeployment(target, timeout: 20)
-        XCTAssertEqual(done["status"] as? String, "CANCELLED")
+        XCTAssertEqual(done.status, "CANCELLED")
         let after = try await Self.counter(server, "gantry_engine_deployments_read_total") ?? 0
         XCTAssertLessThanOrEqual(after - idle, 5, "one cancel read \(after - idle) deployment rows")
         let other = try await server.deployment(ids[501])
-        XCTAssertEqual(other["status"] as? String, "RUNNING")
+        XCTAssertEqual(other.status, "RUNNING")
     }
 
     /// `count` running deployments of as many applications, each with one WAIT stage suspended for an hour.

@@ -38,21 +38,21 @@ final class FunctionFailureTests: XCTestCase {
         let expected = ["hang": "DeadlineExceeded", "hog": "MemoryLimit", "flood": "OutputLimit", "spin": "CpuLimit"]
         for (app, reason) in expected {
             let id = try await eventually("deployment of \(app)") {
-                try await server.deployments().first { $0["application"] as? String == app }?["id"] as? String
+                try await server.deployments().first { $0.application == app }?.id
             }
             let done = try await server.waitForDeployment(id, timeout: 90)
-            XCTAssertEqual(done["status"] as? String, "FAILURE", "\(app): \(server.logText())")
-            let failed = stage(done, 1)
-            XCTAssertEqual(failed["status"] as? String, "FAILURE", app)
-            XCTAssertTrue((failed["message"] as? String ?? "").contains(reason), "\(app): \(failed["message"] ?? "")")
+            XCTAssertEqual(done.status, "FAILURE", "\(app): \(server.logText())")
+            let failed = try XCTUnwrap(stage(done, 1), app)
+            XCTAssertEqual(failed.status, "FAILURE", app)
+            XCTAssertTrue(failed.message.contains(reason), "\(app): \(failed.message)")
             XCTAssertTrue(FileManager.default.fileExists(atPath: "\(marks)/\(app)-rolled-back"), "\(app) did not roll back")
-            let rollback = stages(done).first { $0["name"] as? String == "SCRIPT_RUN_ROLLBACK" }
-            XCTAssertEqual(rollback?["status"] as? String, "SUCCESS", app)
-            XCTAssertEqual(failed["errorType"] as? String, reason, app)
+            let rollback = done.stages.first { $0.name == "SCRIPT_RUN_ROLLBACK" }
+            XCTAssertEqual(rollback?.status, "SUCCESS", app)
+            XCTAssertEqual(failed.errorType, reason, app)
             if app == "spin" {
                 // The attempt report comes from wait4's rusage: about the 1 s of CPU the limit allowed (the kernel
                 // enforces RLIMIT_CPU on tick-based accounting, so on a busy VM rusage can read a little under).
-                let cpu = (failed["report"] as? [String: Any])?["cpuMs"] as? Int ?? 0
+                let cpu = failed.report?["cpuMs"]?.number.map(Int.init) ?? 0
                 XCTAssertTrue((700...2500).contains(cpu), "spin used \(cpu) ms of CPU: \(failed)")
             }
         }
@@ -76,8 +76,9 @@ final class FunctionFailureTests: XCTestCase {
             """)
         let commit = try git.commitAndPush("nobody approves").commit
         let done = try await server.waitForDeployment(try await server.deploymentID(commit: commit), timeout: 20)
-        XCTAssertEqual(done["status"] as? String, "FAILURE")
-        XCTAssertTrue((stage(done, 0)["message"] as? String ?? "").contains("DeadlineExceeded"), "\(stage(done, 0))")
+        XCTAssertEqual(done.status, "FAILURE")
+        let approval = try XCTUnwrap(stage(done, 0))
+        XCTAssertTrue(approval.message.contains("DeadlineExceeded"), "\(approval)")
         server.stop()
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GantryAPI
 import GantrySupport
 import Hummingbird
 import HummingbirdTesting
@@ -54,8 +55,8 @@ final class FunctionIsolationEndToEndTests: XCTestCase {
             """)
         let id = try await server.deploymentID(commit: try git.commitAndPush("try to read the server's files").commit)
         let done = try await server.waitForDeployment(id)
-        XCTAssertEqual(done["status"] as? String, "SUCCESS", server.logText())
-        let log = stage(done, 0)["logs"] as? [String] ?? []
+        XCTAssertEqual(done.status, "SUCCESS", server.logText())
+        let log = stage(done, 0)?.logs ?? []
         for path in [server.configPath, database, secretFile, "/proc/\(pid)/environ"] {
             XCTAssertTrue(log.contains("cannot read \(path)"), "\(path) was readable: \(log)")
         }
@@ -64,12 +65,12 @@ final class FunctionIsolationEndToEndTests: XCTestCase {
         XCTAssertNotEqual(uid, 0, "the script ran as root")
 
         // What the start-up check found, for people looking at /healthz.
-        let health = try await server.request("GET", "/healthz", auth: false)
-        XCTAssertEqual(health.json["status"] as? String, "ok")
-        let isolation = (health.json["details"] as? [String: Any])?["functionIsolation"] as? [String: Any]
-        XCTAssertEqual(isolation?["mode"] as? String, "required", "\(health.json)")
-        XCTAssertEqual(isolation?["active"] as? Bool, true, "\(health.json)")
-        XCTAssertEqual(isolation?["uid"] as? Int, uid, "\(health.json)")
+        let health = try await server.request("GET", "/healthz", auth: false).decode(Health.self)
+        XCTAssertEqual(health.status, "ok")
+        let isolation = try XCTUnwrap(health.details.functionIsolation, "\(health)")
+        XCTAssertEqual(isolation.mode, "required", "\(health)")
+        XCTAssertEqual(isolation.active, true, "\(health)")
+        XCTAssertEqual(Int(isolation.uid), uid, "\(health)")
     }
 
     /// The start-up check: a data dir the function user cannot reach (its parent is 0700) makes every invocation
@@ -96,12 +97,12 @@ final class FunctionIsolationEndToEndTests: XCTestCase {
         try await parts.app.test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in
                 XCTAssertEqual(response.status, .ok)
-                let health = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
-                XCTAssertEqual(health["status"] as? String, "ok")
-                let isolation = (health["details"] as? [String: Any])?["functionIsolation"] as? [String: Any]
-                XCTAssertEqual(isolation?["mode"] as? String, "off", "\(health)")
-                XCTAssertEqual(isolation?["active"] as? Bool, false, "\(health)")
-                XCTAssertTrue((isolation?["problem"] as? String)?.contains("the function cannot enter") == true, "\(health)")
+                let health = try JSONDecoder().decode(Health.self, from: Data(buffer: response.body))
+                XCTAssertEqual(health.status, "ok")
+                let isolation = health.details.functionIsolation
+                XCTAssertEqual(isolation?.mode, "off", "\(health)")
+                XCTAssertEqual(isolation?.active, false, "\(health)")
+                XCTAssertTrue(isolation?.problem?.contains("the function cannot enter") == true, "\(health)")
             }
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import GantryAPI
 import GantrySupport
 import XCTest
 
@@ -16,7 +17,7 @@ final class FunctionReloadTests: XCTestCase {
                 echo "\(version) $GANTRY_STAGE" >> \(marks)/hello
                 """)])
         }
-        func deploy(_ stages: [String], _ message: String) async throws -> [String: Any] {
+        func deploy(_ stages: [String], _ message: String) async throws -> DeploymentView {
             try git.write("app/app.gantry.yaml", """
                 apiVersion: gantry.dev/v1
                 spec:
@@ -35,7 +36,7 @@ final class FunctionReloadTests: XCTestCase {
         // Added: a new folder serving a new stage name.
         try hello("v1", stages: "[HELLO]")
         let first = try await deploy(["HELLO"], "uses a function added after the server started")
-        XCTAssertEqual(first["status"] as? String, "SUCCESS", "\(first)\n\(server.logText())")
+        XCTAssertEqual(first.status, "SUCCESS", "\(first)\n\(server.logText())")
         XCTAssertEqual(helloRuns(), ["v1 HELLO"])
 
         // Changed: the same folder now serves one more stage with a new script; a broken function.yaml appears
@@ -45,14 +46,12 @@ final class FunctionReloadTests: XCTestCase {
             .write(toFile: server.root + "/functions/broken/function.yaml", atomically: true, encoding: .utf8)
         try hello("v2", stages: "[HELLO, HELLO_AGAIN]")
         let second = try await deploy(["HELLO", "HELLO_AGAIN", "GREET"], "uses the changed function")
-        XCTAssertEqual(second["status"] as? String, "SUCCESS", "\(second)\n\(server.logText())")
+        XCTAssertEqual(second.status, "SUCCESS", "\(second)\n\(server.logText())")
         XCTAssertEqual(helloRuns(), ["v1 HELLO", "v2 HELLO", "v2 HELLO_AGAIN"])
-        let versions = try await server.request("GET", "/api/v1/deployments/\(first["id"]!)/stages/0/attempts")
-            .json["attempts"] as? [[String: Any]] ?? []
-        let newer = try await server.request("GET", "/api/v1/deployments/\(second["id"]!)/stages/0/attempts")
-            .json["attempts"] as? [[String: Any]] ?? []
-        XCTAssertNotNil(versions.first?["functionVersion"] as? String)
-        XCTAssertNotEqual(versions.first?["functionVersion"] as? String, newer.first?["functionVersion"] as? String,
+        let versions = try await server.attempts(first.id, stage: 0)
+        let newer = try await server.attempts(second.id, stage: 0)
+        XCTAssertNotNil(versions.first?.functionVersion)
+        XCTAssertNotEqual(versions.first?.functionVersion, newer.first?.functionVersion,
                           "the changed folder is a new version")
         let log = server.logText()
         XCTAssertTrue(log.contains("functions/broken/function.yaml"), log)
@@ -60,8 +59,9 @@ final class FunctionReloadTests: XCTestCase {
         // Removed: its stages have no function any more.
         try FileManager.default.removeItem(atPath: server.root + "/functions/hello")
         let third = try await deploy(["HELLO"], "uses a function that was removed")
-        XCTAssertEqual(third["status"] as? String, "FAILURE", "\(third)")
-        XCTAssertTrue((stage(third, 0)["message"] as? String ?? "").contains("no function for stage HELLO"), "\(stage(third, 0))")
+        XCTAssertEqual(third.status, "FAILURE", "\(third)")
+        let removed = try XCTUnwrap(stage(third, 0))
+        XCTAssertTrue(removed.message.contains("no function for stage HELLO"), "\(removed)")
         XCTAssertEqual(helloRuns().count, 3)
         server.stop()
     }

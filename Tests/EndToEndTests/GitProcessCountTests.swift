@@ -49,12 +49,12 @@ final class GitProcessCountTests: XCTestCase {
             try git.write("apps/\(app)/version", "1")
             let commit = try git.commitAndPush("touch \(app)").commit
             let id = try await eventually("the deployment of \(app) at \(commit.prefix(8))", timeout: 60) {
-                try await server.deployments().first { $0["commit"] as? String == commit }?["id"] as? String
+                try await server.deployments().first { $0.commit == commit }?.id
             }
             let done = try await server.waitForDeployment(id)
-            XCTAssertEqual(done["status"] as? String, "SUCCESS", server.logText())
-            let deployed = try await server.deployments().filter { $0["commit"] as? String == commit }
-            XCTAssertEqual(deployed.map { $0["application"] as? String }, [app])
+            XCTAssertEqual(done.status, "SUCCESS", server.logText())
+            let deployed = try await server.deployments().filter { $0.commit == commit }
+            XCTAssertEqual(deployed.map(\.application), [app])
             let total = try await EngineWakeupTests.counter(server, "gantry_git_commands_total") ?? 0
             counts.append(total - before)
             before = total

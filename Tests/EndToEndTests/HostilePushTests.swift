@@ -18,8 +18,8 @@ final class HostilePushTests: XCTestCase {
         _ = try sh(["git", "-C", git.work, "push", "-q", "origin", "main"])
 
         let good = try await server.waitForDeployment(try await server.deploymentID(commit: nested))
-        XCTAssertEqual(good["application"] as? String, "good")
-        XCTAssertEqual(good["status"] as? String, "SUCCESS", server.logText())
+        XCTAssertEqual(good.application, "good")
+        XCTAssertEqual(good.status, "SUCCESS", server.logText())
         let reason = try await eventually("the bad app's config error") { try await Self.configError(server, "bad") }
         XCTAssertTrue(reason.contains("cannot export apps/bad") && reason.contains(".git/config"), reason)
 
@@ -27,8 +27,8 @@ final class HostilePushTests: XCTestCase {
         try git.write("apps/bad/fixed.txt", "fixed")
         let fixed = try git.commitAndPush("drop the nested repository")
         let bad = try await server.waitForDeployment(try await server.deploymentID(commit: fixed.commit))
-        XCTAssertEqual(bad["application"] as? String, "bad")
-        XCTAssertEqual(bad["status"] as? String, "SUCCESS", server.logText())
+        XCTAssertEqual(bad.application, "bad")
+        XCTAssertEqual(bad.status, "SUCCESS", server.logText())
         let cleared = try await Self.configError(server, "bad")
         XCTAssertNil(cleared)
         let left = try FileManager.default.contentsOfDirectory(atPath: server.dataDir + "/deployments")
@@ -43,8 +43,8 @@ final class HostilePushTests: XCTestCase {
         let pushed = try git.commitAndPush("a bomb beside a good app")
 
         let good = try await server.waitForDeployment(try await server.deploymentID(commit: pushed.commit))
-        XCTAssertEqual(good["application"] as? String, "good")
-        XCTAssertEqual(good["status"] as? String, "SUCCESS", server.logText())
+        XCTAssertEqual(good.application, "good")
+        XCTAssertEqual(good.status, "SUCCESS", server.logText())
         let reason = try await eventually("the bomb's config error") { try await Self.configError(server, "bomb") }
         XCTAssertTrue(reason.contains("more than 100000 YAML nodes once aliases are expanded"), reason)
         let health = try await server.request("GET", "/healthz", auth: false)
@@ -63,7 +63,7 @@ final class HostilePushTests: XCTestCase {
     }
 
     static func configError(_ server: ServerProcess, _ app: String) async throws -> String? {
-        let apps = try await server.request("GET", "/api/v1/applications").json["applications"] as? [[String: Any]] ?? []
-        return apps.first { $0["name"] as? String == app }?["configError"] as? String
+        let apps = try await server.applications()
+        return apps.first { $0.name == app }?.configError
     }
 }

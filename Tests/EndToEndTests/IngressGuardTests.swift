@@ -52,8 +52,8 @@ final class IngressGuardTests: XCTestCase {
                      + Array("\(String(chunk.count, radix: 16))\r\n".utf8) + chunk + Array("\r\n0\r\n\r\n".utf8))
         XCTAssertEqual(chunked.readAnswer(timeout: 5).status, 413)
 
-        let refusals = try await server.request("GET", "/api/v1/bindings/demo/deliveries").json["deliveries"] as? [[String: Any]]
-        XCTAssertEqual(refusals?.filter { $0["verdict"] as? String == "too-large" }.count, 2, "\(refusals ?? [])")
+        let refusals = try await server.deliveries()
+        XCTAssertEqual(refusals.filter { $0.verdict == "too-large" }.count, 2, "\(refusals)")
         server.stop()
     }
 

@@ -27,8 +27,8 @@ final class KubernetesPipelineAgainstFakeAPIServerTests: XCTestCase {
         try git.write("web/.pipe.yaml", pipe)
         try git.write("web/deployment.yaml", manifests)
         let first = try await server.waitForDeployment(try await server.deploymentID(commit: try git.commitAndPush("v0.1.0").commit))
-        XCTAssertEqual(first["status"] as? String, "SUCCESS", server.logText())
-        XCTAssertEqual(stages(first).map { $0["name"] as? String }, ["K8S_SYNC", "ROLLBACK"], "first push: quick sync only")
+        XCTAssertEqual(first.status, "SUCCESS", server.logText())
+        XCTAssertEqual(first.stages.map(\.name), ["K8S_SYNC", "ROLLBACK"], "first push: quick sync only")
         XCTAssertEqual(try image("web"), "demo:v0.1.0")
         return (git, server)
     }
@@ -44,7 +44,7 @@ final class KubernetesPipelineAgainstFakeAPIServerTests: XCTestCase {
 
         // While WAIT counts down: the canary runs v0.2.0 with 2 of the primary's 3 replicas; the primary is untouched.
         _ = try await eventually("WAIT to be suspended", timeout: 60) {
-            stage(try await server.deployment(id), 1)["status"] as? String == "SUSPENDED" ? true : nil
+            stage(try await server.deployment(id), 1)?.status == "SUSPENDED" ? true : nil
         }
         let canary = try XCTUnwrap(try fake.object("deployments", "web-canary"), "the canary Deployment exists during WAIT")
         XCTAssertEqual(canary["spec.replicas"]?.number, 2)
@@ -54,9 +54,9 @@ final class KubernetesPipelineAgainstFakeAPIServerTests: XCTestCase {
         XCTAssertEqual(try fake.object("deployments", "web")?["spec.replicas"]?.number, 3)
 
         let done = try await server.waitForDeployment(id)
-        XCTAssertEqual(done["status"] as? String, "SUCCESS", server.logText())
-        XCTAssertEqual(done["summary"] as? String, "Sync progressively because of updating image demo from v0.1.0 to v0.2.0")
-        XCTAssertEqual(stages(done).map { "\($0["name"] as? String ?? "") \($0["status"] as? String ?? "")" },
+        XCTAssertEqual(done.status, "SUCCESS", server.logText())
+        XCTAssertEqual(done.summary, "Sync progressively because of updating image demo from v0.1.0 to v0.2.0")
+        XCTAssertEqual(done.stages.map { "\($0.name) \($0.status)" },
                        ["K8S_CANARY_ROLLOUT SUCCESS", "WAIT SUCCESS", "K8S_PRIMARY_ROLLOUT SUCCESS", "K8S_CANARY_CLEAN SUCCESS",
                         "ROLLBACK SKIPPED"])
         XCTAssertEqual(try image("web"), "demo:v0.2.0")
@@ -94,13 +94,14 @@ final class KubernetesPipelineAgainstFakeAPIServerTests: XCTestCase {
         try git.write("web/deployment.yaml", seedManifests(version: "v0.2.0"))
         let id = try await server.deploymentID(commit: try git.commitAndPush("v0.2.0").commit)
         let done = try await server.waitForDeployment(id)
-        XCTAssertEqual(done["status"] as? String, "FAILURE", server.logText())
-        XCTAssertEqual(stages(done).map { "\($0["name"] as? String ?? "") \($0["status"] as? String ?? "")" },
+        XCTAssertEqual(done.status, "FAILURE", server.logText())
+        XCTAssertEqual(done.stages.map { "\($0.name) \($0.status)" },
                        ["K8S_CANARY_ROLLOUT SUCCESS", "K8S_PRIMARY_ROLLOUT SUCCESS", "SCRIPT_RUN FAILURE",
                         "K8S_CANARY_CLEAN CANCELLED", "ROLLBACK SUCCESS"])
         XCTAssertEqual(try image("web"), "demo:v0.1.0", "the primary is back on v0.1.0")
         XCTAssertNil(try fake.object("deployments", "web-canary"), "the canary is removed")
-        XCTAssertTrue((stage(done, 4)["message"] as? String ?? "").hasPrefix("restored commit "), "\(stage(done, 4))")
+        let rollback = try XCTUnwrap(stage(done, 4))
+        XCTAssertTrue(rollback.message.hasPrefix("restored commit "), "\(rollback)")
         server.stop()
     }
 
@@ -117,14 +118,14 @@ final class KubernetesPipelineAgainstFakeAPIServerTests: XCTestCase {
         try await server.start()
 
         _ = try await eventually("WAIT to be suspended after the restart", timeout: 60) {
-            stage(try await server.deployment(id), 1)["status"] as? String == "SUSPENDED" ? true : nil
+            stage(try await server.deployment(id), 1)?.status == "SUSPENDED" ? true : nil
         }
         server.kill9()
         try await server.start()
 
         let done = try await server.waitForDeployment(id)
-        XCTAssertEqual(done["status"] as? String, "SUCCESS", server.logText())
-        XCTAssertEqual(stage(done, 0)["attempts"] as? Int, 2, "the canary stage was re-invoked after the first crash")
+        XCTAssertEqual(done.status, "SUCCESS", server.logText())
+        XCTAssertEqual(stage(done, 0)?.attempts, 2, "the canary stage was re-invoked after the first crash")
         XCTAssertEqual(try fake.creations(kind: "Deployment", name: "web-canary"), 1, "exactly one canary Deployment ever created")
         XCTAssertEqual(try image("web"), "demo:v0.2.0")
         XCTAssertNil(try fake.object("deployments", "web-canary"))
@@ -155,9 +156,10 @@ final class KubernetesPipelineAgainstFakeAPIServerTests: XCTestCase {
         try await server.start()
 
         let done = try await server.waitForDeployment(id)
-        XCTAssertEqual(done["status"] as? String, "FAILURE", server.logText())
-        XCTAssertTrue((stage(done, 0)["message"] as? String ?? "").contains(#"deployments.apps "web-canary" is forbidden"#), "\(stage(done, 0))")
-        XCTAssertEqual(stage(done, 2)["status"] as? String, "SUCCESS", "ROLLBACK: \(stage(done, 2))")
+        XCTAssertEqual(done.status, "FAILURE", server.logText())
+        let canary = try XCTUnwrap(stage(done, 0)), rollback = try XCTUnwrap(stage(done, 2))
+        XCTAssertTrue(canary.message.contains(#"deployments.apps "web-canary" is forbidden"#), "\(canary)")
+        XCTAssertEqual(rollback.status, "SUCCESS", "ROLLBACK: \(rollback)")
         XCTAssertNil(try fake.object("deployments", "web-canary"), "the canary of the lost attempt is gone")
         XCTAssertEqual(try fake.creations(kind: "Deployment", name: "web-canary"), 1)
         XCTAssertEqual(try image("web"), "demo:v0.1.0")
@@ -169,9 +171,9 @@ final class KubernetesPipelineAgainstFakeAPIServerTests: XCTestCase {
         try git.write("web/deployment.yaml", seedManifests(version: "v0.1.0", replicas: 5))
         let id = try await server.deploymentID(commit: try git.commitAndPush("scale to 5").commit)
         let done = try await server.waitForDeployment(id)
-        XCTAssertEqual(done["status"] as? String, "SUCCESS", server.logText())
-        XCTAssertEqual(stages(done).map { $0["name"] as? String }, ["K8S_SYNC", "ROLLBACK"])
-        XCTAssertEqual(done["summary"] as? String, "Quick sync to scale Deployment/web from 3 to 5")
+        XCTAssertEqual(done.status, "SUCCESS", server.logText())
+        XCTAssertEqual(done.stages.map(\.name), ["K8S_SYNC", "ROLLBACK"])
+        XCTAssertEqual(done.summary, "Quick sync to scale Deployment/web from 3 to 5")
         XCTAssertEqual(try fake.object("deployments", "web")?["spec.replicas"]?.number, 5)
         XCTAssertEqual(try fake.creations(kind: "Deployment", name: "web-canary"), 0)
         server.stop()
@@ -228,7 +230,7 @@ final class KubernetesPipelineAgainstFakeAPIServerTests: XCTestCase {
         let id = try await server.deploymentID(commit: try git.commitAndPush("v0.2.0").commit)
         for (gate, expected) in [(2, ["primary=80", "canary=20"]), (4, ["primary=50", "canary=50"])] {
             _ = try await eventually("WAIT_APPROVAL \(gate) to wait", timeout: 60) {
-                stage(try await server.deployment(id), gate)["status"] as? String == "SUSPENDED" ? true : nil
+                stage(try await server.deployment(id), gate)?.status == "SUSPENDED" ? true : nil
             }
             XCTAssertEqual(try weights(), expected)
             XCTAssertEqual(try fake.object("destinationrules", "web")?["spec.subsets"]?.array?.compactMap { $0["name"]?.string },
@@ -237,8 +239,9 @@ final class KubernetesPipelineAgainstFakeAPIServerTests: XCTestCase {
             XCTAssertEqual(approved.status, 202)
         }
         let done = try await server.waitForDeployment(id)
-        XCTAssertEqual(done["status"] as? String, "FAILURE", server.logText())
-        XCTAssertEqual(stage(done, 7)["status"] as? String, "SUCCESS", "ROLLBACK: \(stage(done, 7))")
+        XCTAssertEqual(done.status, "FAILURE", server.logText())
+        let rollback = try XCTUnwrap(stage(done, 7))
+        XCTAssertEqual(rollback.status, "SUCCESS", "ROLLBACK: \(rollback)")
         XCTAssertEqual(try weights(), ["-=-"], "rollback restores the VirtualService of the running commit")
         XCTAssertEqual(try image("web"), "demo:v0.1.0")
         XCTAssertNil(try fake.object("deployments", "web-canary"))

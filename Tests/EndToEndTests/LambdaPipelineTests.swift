@@ -17,8 +17,8 @@ final class LambdaPipelineTests: MotoTestCase {
         let fn = "e2e-\(prefix)-\(UUID().uuidString.prefix(6).lowercased())"
         try writeLambdaApp(git, function: fn, role: moto.roleARN, stages: pipeline)
         let first = try await server.waitForDeployment(try await server.deploymentID(commit: try git.commitAndPush("first").commit))
-        XCTAssertEqual(first["status"] as? String, "SUCCESS", server.logText())
-        XCTAssertEqual(stages(first).map { $0["name"] as? String }, ["LAMBDA_SYNC", "ROLLBACK"])
+        XCTAssertEqual(first.status, "SUCCESS", server.logText())
+        XCTAssertEqual(first.stages.map(\.name), ["LAMBDA_SYNC", "ROLLBACK"])
         XCTAssertEqual(try moto.versions(fn), ["1"])
         XCTAssertEqual(try moto.alias(fn), AliasRouting(version: "1"), "first push: version 1 with 100%")
         try git.write("fn/src/app.py", "def handler(event, context):\n    return 'v2'\n")
@@ -46,7 +46,7 @@ final class LambdaPipelineTests: MotoTestCase {
         ]
         for (gate, routing) in expected {
             _ = try await eventually("stage \(gate) (WAIT_APPROVAL) to wait", timeout: 60) {
-                stage(try await server.deployment(id), gate)["status"] as? String == "SUSPENDED" ? true : nil
+                stage(try await server.deployment(id), gate)?.status == "SUSPENDED" ? true : nil
             }
             XCTAssertEqual(try moto.alias(fn), routing, "before approving stage \(gate)")
             XCTAssertEqual(try moto.versions(fn), ["1", "2"])
@@ -54,9 +54,9 @@ final class LambdaPipelineTests: MotoTestCase {
             XCTAssertEqual(approved.status, 202)
         }
         let done = try await server.waitForDeployment(id)
-        XCTAssertEqual(done["status"] as? String, "SUCCESS", server.logText())
+        XCTAssertEqual(done.status, "SUCCESS", server.logText())
         XCTAssertEqual(try moto.alias(fn), AliasRouting(version: "2"), "version 2 with no extra weights")
-        let logs = (stage(done, 6)["logs"] as? [String] ?? []).joined(separator: "\n")
+        let logs = stage(done, 6)?.logText ?? ""
         XCTAssertTrue(logs.contains("alias Service now sends version 2 (100%)"), logs)
         server.stop()
     }
@@ -75,14 +75,14 @@ final class LambdaPipelineTests: MotoTestCase {
             """)
         let id = try await server.deploymentID(commit: try git.commitAndPush("second").commit)
         let done = try await server.waitForDeployment(id)
-        XCTAssertEqual(done["status"] as? String, "FAILURE", server.logText())
-        XCTAssertEqual(stages(done).map { "\($0["name"] as? String ?? "") \($0["status"] as? String ?? "")" }, [
+        XCTAssertEqual(done.status, "FAILURE", server.logText())
+        XCTAssertEqual(done.stages.map { "\($0.name) \($0.status)" }, [
             "LAMBDA_CANARY_ROLLOUT SUCCESS", "LAMBDA_PROMOTE SUCCESS", "LAMBDA_PROMOTE SUCCESS", "SCRIPT_RUN FAILURE",
             "LAMBDA_PROMOTE CANCELLED", "ROLLBACK SUCCESS"])
-        let promoted = (stage(done, 2)["logs"] as? [String] ?? []).joined(separator: "\n")
+        let promoted = stage(done, 2)?.logText ?? ""
         XCTAssertTrue(promoted.contains("alias Service now sends version 1 (50%) + version 2 (50%)"), promoted)
         XCTAssertEqual(try moto.alias(fn), AliasRouting(version: "1"), "back to version 1, no weights")
-        XCTAssertEqual(stage(done, 5)["message"] as? String, "alias Service restored: version 1 (100%)")
+        XCTAssertEqual(stage(done, 5)?.message, "alias Service restored: version 1 (100%)")
         server.stop()
     }
 
@@ -106,12 +106,12 @@ final class LambdaPipelineTests: MotoTestCase {
         try await server.start()
 
         let done = try await server.waitForDeployment(id)
-        XCTAssertEqual(done["status"] as? String, "SUCCESS", server.logText())
-        XCTAssertEqual(stage(done, 0)["attempts"] as? Int, 2, "the canary was re-invoked after the restart")
+        XCTAssertEqual(done.status, "SUCCESS", server.logText())
+        XCTAssertEqual(stage(done, 0)?.attempts, 2, "the canary was re-invoked after the restart")
         XCTAssertEqual(try moto.versions(fn), ["1", "2"], "exactly one new version")
         XCTAssertEqual(proxy.count(publish), 2, "one publish per deployment: \(proxy.requestLines)")
         XCTAssertEqual(try moto.alias(fn), AliasRouting(version: "2"))
-        let logs = (stage(done, 0)["logs"] as? [String] ?? []).joined(separator: "\n")
+        let logs = stage(done, 0)?.logText ?? ""
         XCTAssertTrue(logs.contains("version 2 was already published by an earlier attempt"), logs)
         server.stop()
     }
@@ -135,21 +135,23 @@ final class LambdaPipelineTests: MotoTestCase {
         try writeLambdaApp(git, folder: "good", function: "e2e-good-\(tag)", role: moto.roleARN, platform: "aws-test")
         let commit = try git.commitAndPush("three apps").commit
         let ids = try await eventually("three deployments", timeout: 30) { () -> [String: String]? in
-            let all = try await server.deployments().filter { $0["commit"] as? String == commit }
+            let all = try await server.deployments().filter { $0.commit == commit }
             guard all.count == 3 else { return nil }
-            return Dictionary(uniqueKeysWithValues: all.map { ($0["application"] as? String ?? "", $0["id"] as? String ?? "") })
+            return Dictionary(uniqueKeysWithValues: all.map { ($0.application, $0.id) })
         }
         let wrongKey = try await server.waitForDeployment(try XCTUnwrap(ids["e2e-wrongkey-\(tag)-app"]))
-        XCTAssertEqual(wrongKey["status"] as? String, "FAILURE")
-        XCTAssertTrue((stage(wrongKey, 0)["message"] as? String ?? "")
-            .contains("InvalidClientTokenId: The security token included in the request is invalid."), "\(stage(wrongKey, 0))")
+        XCTAssertEqual(wrongKey.status, "FAILURE")
+        let refused = try XCTUnwrap(stage(wrongKey, 0))
+        XCTAssertTrue(refused.message.contains("InvalidClientTokenId: The security token included in the request is invalid."),
+                      "\(refused)")
         let noRole = try await server.waitForDeployment(try XCTUnwrap(ids["e2e-norole-\(tag)-app"]))
-        XCTAssertEqual(noRole["status"] as? String, "FAILURE")
-        XCTAssertTrue((stage(noRole, 0)["message"] as? String ?? "")
-            .contains("The role defined for the function cannot be assumed by Lambda."), "\(stage(noRole, 0))")
-        XCTAssertEqual(stage(noRole, 1)["message"] as? String, "nothing to roll back: function e2e-norole-\(tag) does not exist")
+        XCTAssertEqual(noRole.status, "FAILURE")
+        let unassumable = try XCTUnwrap(stage(noRole, 0))
+        XCTAssertTrue(unassumable.message.contains("The role defined for the function cannot be assumed by Lambda."),
+                      "\(unassumable)")
+        XCTAssertEqual(stage(noRole, 1)?.message, "nothing to roll back: function e2e-norole-\(tag) does not exist")
         let good = try await server.waitForDeployment(try XCTUnwrap(ids["e2e-good-\(tag)-app"]))
-        XCTAssertEqual(good["status"] as? String, "SUCCESS", server.logText())
+        XCTAssertEqual(good.status, "SUCCESS", server.logText())
         XCTAssertEqual(try moto.alias("e2e-good-\(tag)"), AliasRouting(version: "1"))
         let health = try await server.request("GET", "/healthz", auth: false)
         XCTAssertEqual(health.status, 200)

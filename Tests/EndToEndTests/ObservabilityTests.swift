@@ -1,4 +1,5 @@
 import Foundation
+import GantryAPI
 import GantrySupport
 import XCTest
 
@@ -38,19 +39,19 @@ final class ObservabilityTests: XCTestCase {
 
         let answer = try await server.request("GET", "/api/v1/bindings/demo/deliveries")
         XCTAssertEqual(answer.status, 200)
-        let deliveries = answer.json["deliveries"] as? [[String: Any]] ?? []
-        XCTAssertEqual(deliveries.map { $0["verdict"] as? String }, ["accepted", "ignored", "unauthorized", "ignored", "ignored"])
-        XCTAssertEqual(deliveries.map { $0["recorded"] as? Bool }, [true, true, false, true, true])
-        XCTAssertEqual(deliveries.map { $0["reason"] as? String }, [
+        let deliveries = try answer.decode(DeliveryList.self).deliveries
+        XCTAssertEqual(deliveries.map(\.verdict), ["accepted", "ignored", "unauthorized", "ignored", "ignored"])
+        XCTAssertEqual(deliveries.map(\.recorded), [true, true, false, true, true])
+        XCTAssertEqual(deliveries.map(\.reason), [
             "push to refs/heads/main at \(commit.prefix(12))",
             "repository github.com/someone/else is not bound here (binding demo is for \(git.bare.dropLast(4)))",
             "X-Hub-Signature-256 does not match the body with any configured secret",
             "push to refs/heads/feature, binding watches main",
             "ping",
         ])
-        XCTAssertNotNil(deliveries.first?["triggerId"] as? Int)
-        let limited = try await server.request("GET", "/api/v1/bindings/demo/deliveries?limit=2").json["deliveries"] as? [Any]
-        XCTAssertEqual(limited?.count, 2)
+        XCTAssertNotNil(deliveries.first?.triggerId)
+        let limited = try await server.deliveries(limit: 2)
+        XCTAssertEqual(limited.count, 2)
         let anonymous = try await server.request("GET", "/api/v1/bindings/demo/deliveries", auth: false)
         XCTAssertEqual(anonymous.status, 401)
         let unknown = try await server.request("GET", "/api/v1/bindings/nobody/deliveries")
@@ -96,7 +97,7 @@ final class ObservabilityTests: XCTestCase {
         let commit = try git.commitAndPush("measured").commit
         let id = try await server.deploymentID(commit: commit)
         let done = try await server.waitForDeployment(id)
-        XCTAssertEqual(done["status"] as? String, "SUCCESS", server.logText())
+        XCTAssertEqual(done.status, "SUCCESS", server.logText())
         let metrics = String(decoding: try await server.request("GET", "/metrics", auth: false).data, as: UTF8.self)
         for line in [#"gantry_invocations_total{function="script-run",status="SUCCESS",error_type=""} 2"#,
                      #"gantry_invocation_wall_seconds_count{function="script-run"} 2"#,

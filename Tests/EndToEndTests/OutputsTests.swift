@@ -26,8 +26,8 @@ final class OutputsTests: XCTestCase {
             """)
         let commit = try git.commitAndPush("outputs flow").commit
         let done = try await server.waitForDeployment(try await server.deploymentID(commit: commit))
-        XCTAssertEqual(done["status"] as? String, "SUCCESS")
-        let logs = (stage(done, 1)["logs"] as? [String] ?? []).joined(separator: "\n")
+        XCTAssertEqual(done.status, "SUCCESS")
+        let logs = stage(done, 1)?.logText ?? ""
         XCTAssertTrue(logs.contains(#"seen: "url":"http://canary.example""#), logs)
         server.stop()
     }

@@ -1,4 +1,5 @@
 import Foundation
+import GantryAPI
 import GantrySupport
 import KubeSupport
 import XCTest
@@ -32,19 +33,19 @@ final class PushToDeployTests: XCTestCase {
         let id = try await server.deploymentID(commit: commit)
         // WAIT_APPROVAL suspends until someone approves; approve through the real CLI.
         _ = try await eventually("WAIT_APPROVAL to suspend") {
-            stage(try await server.deployment(id), 2)["status"] as? String == "SUSPENDED" ? true : nil
+            stage(try await server.deployment(id), 2)?.status == "SUSPENDED" ? true : nil
         }
         let approved = try server.cli(["approve", id])
         XCTAssertTrue(approved.contains("approved by tester"), approved)
 
         let done = try await server.waitForDeployment(id)
-        XCTAssertEqual(done["status"] as? String, "SUCCESS", server.logText())
-        XCTAssertEqual(done["application"] as? String, "hello")
-        let visible = stages(done).filter { !($0["rollback"] as? Bool ?? false) }
-        XCTAssertEqual(visible.map { $0["name"] as? String }, ["SCRIPT_RUN", "WAIT", "WAIT_APPROVAL", "SCRIPT_RUN"])
-        XCTAssertEqual(visible.map { $0["status"] as? String }, ["SUCCESS", "SUCCESS", "SUCCESS", "SUCCESS"])
-        XCTAssertEqual(visible.map { $0["attempts"] as? Int }, [1, 1, 1, 1], "a resumed stage continues its attempt")
-        let firstLogs = (stage(done, 0)["logs"] as? [String] ?? []).joined(separator: "\n")
+        XCTAssertEqual(done.status, "SUCCESS", server.logText())
+        XCTAssertEqual(done.application, "hello")
+        let visible = done.stages.filter { !$0.rollback }
+        XCTAssertEqual(visible.map(\.name), ["SCRIPT_RUN", "WAIT", "WAIT_APPROVAL", "SCRIPT_RUN"])
+        XCTAssertEqual(visible.map(\.status), ["SUCCESS", "SUCCESS", "SUCCESS", "SUCCESS"])
+        XCTAssertEqual(visible.map(\.attempts), [1, 1, 1, 1], "a resumed stage continues its attempt")
+        let firstLogs = stage(done, 0)?.logText ?? ""
         XCTAssertTrue(firstLogs.contains("building hello"), firstLogs)
         XCTAssertTrue(firstLogs.contains("hello v1"), firstLogs)
 
@@ -76,7 +77,7 @@ final class PushToDeployTests: XCTestCase {
         let a = try await signer.send(firstDelivery)
         XCTAssertEqual(a.status, 202, String(decoding: a.data, as: UTF8.self))
         let firstID = try await eventually("deployment of the first push") {
-            try await server.deployments().first?["id"] as? String
+            try await server.deployments().first?.id
         }
         _ = try await server.waitForDeployment(firstID)
         try git.write("app/file.txt", "two")
@@ -85,13 +86,13 @@ final class PushToDeployTests: XCTestCase {
         // Same delivery id again: acknowledged as a duplicate, nothing new.
         let again = try await signer.send(firstDelivery)
         XCTAssertEqual(again.status, 200)
-        XCTAssertEqual(again.json["status"] as? String, "duplicate")
+        XCTAssertEqual(try again.decode(Message.self).status, "duplicate")
 
         // The newer push deploys...
         let b = try await signer.send(signer.push(after: second, before: first))
         XCTAssertEqual(b.status, 202)
         let secondID = try await eventually("deployment of the second push") {
-            try await server.deployments().first { $0["commit"] as? String == second }?["id"] as? String
+            try await server.deployments().first { $0.commit == second }?.id
         }
         _ = try await server.waitForDeployment(secondID)
         // ...and an old push replayed under a new delivery id afterwards deploys nothing.
@@ -100,7 +101,7 @@ final class PushToDeployTests: XCTestCase {
         try await assertStaysTrue("no third deployment appears", for: 2) { try await server.deployments().count == 2 }
         let deployments = try await server.deployments()
         XCTAssertEqual(deployments.count, 2)
-        XCTAssertEqual(deployments.first?["commit"] as? String, second)
+        XCTAssertEqual(deployments.first?.commit, second)
         server.stop()
     }
 
@@ -126,13 +127,13 @@ final class PushToDeployTests: XCTestCase {
         XCTAssertEqual(forced.status, 202)
         let rollbackID = try await eventually("a third deployment, of v1") {
             let all = try await server.deployments()
-            return all.count == 3 && all.first?["commit"] as? String == v1 ? all.first?["id"] as? String : nil
+            return all.count == 3 && all.first?.commit == v1 ? all.first?.id : nil
         }
         let rollback = try await server.waitForDeployment(rollbackID)
-        XCTAssertEqual(rollback["status"] as? String, "SUCCESS", server.logText())
-        let summary = rollback["summary"] as? String ?? ""
+        XCTAssertEqual(rollback.status, "SUCCESS", server.logText())
+        let summary = rollback.summary
         XCTAssertTrue(summary.hasPrefix("Rollback by Git: head moved from \(v2.prefix(7)) to \(v1.prefix(7))."), summary)
-        let logs = (stage(rollback, 0)["logs"] as? [String] ?? []).joined(separator: "\n")
+        let logs = stage(rollback, 0)?.logText ?? ""
         XCTAssertTrue(logs.contains("v1"), logs)
 
         // v2's delivery again under a new id: v2 is no longer the head, so nothing deploys.

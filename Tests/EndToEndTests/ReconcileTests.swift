@@ -21,16 +21,16 @@ final class ReconcileTests: XCTestCase {
 
         let id = try await server.deploymentID(commit: second.commit)
         let done = try await server.waitForDeployment(id)
-        XCTAssertEqual(done["status"] as? String, "SUCCESS", server.logText())
-        XCTAssertEqual((done["trigger"] as? [String: Any])?["kind"] as? String, "reconcile")
+        XCTAssertEqual(done.status, "SUCCESS", server.logText())
+        XCTAssertEqual(done.trigger.kind, "reconcile")
 
         let metrics = String(decoding: try await server.request("GET", "/metrics", auth: false).data, as: UTF8.self)
         let catches = metrics.split(separator: "\n").first { $0.hasPrefix(#"gantry_reconcile_catches_total{repository="demo"}"#) }
         XCTAssertGreaterThanOrEqual(Double(catches?.split(separator: " ").last ?? "") ?? 0, 1, metrics)
         XCTAssertTrue(server.logText().contains("reconcile caught a push whose webhook never arrived"))
         // The deliveries show only the push that was delivered.
-        let deliveries = try await server.request("GET", "/api/v1/bindings/demo/deliveries").json["deliveries"] as? [[String: Any]]
-        XCTAssertEqual(deliveries?.map { $0["verdict"] as? String }, ["accepted"])
+        let deliveries = try await server.deliveries()
+        XCTAssertEqual(deliveries.map(\.verdict), ["accepted"])
         server.stop()
     }
 
@@ -51,12 +51,12 @@ final class ReconcileTests: XCTestCase {
 
         let id = try await eventually("the reconcile's deployment of v1") {
             let all = try await server.deployments()
-            return all.count == 3 && all.first?["commit"] as? String == v1.commit ? all.first?["id"] as? String : nil
+            return all.count == 3 && all.first?.commit == v1.commit ? all.first?.id : nil
         }
         let done = try await server.waitForDeployment(id)
-        XCTAssertEqual(done["status"] as? String, "SUCCESS", server.logText())
-        XCTAssertEqual((done["trigger"] as? [String: Any])?["kind"] as? String, "reconcile")
-        let summary = done["summary"] as? String ?? ""
+        XCTAssertEqual(done.status, "SUCCESS", server.logText())
+        XCTAssertEqual(done.trigger.kind, "reconcile")
+        let summary = done.summary
         XCTAssertTrue(summary.hasPrefix("Rollback by Git: head moved from \(v2.commit.prefix(7)) to \(v1.commit.prefix(7))."),
                       summary)
         // The reconcile found the head triggered now: no further deployment.

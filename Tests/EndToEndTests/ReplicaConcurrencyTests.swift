@@ -22,8 +22,8 @@ final class ReplicaConcurrencyTests: XCTestCase {
         XCTAssertEqual(seen().count, 2, "a third invocation started while two held the limit: \(seen())")
         FileManager.default.createFile(atPath: marks + "/release", contents: nil)
         _ = try await eventually("all six deployments to finish", timeout: 90) { () -> Bool? in
-            let all = try await set.servers[0].deployments().filter { $0["commit"] as? String == commit }
-            return all.count == 6 && all.allSatisfy({ $0["status"] as? String == "SUCCESS" }) ? true : nil
+            let all = try await set.servers[0].deployments().filter { $0.commit == commit }
+            return all.count == 6 && all.allSatisfy({ $0.status == "SUCCESS" }) ? true : nil
         }
         let lines = seen()
         let counts = lines.compactMap { $0.split(separator: " ").first.flatMap { Int($0) } }

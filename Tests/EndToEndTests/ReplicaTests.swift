@@ -20,11 +20,10 @@ final class ReplicaTests: XCTestCase {
         XCTAssertEqual(answers.filter { (200..<300).contains($0) }.count, 2, "\(answers)")
         let id = try await set.servers[1].deploymentID(commit: commit)
         let done = try await set.servers[0].waitForDeployment(id)
-        XCTAssertEqual(done["status"] as? String, "SUCCESS")
+        XCTAssertEqual(done.status, "SUCCESS")
         let all = try await set.servers[0].deployments()
-        XCTAssertEqual(all.filter { $0["commit"] as? String == commit }.count, 1, "one delivery, one deployment")
-        let deliveries = try await set.servers[1].request("GET", "/api/v1/bindings/demo/deliveries").json["deliveries"]
-            as? [[String: Any]] ?? []
+        XCTAssertEqual(all.filter { $0.commit == commit }.count, 1, "one delivery, one deployment")
+        let deliveries = try await set.servers[1].deliveries()
         XCTAssertEqual(deliveries.count, 1, "\(deliveries)")
     }
 
@@ -37,12 +36,12 @@ final class ReplicaTests: XCTestCase {
         let commit = try set.git.commitAndPush("six apps at once").commit
         var ids: [String] = []
         _ = try await eventually("six deployments of \(commit.prefix(8))") {
-            ids = try await set.servers[0].deployments().filter { $0["commit"] as? String == commit }.compactMap { $0["id"] as? String }
+            ids = try await set.servers[0].deployments().filter { $0.commit == commit }.map(\.id)
             return ids.count == 6 ? true : nil
         }
         for id in ids {
             let done = try await set.servers[1].waitForDeployment(id, timeout: 90)
-            XCTAssertEqual(done["status"] as? String, "SUCCESS", set.servers.map { $0.logText() }.joined(separator: "\n====\n"))
+            XCTAssertEqual(done.status, "SUCCESS", set.servers.map { $0.logText() }.joined(separator: "\n====\n"))
         }
         var ranOn = Set<String>()
         for app in apps {
@@ -100,17 +99,17 @@ final class ReplicaTests: XCTestCase {
             victimApps.allSatisfy { set.lines("\($0)-starts").contains("\(ids[1 - victimIndex]) 2") } ? true : nil
         }
         FileManager.default.createFile(atPath: set.marks + "/release", contents: nil)
-        let deployments = try await survivor.deployments().filter { $0["commit"] as? String == commit }
+        let deployments = try await survivor.deployments().filter { $0.commit == commit }
         XCTAssertEqual(deployments.count, 4)
         for d in deployments {
-            let done = try await survivor.waitForDeployment(d["id"] as? String ?? "", timeout: 60)
-            XCTAssertEqual(done["status"] as? String, "SUCCESS", survivor.logText())
-            let app = done["application"] as? String ?? ""
+            let done = try await survivor.waitForDeployment(d.id, timeout: 60)
+            XCTAssertEqual(done.status, "SUCCESS", survivor.logText())
+            let app = done.application
             XCTAssertEqual(set.lines("\(app)-completed").count, 1, "\(app): stage 0 completed once")
             XCTAssertEqual(set.lines("\(app)-stage1").count, 1, "\(app): stage 1 completed once")
             if victimApps.contains(app) {
-                XCTAssertEqual(stage(done, 0)["attempts"] as? Int, 2, "\(app): the takeover shows as attempt 2")
-                let logs = (stage(done, 0)["logs"] as? [String] ?? []).joined(separator: "\n")
+                XCTAssertEqual(stage(done, 0)?.attempts, 2, "\(app): the takeover shows as attempt 2")
+                let logs = stage(done, 0)?.logText ?? ""
                 XCTAssertTrue(logs.contains("took this stage over from \(victimID)/"), logs)
                 XCTAssertEqual(set.lines("\(app)-completed"), [ids[1 - victimIndex]])
             }
@@ -142,19 +141,17 @@ final class ReplicaTests: XCTestCase {
         kill(paused.process!.processIdentifier, SIGCONT)
         let id = try await other.deploymentID(commit: commit)
         let done = try await other.waitForDeployment(id, timeout: 60)
-        XCTAssertEqual(done["status"] as? String, "SUCCESS")
-        let attempts = try await other.request("GET", "/api/v1/deployments/\(id)/stages/0/attempts").json["attempts"]
-            as? [[String: Any]] ?? []
+        XCTAssertEqual(done.status, "SUCCESS")
+        let attempts = try await other.attempts(id, stage: 0)
         _ = try await eventually("the paused replica's late result to be recorded as discarded", timeout: 20) {
-            let list = try await other.request("GET", "/api/v1/deployments/\(id)/stages/0/attempts").json["attempts"]
-                as? [[String: Any]] ?? []
-            return list.first?["status"] as? String == "DISCARDED" ? true : nil
+            let list = try await other.attempts(id, stage: 0)
+            return list.first?.status == "DISCARDED" ? true : nil
         }
-        XCTAssertEqual(attempts.map { $0["attempt"] as? Int }, [1, 2])
-        XCTAssertEqual(attempts.last?["status"] as? String, "SUCCESS")
-        let logs = (stage(done, 0)["logs"] as? [String] ?? []).joined(separator: "\n")
+        XCTAssertEqual(attempts.map(\.attempt), [1, 2])
+        XCTAssertEqual(attempts.last?.status, "SUCCESS")
+        let logs = stage(done, 0)?.logText ?? ""
         XCTAssertTrue(logs.contains("result of \(ids[1 - pausedIndex]) attempt 2"), logs)
-        XCTAssertEqual(stage(done, 0)["status"] as? String, "SUCCESS")
+        XCTAssertEqual(stage(done, 0)?.status, "SUCCESS")
     }
 
     /// A replica stopped gracefully (SIGTERM, as a rolling update does) hands its running stage over at once: with a
@@ -180,12 +177,11 @@ final class ReplicaTests: XCTestCase {
         }
         let id = try await other.deploymentID(commit: commit)
         let done = try await other.waitForDeployment(id, timeout: 30)
-        XCTAssertEqual(done["status"] as? String, "SUCCESS")
-        XCTAssertEqual(stage(done, 0)["recoveries"] as? Int ?? 0, 0, "a graceful stop is not a crash")
-        let attempts = try await other.request("GET", "/api/v1/deployments/\(id)/stages/0/attempts").json["attempts"]
-            as? [[String: Any]] ?? []
-        XCTAssertEqual(attempts.map { $0["attempt"] as? Int }, [1, 2])
-        XCTAssertEqual(attempts.first?["errorType"] as? String, "Shutdown", "\(attempts)")
+        XCTAssertEqual(done.status, "SUCCESS")
+        XCTAssertEqual(stage(done, 0)?.recoveries ?? 0, 0, "a graceful stop is not a crash")
+        let attempts = try await other.attempts(id, stage: 0)
+        XCTAssertEqual(attempts.map(\.attempt), [1, 2])
+        XCTAssertEqual(attempts.first?.errorType, "Shutdown", "\(attempts)")
     }
 
     /// Replicas wake each other with NOTIFY, not the safety sweep: with the sweep at 120 s, a cancel sent to the
@@ -207,9 +203,10 @@ final class ReplicaTests: XCTestCase {
         XCTAssertEqual(answer.status, 202)
         // Only the holder can stop its function, and nothing but the notification wakes it before the sweep.
         let done = try await other.waitForDeployment(id, timeout: 10)
-        XCTAssertEqual(done["status"] as? String, "CANCELLED")
+        XCTAssertEqual(done.status, "CANCELLED")
         XCTAssertLessThan(Date().timeIntervalSince(asked), 10)
-        XCTAssertEqual(stage(done, 0)["status"] as? String, "CANCELLED", "\(stage(done, 0))")
+        let cancelled = try XCTUnwrap(stage(done, 0))
+        XCTAssertEqual(cancelled.status, "CANCELLED", "\(cancelled)")
         XCTAssertEqual(set.lines("starts"), [ids[holder]], "the stage ran once, on the holder")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GantryAPI
 import GantrySupport
 import XCTest
 
@@ -41,19 +42,18 @@ final class RetryTests: XCTestCase {
                 """)
         }
         try git.commitAndPush("flaky stages")
-        let results = try await eventually("all deployments to finish") { () -> [String: [String: Any]]? in
-            let done = try await server.deployments().filter { ["SUCCESS", "FAILURE"].contains($0["status"] as? String ?? "") }
+        let results = try await eventually("all deployments to finish") { () -> [String: DeploymentView]? in
+            let done = try await server.deployments().filter { ["SUCCESS", "FAILURE"].contains($0.status) }
             guard done.count == apps.count else { return nil }
-            return Dictionary(uniqueKeysWithValues: done.map { ($0["application"] as? String ?? "", $0) })
+            return Dictionary(uniqueKeysWithValues: done.map { ($0.application, $0) })
         }
         let patient = try XCTUnwrap(results["patient"])
-        XCTAssertEqual(patient["status"] as? String, "SUCCESS", server.logText())
-        XCTAssertEqual(stage(patient, 0)["attempts"] as? Int, 3)
+        XCTAssertEqual(patient.status, "SUCCESS", server.logText())
+        XCTAssertEqual(stage(patient, 0)?.attempts, 3)
         // Backoff grows: 200 ms before attempt 2, 400 ms before attempt 3.
-        let attempts = try await server.request("GET", "/api/v1/deployments/\(patient["id"]!)/stages/0/attempts")
-            .json["attempts"] as? [[String: Any]] ?? []
-        XCTAssertEqual(attempts.map { $0["attempt"] as? Int }, [1, 2, 3])
-        let starts = attempts.compactMap { parse($0["startedAt"]) }, ends = attempts.compactMap { parse($0["endedAt"]) }
+        let attempts = try await server.attempts(patient.id, stage: 0)
+        XCTAssertEqual(attempts.map(\.attempt), [1, 2, 3])
+        let starts = attempts.compactMap { parse($0.startedAt) }, ends = attempts.compactMap { parse($0.endedAt) }
         XCTAssertEqual(starts.count, 3)
         if starts.count == 3, ends.count == 3 {
             let firstGap = starts[1].timeIntervalSince(ends[0]), secondGap = starts[2].timeIntervalSince(ends[1])
@@ -62,13 +62,13 @@ final class RetryTests: XCTestCase {
             XCTAssertGreaterThan(secondGap, firstGap)
         }
         let impatient = try XCTUnwrap(results["impatient"])
-        XCTAssertEqual(impatient["status"] as? String, "FAILURE")
-        XCTAssertEqual(stage(impatient, 0)["attempts"] as? Int, 2)
-        XCTAssertTrue((stage(impatient, 0)["message"] as? String ?? "").contains("flaky backend"))
+        XCTAssertEqual(impatient.status, "FAILURE")
+        XCTAssertEqual(stage(impatient, 0)?.attempts, 2)
+        XCTAssertTrue((stage(impatient, 0)?.message ?? "").contains("flaky backend"))
         let strict = try XCTUnwrap(results["strict"])
-        XCTAssertEqual(strict["status"] as? String, "FAILURE")
-        XCTAssertEqual(stage(strict, 0)["attempts"] as? Int, 1)
-        XCTAssertEqual(stage(strict, 0)["errorType"] as? String, "InvalidManifest")
+        XCTAssertEqual(strict.status, "FAILURE")
+        XCTAssertEqual(stage(strict, 0)?.attempts, 1)
+        XCTAssertEqual(stage(strict, 0)?.errorType, "InvalidManifest")
         server.stop()
     }
 }

@@ -22,12 +22,9 @@ final class SkipTests: XCTestCase {
             """)
         let (commit, _) = try git.commitAndPush("two long waits")
         let id = try await server.deploymentID(commit: commit)
-        func view() async throws -> DeploymentView {
-            try JSONDecoder().decode(DeploymentView.self, from: try await server.request("GET", "/api/v1/deployments/\(id)").data)
-        }
         func waitUntilSuspended(_ index: Int) async throws {
             _ = try await eventually("stage \(index) of \(id.prefix(8)) to suspend") {
-                try await view().stages.first { $0.index == index }?.status == "SUSPENDED" ? true : nil
+                stage(try await server.deployment(id), index)?.status == "SUSPENDED" ? true : nil
             }
         }
 
@@ -38,14 +35,11 @@ final class SkipTests: XCTestCase {
 
         let api = try await server.request("POST", "/api/v1/deployments/\(id)/skip", body: Data("{}".utf8))
         XCTAssertEqual(api.status, 202, String(decoding: api.data, as: UTF8.self))
-        XCTAssertEqual(try JSONDecoder().decode(Message.self, from: api.data).reason, "skipped by tester")
+        XCTAssertEqual(try api.decode(Message.self).reason, "skipped by tester")
 
         try await waitUntilSuspended(1)
         XCTAssertEqual(try server.cli(["skip", id]).trimmingCharacters(in: .whitespacesAndNewlines), "skipped by tester")
-        let done = try await eventually("deployment \(id.prefix(8)) to end") {
-            let d = try await view()
-            return d.isFinal ? d : nil
-        }
+        let done = try await server.waitForDeployment(id)
         XCTAssertEqual(done.status, "SUCCESS")
         XCTAssertEqual(done.stages.filter { !$0.rollback }.map(\.status), ["SKIPPED", "SKIPPED"])
 

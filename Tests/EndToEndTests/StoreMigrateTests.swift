@@ -33,15 +33,15 @@ final class StoreMigrateTests: XCTestCase {
         let commit = try git.commitAndPush("three apps").commit
         var byApp: [String: String] = [:]
         _ = try await eventually("three deployments") {
-            for d in try await server.deployments() where d["commit"] as? String == commit {
-                byApp[d["application"] as? String ?? ""] = d["id"] as? String
+            for d in try await server.deployments() where d.commit == commit {
+                byApp[d.application] = d.id
             }
             return byApp.count == 3 ? true : nil
         }
         _ = try await server.waitForDeployment(byApp["done"]!)
         _ = try await eventually("busy to run and waiting to suspend") {
-            let busy = stage(try await server.deployment(byApp["busy"]!), 0)["status"] as? String
-            let waiting = stage(try await server.deployment(byApp["waiting"]!), 0)["status"] as? String
+            let busy = stage(try await server.deployment(byApp["busy"]!), 0)?.status
+            let waiting = stage(try await server.deployment(byApp["waiting"]!), 0)?.status
             return busy == "RUNNING" && waiting == "SUSPENDED" && FileManager.default.fileExists(atPath: marks + "/busy-starts") ? true : nil
         }
         server.kill9()
@@ -65,11 +65,11 @@ final class StoreMigrateTests: XCTestCase {
         FileManager.default.createFile(atPath: marks + "/release", contents: nil)
         for app in ["done", "busy", "waiting"] {
             let d = try await moved.waitForDeployment(byApp[app]!, timeout: 60)
-            XCTAssertEqual(d["status"] as? String, "SUCCESS", "\(app): " + moved.logText())
+            XCTAssertEqual(d.status, "SUCCESS", "\(app): " + moved.logText())
         }
         let busy = try await moved.deployment(byApp["busy"]!)
-        XCTAssertEqual(stage(busy, 0)["attempts"] as? Int, 2, "re-invoked after the move")
+        XCTAssertEqual(stage(busy, 0)?.attempts, 2, "re-invoked after the move")
         let all = try await moved.deployments()
-        XCTAssertEqual(all.filter { $0["commit"] as? String == commit }.count, 3)
+        XCTAssertEqual(all.filter { $0.commit == commit }.count, 3)
     }
 }

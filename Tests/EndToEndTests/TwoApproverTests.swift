@@ -22,25 +22,18 @@ final class TwoApproverTests: XCTestCase {
             """)
         let (commit, _) = try git.commitAndPush("needs two approvals")
         let id = try await server.deploymentID(commit: commit)
-        func view() async throws -> DeploymentView {
-            try JSONDecoder().decode(DeploymentView.self, from: try await server.request("GET", "/api/v1/deployments/\(id)").data)
-        }
         func approve(as token: String) async throws -> Int {
             try await server.request("POST", "/api/v1/deployments/\(id)/approve", body: Data("{}".utf8),
                                      headers: ["Authorization": "Bearer \(token)"]).status
-        }
-        func invocations() async throws -> [InvocationView] {
-            try JSONDecoder().decode(InvocationList.self, from: try await server.request(
-                "GET", "/api/v1/deployments/\(id)/stages/0/attempts").data).attempts
         }
         /// Waits for the function's `runs`-th invocation to have ended (each approval resumes it once) and
         /// returns the stage as it left it.
         func afterRun(_ runs: Int) async throws -> StageView? {
             _ = try await eventually("invocation \(runs) of the approval stage to end") {
-                let list = try await invocations()
+                let list = try await server.attempts(id, stage: 0)
                 return list.count >= runs && list.allSatisfy({ $0.endedAt != nil }) ? true : nil
             }
-            return try await view().stages.first { $0.index == 0 }
+            return stage(try await server.deployment(id), 0)
         }
 
         let first = try await afterRun(1)
@@ -54,14 +47,11 @@ final class TwoApproverTests: XCTestCase {
 
         status = try await approve(as: server.outsiderToken)
         XCTAssertEqual(status, 202)
-        let done = try await eventually("deployment \(id.prefix(8)) to end") {
-            let d = try await view()
-            return d.isFinal ? d : nil
-        }
+        let done = try await server.waitForDeployment(id)
         XCTAssertEqual(done.status, "SUCCESS")
         // Had the second approval by the same person counted, the stage would have been resumed for it (a fourth
         // run) or would have ended before the second person approved.
-        let runs = try await invocations()
+        let runs = try await server.attempts(id, stage: 0)
         XCTAssertEqual(runs.count, 3, "one run, one resume per distinct approver")
         XCTAssertEqual(done.stages.first { $0.index == 0 }?.status, "SUCCESS")
         XCTAssertTrue(done.stages.first { $0.index == 0 }?.message.contains("tester") ?? false, done.stages[0].message)

@@ -69,8 +69,8 @@ final class UnverifiedBodyTests: XCTestCase {
             ("X-Hub-Signature-256", signer.signature(Data(ping))), ("Content-Length", "\(ping.count)"),
         ], body: ping))
         XCTAssertEqual(client.readAnswer(timeout: 5).status, 200)
-        let refusals = try await server.request("GET", "/api/v1/bindings/demo/deliveries").json["deliveries"] as? [[String: Any]]
-        XCTAssertEqual(refusals?.filter { ($0["reason"] as? String ?? "").contains("awaiting their signature check") }.count, 3)
+        let refusals = try await server.deliveries()
+        XCTAssertEqual(refusals.filter { $0.reason.contains("awaiting their signature check") }.count, 3)
     }
 }
 

@@ -60,11 +60,11 @@ final class WebAccountsTests: XCTestCase {
         XCTAssertEqual(try editor.post("/deployments/\(id)/approve", ["stage": "2"]).status, 403)
         XCTAssertEqual(try editor.post("/deployments/\(id)/approve", ["stage": "2", "_csrf": viewerCSRF]).status, 403)
         let stillWaiting = try await server.deployment(id)
-        XCTAssertEqual(stage(stillWaiting, 2)["status"] as? String, "SUSPENDED")
+        XCTAssertEqual(stage(stillWaiting, 2)?.status, "SUSPENDED")
         let approved = try editor.post("/deployments/\(id)/approve", ["stage": "2", "_csrf": try XCTUnwrap(WebClient.csrf(in: editorPage.body))])
         XCTAssertEqual(approved.status, 303, approved.body)
         let done = try await server.waitForDeployment(id)
-        XCTAssertEqual(done["status"] as? String, "SUCCESS", server.logText())
+        XCTAssertEqual(done.status, "SUCCESS", server.logText())
         // The approval is recorded with the person's name.
         let approvals = try await store.approvals(deploymentID: id, stageIndex: 2)
         XCTAssertEqual(approvals.map(\.approver), ["alice"])

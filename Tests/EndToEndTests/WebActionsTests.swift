@@ -50,9 +50,9 @@ final class WebActionsTests: XCTestCase {
         let csrf = try XCTUnwrap(WebClient.csrf(in: page.body))
         XCTAssertEqual(try browser.post("/deployments/\(first)/stages/1/skip", ["_csrf": csrf]).status, 303)
         let skipped = try await server.waitForDeployment(first, timeout: 30)
-        XCTAssertEqual(skipped["status"] as? String, "SUCCESS")
-        XCTAssertEqual(stage(skipped, 1)["status"] as? String, "SKIPPED")
-        XCTAssertEqual(stage(skipped, 1)["message"] as? String, "skipped by erin")
+        XCTAssertEqual(skipped.status, "SUCCESS")
+        XCTAssertEqual(stage(skipped, 1)?.status, "SKIPPED")
+        XCTAssertEqual(stage(skipped, 1)?.message, "skipped by erin")
         XCTAssertEqual(try browser.post("/deployments/\(first)/stages/1/skip", ["_csrf": csrf]).status, 409, "only once")
 
         // Sync from the application page queues a deployment by the user.
@@ -60,24 +60,24 @@ final class WebActionsTests: XCTestCase {
         XCTAssertEqual(try browser.post("/applications/slow/sync", ["_csrf": try XCTUnwrap(WebClient.csrf(in: appPage.body)),
                                                                    "strategy": "pipeline"]).status, 303)
         let second = try await eventually("the synced deployment") {
-            try await server.deployments().first { $0["id"] as? String != first && $0["application"] as? String == "slow" }?["id"] as? String
+            try await server.deployments().first { $0.id != first && $0.application == "slow" }?.id
         }
         try await waitForSuspendedWait(server, second)
         let synced = try await server.deployment(second)
-        XCTAssertEqual((synced["trigger"] as? [String: Any])?["kind"] as? String, "manual")
+        XCTAssertEqual(synced.trigger.kind, "manual")
 
         // Cancel without rollback: CANCELLED, the rollback stage skipped rather than run.
         XCTAssertEqual(try browser.post("/deployments/\(second)/cancel", ["_csrf": csrf, "rollback": "0"]).status, 303)
         let cancelled = try await server.waitForDeployment(second, timeout: 30)
-        XCTAssertEqual(cancelled["status"] as? String, "CANCELLED")
-        let rollback = try XCTUnwrap(stages(cancelled).first { $0["rollback"] as? Bool == true })
-        XCTAssertEqual(rollback["status"] as? String, "SKIPPED")
+        XCTAssertEqual(cancelled.status, "CANCELLED")
+        let rollback = try XCTUnwrap(cancelled.stages.first(where: \.rollback))
+        XCTAssertEqual(rollback.status, "SKIPPED")
         XCTAssertEqual(try browser.post("/deployments/\(second)/cancel", ["_csrf": csrf]).status, 409)
     }
 
     private func waitForSuspendedWait(_ server: ServerProcess, _ id: String) async throws {
         _ = try await eventually("WAIT of \(id.prefix(8)) to suspend") {
-            stage(try await server.deployment(id), 1)["status"] as? String == "SUSPENDED" ? true : nil
+            stage(try await server.deployment(id), 1)?.status == "SUSPENDED" ? true : nil
         }
     }
 }

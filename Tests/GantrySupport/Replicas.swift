@@ -1,4 +1,5 @@
 import Foundation
+import GantryAPI
 import XCTest
 
 /// Several real `gantry serve` processes sharing one fresh database on the test PostgreSQL, each with its own data
@@ -36,10 +37,8 @@ package struct ReplicaSet {
 
     /// `GET /api/v1/replicas` of one server: id -> stages held.
     package func replicas(via server: ServerProcess) async throws -> [String: [String]] {
-        let list = try await server.request("GET", "/api/v1/replicas").json["replicas"] as? [[String: Any]] ?? []
-        var out: [String: [String]] = [:]
-        for r in list { out[r["id"] as? String ?? ""] = r["stagesHeld"] as? [String] ?? [] }
-        return out
+        let list = try await server.get(ReplicaList.self, "/api/v1/replicas").replicas
+        return Dictionary(list.map { ($0.id, $0.stagesHeld) }) { first, _ in first }
     }
 
     /// Each server's replica id (kept in its data dir).

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import GantryAPI
 import XCTest
 
 /// A real `gantry serve` child process on a loopback port, with its own data directory. It can be killed
@@ -110,10 +111,19 @@ package final class ServerProcess: @unchecked Sendable {
             .joined(separator: "\n--- restart ---\n")
     }
 
+    /// An answer as it came: the status and the body, for tests of the wire itself; `decode` reads it as one of
+    /// the API's types (GantryAPI), `json` as untyped JSON for the few tests that check the raw shape.
     package struct Answer {
-        package let status: Int; package let json: [String: Any]; package let data: Data
-        package init(status: Int, json: [String: Any], data: Data) { self.status = status; self.json = json; self.data = data }
+        package let status: Int
+        package let data: Data
+        package init(status: Int, data: Data) { self.status = status; self.data = data }
+
+        package func decode<T: Decodable>(_ type: T.Type) throws -> T { try JSONDecoder().decode(type, from: data) }
+        package var json: [String: Any] { (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:] }
+        package var text: String { String(decoding: data, as: UTF8.self) }
     }
+
+    package struct UnexpectedStatus: Error, CustomStringConvertible { package let description: String }
 
     package func request(_ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:],
                  auth: Bool = true) async throws -> Answer {
@@ -126,24 +136,47 @@ package final class ServerProcess: @unchecked Sendable {
         for (k, v) in headers { r.setValue(v, forHTTPHeaderField: k) }
         r.httpBody = body
         let (data, response) = try await URLSession.shared.data(for: r)
-        let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
-        return Answer(status: (response as! HTTPURLResponse).statusCode, json: json, data: data)
+        return Answer(status: (response as! HTTPURLResponse).statusCode, data: data)
     }
 
-    package func deployments() async throws -> [[String: Any]] {
-        try await request("GET", "/api/v1/deployments").json["deployments"] as? [[String: Any]] ?? []
+    /// `GET path` (as the test token) decoded as `type`; anything but 200 throws with the answer's body.
+    package func get<T: Decodable>(_ type: T.Type, _ path: String) async throws -> T {
+        let answer = try await request("GET", path)
+        guard answer.status == 200 else {
+            throw UnexpectedStatus(description: "GET \(path) answered \(answer.status): \(answer.text)")
+        }
+        return try answer.decode(type)
     }
 
-    package func deployment(_ id: String) async throws -> [String: Any] {
-        try await request("GET", "/api/v1/deployments/\(id)").json
+    /// `GET /api/v1/deployments`, newest first.
+    package func deployments() async throws -> [DeploymentView] {
+        try await get(DeploymentList.self, "/api/v1/deployments").deployments
+    }
+
+    package func deployment(_ id: String) async throws -> DeploymentView {
+        try await get(DeploymentView.self, "/api/v1/deployments/\(id)")
+    }
+
+    /// The invocations of one stage of a deployment, oldest first.
+    package func attempts(_ id: String, stage index: Int) async throws -> [InvocationView] {
+        try await get(InvocationList.self, "/api/v1/deployments/\(id)/stages/\(index)/attempts").attempts
+    }
+
+    package func applications() async throws -> [ApplicationView] {
+        try await get(ApplicationList.self, "/api/v1/applications").applications
+    }
+
+    /// The recent deliveries of a webhook binding, newest first.
+    package func deliveries(_ binding: String = "demo", limit: Int? = nil) async throws -> [DeliveryView] {
+        try await get(DeliveryList.self, "/api/v1/bindings/\(binding)/deliveries" + (limit.map { "?limit=\($0)" } ?? "")).deliveries
     }
 
     /// Waits for a deployment in a final state (or the given one) and returns it.
-    package func waitForDeployment(_ id: String, status wanted: Set<String> = ["SUCCESS", "FAILURE", "CANCELLED"],
-                           timeout: Double = 60) async throws -> [String: Any] {
+    package func waitForDeployment(_ id: String, status wanted: Set<String> = DeploymentView.finalStatuses,
+                                   timeout: Double = 60) async throws -> DeploymentView {
         try await eventually("deployment \(id) to reach \(wanted)", timeout: timeout) {
             let d = try await self.deployment(id)
-            return wanted.contains(d["status"] as? String ?? "") ? d : nil
+            return wanted.contains(d.status) ? d : nil
         }
     }
 
@@ -155,9 +188,22 @@ package final class ServerProcess: @unchecked Sendable {
     deinit { stop() }
 }
 
-package func stages(_ deployment: [String: Any]) -> [[String: Any]] { deployment["stages"] as? [[String: Any]] ?? [] }
-package func stage(_ deployment: [String: Any], _ index: Int) -> [String: Any] {
-    stages(deployment).first { $0["index"] as? Int == index } ?? [:]
+/// The stage of `deployment` at `index` (nil when it has none).
+package func stage(_ deployment: DeploymentView, _ index: Int) -> StageView? {
+    deployment.stages.first { $0.index == index }
+}
+
+extension StageView {
+    /// The stage's log lines as one text.
+    package var logText: String { (logs ?? []).joined(separator: "\n") }
+}
+
+/// A timestamp of the API (RFC 3339, with or without fractional seconds).
+package func parse(_ text: String?) -> Date? {
+    guard let text else { return nil }
+    let f = ISO8601DateFormatter()
+    f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    return f.date(from: text) ?? ISO8601DateFormatter().date(from: text)
 }
 
 /// The usual test setup: a bare repository (with the signed post-receive hook unless `hook` is false), a
@@ -182,14 +228,7 @@ extension ServerProcess {
     /// Waits for the deployment of `commit` to exist and returns its id.
     package func deploymentID(commit: String, timeout: Double = 30) async throws -> String {
         try await eventually("a deployment of \(commit.prefix(8))", timeout: timeout) {
-            try await self.deployments().first { $0["commit"] as? String == commit }?["id"] as? String
+            try await self.deployments().first { $0.commit == commit }?.id
         }
     }
-}
-
-package func parse(_ value: Any?) -> Date? {
-    guard let text = value as? String else { return nil }
-    let f = ISO8601DateFormatter()
-    f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    return f.date(from: text) ?? ISO8601DateFormatter().date(from: text)
 }

@@ -71,7 +71,7 @@ package func launchWithApprovalApp(users: [(name: String, password: String, role
     let (commit, _) = try git.commitAndPush("first")
     let id = try await server.deploymentID(commit: commit)
     _ = try await eventually("WAIT_APPROVAL to suspend") {
-        stage(try await server.deployment(id), 2)["status"] as? String == "SUSPENDED" ? true : nil
+        stage(try await server.deployment(id), 2)?.status == "SUSPENDED" ? true : nil
     }
     return (git, server, id)
 }

@@ -42,7 +42,6 @@ package struct WebhookSigner {
         r.setValue(d.id, forHTTPHeaderField: "X-GitHub-Delivery")
         r.setValue(signature ?? self.signature(d.body), forHTTPHeaderField: "X-Hub-Signature-256")
         let (data, response) = try await URLSession.shared.data(for: r)
-        let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
-        return ServerProcess.Answer(status: (response as! HTTPURLResponse).statusCode, json: json, data: data)
+        return ServerProcess.Answer(status: (response as! HTTPURLResponse).statusCode, data: data)
     }
 }
