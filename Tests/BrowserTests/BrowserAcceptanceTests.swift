@@ -2,7 +2,7 @@ import Foundation
 import GantrySupport
 import XCTest
 
-/// Issue 6's acceptance in a real browser: headless chromium (Debian's), driven over the DevTools protocol by
+/// The web UI's acceptance in a real browser: headless chromium (Debian's), driven over the DevTools protocol by
 /// Tests/Browser/deployment_page.py, against a real server and a real pushed commit. The screenshot of the
 /// deployment page is written to .build/screenshots/deployment-page.png (and its path printed).
 final class BrowserAcceptanceTests: XCTestCase {

@@ -6,7 +6,7 @@ import SQLiteStore
 import Store
 import XCTest
 
-/// The chaos harness (issue 8): pipelines of scripted functions run while a seeded driver sends `kill -9` and
+/// The chaos harness: pipelines of scripted functions run while a seeded driver sends `kill -9` and
 /// SIGSTOP/SIGCONT to the server and to functions. A history checker then reads the store and the functions' own
 /// side-effect log. `make test` runs a short round; `make chaos` runs 200 events (CHAOS_EVENTS, CHAOS_SEED).
 final class ChaosTests: XCTestCase {

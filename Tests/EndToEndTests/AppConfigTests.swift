@@ -39,7 +39,7 @@ final class AppConfigTests: XCTestCase {
         server.stop()
     }
 
-    /// SPEC's `.pipe.yaml` from a PipeCD user, unchanged: it parses, and with no manifests beside it the kubernetes
+    /// The seed `.pipe.yaml` from a PipeCD user, unchanged: it parses, and with no manifests beside it the kubernetes
     /// function's stages fail with a clear reason instead of crashing anything (KubernetesPipelineTests deploys it).
     func testSeedPipeYAMLParsesAndK8sStagesFailClearly() async throws {
         let (git, server, _) = try await launchServer(extraYAML: """

@@ -2,8 +2,8 @@ import Foundation
 import GantrySupport
 import XCTest
 
-/// Protocol part 2 across server crashes: callback tokens stay valid, and a stage that keeps taking the server
-/// down cannot loop forever.
+/// The function protocol across server crashes (docs/function-protocol.md): callback tokens stay valid, and a
+/// stage that keeps taking the server down cannot loop forever.
 final class CallbackAndRecoveryLimitTests: XCTestCase {
     func testCallbackTokenHandedOutBeforeKill9ResolvesAfterRestartOnce() async throws {
         let marks = try makeTempDir("marks")

@@ -2,7 +2,8 @@ import Foundation
 import GantrySupport
 import XCTest
 
-/// `{"output": ...}` values are readable by later stages (and rollback stages, the same way) (SPEC protocol v1).
+/// `{"output": ...}` values are readable by later stages (and rollback stages, the same way): docs/function-protocol.md,
+/// "output".
 final class OutputsTests: XCTestCase {
     func testLaterStagesSeeEarlierOutputs() async throws {
         let functions: (String) throws -> String = { root in
