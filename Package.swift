@@ -130,7 +130,8 @@ let package = Package(
         .executableTarget(name: "gantry-fn-kubernetes", dependencies: ["KubernetesPlatform", "FunctionKit"],
                           path: "functions/kubernetes", exclude: ["function.yaml"]),
 
-        .testTarget(name: "FunctionHostTests", dependencies: ["FunctionHost", "FunctionKit"], path: "Tests/FunctionHostTests"),
+        .testTarget(name: "FunctionHostTests", dependencies: ["FunctionHost", "FunctionKit", "GantrySupport"],
+                    path: "Tests/FunctionHostTests"),
         .testTarget(name: "FunctionsTests", dependencies: ["FunctionKit"], path: "Tests/FunctionsTests"),
         // The engine's functional core: rows and a clock in, a step out (no store, no processes).
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Store", "FunctionKit"], path: "Tests/EngineTests"),
@@ -150,11 +151,34 @@ let package = Package(
         .testTarget(name: "KubernetesTests", dependencies: ["gantry-fn-kubernetes", "KubernetesPlatform", "KubeSupport", "FunctionKit",
                                                             "BuiltProducts"],
                     path: "Tests/KubernetesTests"),
-        .testTarget(name: "GantryTests", dependencies: [
-            "Store", "SQLiteStore", "PostgresStore", "Ingress", "Planner", "Engine", "FunctionHost", "Server", "Digest", "MotoSupport",
-            "KubeSupport", "BuiltProducts", "GantryAPI", "Accounts", "DeliveryInsights",
+        // Test support for the targets below: real `gantry serve` processes, Git fixtures, the test PostgreSQL, both
+        // stores, raw HTTP and the web client. Its helpers read the API's answers as GantryAPI's types.
+        .target(name: "GantrySupport", dependencies: [
+            "Store", "SQLiteStore", "PostgresStore", "Ingress", "Accounts", "GantryAPI", "FunctionKit", "BuiltProducts", "Digest",
+        ], path: "Tests/GantrySupport"),
+        // One target per kind of test, so `swift test --filter StoreTests` picks a kind and a failure names it.
+        // The store contract on SQLite and PostgreSQL, schema upgrades, store selection: no server.
+        .testTarget(name: "StoreTests", dependencies: ["Store", "SQLiteStore", "PostgresStore", "Server", "GantrySupport"],
+                    path: "Tests/StoreTests", exclude: ["Fixtures"]),
+        // The HTTP routes in-process through HummingbirdTesting (and the server config behind them).
+        .testTarget(name: "APITests", dependencies: [
+            "Server", "Ingress", "Accounts", "SQLiteStore", "GantryAPI", "GantrySupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
-        ], path: "Tests/GantryTests", exclude: ["Fixtures"]),
+        ], path: "Tests/APITests"),
+        // Real `gantry serve` processes, real pushes, real functions (and kubectl, moto, PostgreSQL replicas).
+        .testTarget(name: "EndToEndTests", dependencies: [
+            "Store", "SQLiteStore", "Engine", "Server", "Accounts", "GantryAPI", "FunctionKit", "LambdaPlatform",
+            "KubeSupport", "MotoSupport", "GantrySupport",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ], path: "Tests/EndToEndTests"),
+        // Ten thousand mutated webhook requests against a running server.
+        .testTarget(name: "FuzzTests", dependencies: ["Ingress", "KubeSupport", "GantrySupport"], path: "Tests/FuzzTests"),
+        // Random kill -9 and SIGSTOP against the server and its functions, then a history check (`make chaos`).
+        .testTarget(name: "ChaosTests", dependencies: ["Store", "SQLiteStore", "FunctionKit", "KubeSupport", "GantrySupport"],
+                    path: "Tests/ChaosTests"),
+        // The web UI in headless chromium, driven by Tests/Browser/deployment_page.py.
+        .testTarget(name: "BrowserTests", dependencies: ["GantryAPI", "GantrySupport"], path: "Tests/BrowserTests"),
     ]
 )

@@ -1,4 +1,4 @@
-"""Browser acceptance (issue 6): in headless chromium, log in, see the app, push a commit, watch the deployment
+"""Browser acceptance of the web UI: in headless chromium, log in, see the app, push a commit, watch the deployment
 page move through its stages without a reload (Server-Sent Events), approve WAIT_APPROVAL from the page, see
 SUCCESS, and write a screenshot. Then a viewer sees the same page without buttons. Exits non-zero on failure.
 

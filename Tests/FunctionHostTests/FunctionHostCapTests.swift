@@ -3,8 +3,9 @@ import FunctionKit
 import XCTest
 @testable import FunctionHost
 
-/// The protocol's size caps (SPEC part 2): over one, the attempt fails `LimitExceeded` naming the cap, the
-/// function's group is killed at once, and nothing over the cap reaches the caller (which would store it).
+/// The protocol's size caps (docs/function-protocol.md, "Size caps"): over one, the attempt fails `LimitExceeded`
+/// naming the cap, the function's group is killed at once, and nothing over the cap reaches the caller (which would
+/// store it).
 final class FunctionHostCapTests: XCTestCase {
     func testAnEventOverOneMebibyteFailsBeforeAnythingIsSpawned() throws {
         let box = try FunctionSandbox()

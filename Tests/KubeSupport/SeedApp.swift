@@ -32,7 +32,7 @@ public func seedManifests(version: String, replicas: Int = 3, extra: String = ""
     """
 }
 
-/// The seed scenario's `.pipe.yaml`, exactly as SPEC.md gives it ("must run unchanged").
+/// The seed scenario's `.pipe.yaml`, a PipeCD user's config that must run unchanged (docs/app-config.md).
 public let seedPipeYAML = """
     apiVersion: pipecd.dev/v1beta1
     kind: KubernetesApp

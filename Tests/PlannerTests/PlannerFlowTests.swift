@@ -26,7 +26,7 @@ final class PlannerFlowTests: XCTestCase {
                   approvers: [alice]
         """
 
-    /// SPEC's example from a PipeCD user's article, byte for byte (one copy, in KubeSupport).
+    /// A PipeCD user's `.pipe.yaml`, byte for byte (one copy, in KubeSupport).
     static let pipeYAML = seedPipeYAML
 
     func testFirstPushOfGenericAppPlansItsPipelineWithHiddenScriptRollbackAndWritesSources() async throws {
