@@ -60,12 +60,11 @@ enum AppConfigParser {
 
         var config = AppConfig(apiVersion: apiVersion ?? "", kind: kind)
         try readSpec(spec, into: &config)
-        // Secrets encrypted in Git would reach the platform as their placeholders: refuse rather than deploy them.
-        let encryption = try spec.field("encryption")
-        if !encryption.isMissing {
-            throw encryption.problem("spec.encryption: secrets encrypted in Git are not supported by this server, so "
-                                     + "its placeholders would be deployed as they are; remove it or deploy the secret another way")
-        }
+        // Opened when the deployment's sources are written (SecretDecryption); its shape is checked here, at its line.
+        let encryption = try spec.field("encryption").mapping()
+        _ = try encryption.field("encryptedSecrets").stringMap()
+        _ = try encryption.field("decryptionTargets").stringList()
+        config.warnings += try ConfigKeys.warnings(encryption, known: ConfigKeys.encryption)
         config.warnings += try ConfigKeys.warnings(top, known: ConfigKeys.document)
         if let plugin {
             config.warnings += try ConfigKeys.warnings(spec, known: ConfigKeys.spec.union(["plugins"]))

@@ -6,7 +6,8 @@ enum ConfigKeys {
     static let document: Set<String> = ["apiVersion", "kind", "spec"]
     /// Read by the planner; a platform's own keys come from its function's `configKeys`.
     static let spec: Set<String> = ["name", "labels", "description", "platform", "timeout", "rollbackTimeout", "pipeline",
-                                    "planner", "autoRollback", "commitMatcher", "trigger"]
+                                    "planner", "autoRollback", "commitMatcher", "trigger", "encryption"]
+    static let encryption: Set<String> = ["encryptedSecrets", "decryptionTargets"]
     static let planner: Set<String> = ["alwaysUsePipeline", "autoRollback"]
     static let trigger: Set<String> = ["onCommit"]
     static let onCommit: Set<String> = ["disabled", "paths", "ignores"]

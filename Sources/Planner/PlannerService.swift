@@ -1,6 +1,7 @@
 import CoreMetrics
 import Foundation
 import Logging
+import SecretEncryption
 import Store
 
 /// The planner step of the flow: turns pending triggers into planned deployments with their stages.
@@ -25,10 +26,13 @@ public final class Planner: Sendable {
     static let firstRetryDelay = 1.0
     static let maxRetryDelay = 60.0
 
-    /// - Parameter functions: the app kinds the functions declare, and their planning invocations; nil reads only
-    ///   generic `App` configs.
+    /// - Parameters:
+    ///   - functions: the app kinds the functions declare, and their planning invocations; nil reads only generic
+    ///     `App` configs.
+    ///   - secretKey: the private key of `secretManagement`, which opens an app's `spec.encryption`; without it such
+    ///     an app is not deployed.
     public init(store: any PlannerStore, repositories: [RepositoryConfig], platforms: [PlatformConfig],
-                functions: PlatformFunctions?, dataDir: String, logger: Logger,
+                functions: PlatformFunctions?, secretKey: SecretKey? = nil, dataDir: String, logger: Logger,
                 metrics: any MetricsFactory = MetricsSystem.factory) {
         git = GitRunner(metrics: metrics)
         self.store = store
@@ -38,7 +42,8 @@ public final class Planner: Sendable {
         self.dataDir = Planner.absolute(dataDir)
         self.logger = logger
         self.triggerPlanner = TriggerPlanner(store: store, dataDir: self.dataDir, platforms: platforms,
-                                             functions: functions, logger: logger)
+                                             functions: functions, secrets: SecretDecryption(key: secretKey),
+                                             logger: logger)
     }
 
     /// Where the planner put the app's directory at a deployment's commits (the engine passes these to functions).

@@ -1,6 +1,7 @@
 import CoreMetrics
 import Foundation
 import Logging
+import SecretEncryption
 import Store
 
 /// With several replicas, the one that planned a deployment wrote its sources into its own data dir; the replica
@@ -11,9 +12,11 @@ public actor SourcesOnDemand {
     private let dataDir: String
     private let logger: Logger
     private let git: GitRunner
+    private let secrets: SecretDecryption
 
-    public init(repositories: [RepositoryConfig], dataDir: String, logger: Logger,
+    public init(repositories: [RepositoryConfig], dataDir: String, secretKey: SecretKey? = nil, logger: Logger,
                 metrics: any MetricsFactory = MetricsSystem.factory) {
+        secrets = SecretDecryption(key: secretKey)
         git = GitRunner(metrics: metrics)
         var byID: [String: RepositoryConfig] = [:]
         for repo in repositories where byID[repo.id] == nil { byID[repo.id] = repo }

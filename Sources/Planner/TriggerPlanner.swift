@@ -11,6 +11,7 @@ struct TriggerPlanner: Sendable {
     let platforms: [PlatformConfig]
     /// The app kinds and the planning invocation; nil: no function is known, so only generic `App`s are read.
     let functions: PlatformFunctions?
+    let secrets: SecretDecryption
     let logger: Logger
     let configCache = ConfigCache()
     let configIndex = ConfigFileIndex()
@@ -241,6 +242,16 @@ struct TriggerPlanner: Sendable {
             throw error
         }
         let dirs = Planner.sourcesDirectory(dataDir: dataDir, deploymentID: id)
+        do {
+            // Both copies: a rollback applies the running commit's files, which must not hold placeholders either.
+            try secrets.apply(directory: dirs.target, application: app.name)
+            if FileManager.default.fileExists(atPath: dirs.running) {
+                try secrets.apply(directory: dirs.running, application: app.name)
+            }
+        } catch {
+            removeSources(of: id)
+            throw Unplannable(description: "\(app.configFile): \(error)")
+        }
         let decision: StrategyDecision
         do {
             decision = try await StrategyDecision.decide(config: config, forced: request.strategy,

@@ -8,6 +8,7 @@ import HummingbirdCore
 import Ingress
 import Logging
 import Planner
+import SecretEncryption
 import ServiceLifecycle
 import SQLiteStore
 import Store
@@ -99,7 +100,9 @@ public struct GantryServer: Sendable {
         let isolation = try Self.functionIsolation(c, configPath: configPath, dataDir: dataDir, logger: logger)
         let host = FunctionHost(supervisorPath: Locations.supervisor, registry: functions.registry, isolation: isolation.settings)
         // A deployment planned by another replica has its sources in that replica's data dir: fetch them here.
-        let sources = SourcesOnDemand(repositories: repositories, dataDir: dataDir, logger: logger, metrics: metrics.factory)
+        let secretKey = try Self.secretKey(c)
+        let sources = SourcesOnDemand(repositories: repositories, dataDir: dataDir, secretKey: secretKey, logger: logger,
+                                      metrics: metrics.factory)
         let engine = Engine(store: store, host: host, functions: functions,
                             config: EngineConfig(dataDir: dataDir, replica: replica, platforms: try platformInfo(),
                                                  environment: ["GANTRY_API_URL": c.server.apiURL, "GANTRY_REPLICA": replica],
@@ -114,7 +117,8 @@ public struct GantryServer: Sendable {
 
         let planner = Planner(store: store, repositories: repositories,
                               platforms: (c.platforms ?? []).map { PlatformConfig(name: $0.name, kind: $0.kind) },
-                              functions: PlatformFunctions(catalog: functions, host: host), dataDir: dataDir, logger: logger, metrics: metrics.factory)
+                              functions: PlatformFunctions(catalog: functions, host: host), secretKey: secretKey,
+                              dataDir: dataDir, logger: logger, metrics: metrics.factory)
         let plannerWakeup = Wakeup()
         let plannerThrottle = WakeupThrottle { plannerWakeup.signal() }
         let ingress = try Ingress(bindings: try webhookBindings(), store: store, metrics: metrics.factory,
@@ -136,7 +140,8 @@ public struct GantryServer: Sendable {
                                                                          metrics: metrics, gate: gate))
         let api = APIContext(store: store, accounts: accounts, repositories: repos,
                              wakeEngine: { engine.wakeup.signal(deployment: $0) },
-                             wakePlanner: { plannerWakeup.signal() }, isolation: isolation.health)
+                             wakePlanner: { plannerWakeup.signal() }, isolation: isolation.health,
+                             publicKeyPEM: secretKey?.publicPEM())
         addAPIRoutes(to: router, api: api)
         addWebRoutes(to: router, web: WebContext(store: store, accounts: accounts, api: api, ingress: ingress,
                                                  library: try Templates.library()))

@@ -90,6 +90,19 @@ public struct ServerConfig: Codable, Sendable {
     public var platforms: [Platform]? = []
     public var secrets: [Secret]? = []
     public var users: [User]? = []
+    /// piped's `secretManagement`: the key pair whose public half seals secrets kept in Git (`gantry encrypt`) and
+    /// whose private half the planner opens them with, into a deployment's own sources.
+    public var secretManagement: SecretManagement? = nil
+
+    public struct SecretManagement: Codable, Sendable {
+        public var type: String? = "KEY_PAIR"
+        public var config: KeyPair
+        public struct KeyPair: Codable, Sendable {
+            public var privateKeyFile: String
+            /// Derived from the private key when left out.
+            public var publicKeyFile: String? = nil
+        }
+    }
 
     public init() {}
 
@@ -118,6 +131,10 @@ public struct ServerConfig: Codable, Sendable {
         config.server.dataDir = absolute(config.server.dataDir, base: base)
         if let paths = config.functions?.paths { config.functions?.paths = paths.map { absolute($0, base: base) } }
         if let keep = config.functions?.keep { config.functions?.keep = keep.map { absolute($0, base: base) } }
+        if let keys = config.secretManagement?.config {
+            config.secretManagement?.config.privateKeyFile = absolute(keys.privateKeyFile, base: base)
+            config.secretManagement?.config.publicKeyFile = keys.publicKeyFile.map { absolute($0, base: base) }
+        }
         // Every key of a platform entry, typed as YAML reads it, not only the ones `Platform` decodes.
         let raw: [JSONValue]
         do { raw = try YAMLField.document(text, file: path).field("platforms").items().compactMap(\.json) } catch {
@@ -177,6 +194,9 @@ public struct ServerConfig: Codable, Sendable {
                 throw Invalid(description: "server.externalURL \(url) is not an http(s) URL without a query")
             }
         }
+        if let type = secretManagement?.type, type != "KEY_PAIR" {
+            throw Invalid(description: "secretManagement.type must be KEY_PAIR, not \(type)")
+        }
         if let mode = functions?.isolation, !["required", "off"].contains(mode) {
             throw Invalid(description: "functions.isolation must be required or off, not \(mode)")
         }
@@ -199,6 +219,7 @@ extension ServerConfig {
             + (secrets ?? []).map(\.value) + (repositories ?? []).flatMap { $0.webhook?.secrets ?? [] }
         if let database = server.database { references.append(database) }
         return references.filter { $0.hasPrefix("file:") }.map { String($0.dropFirst(5)) }
+            + (secretManagement.map { [$0.config.privateKeyFile] } ?? [])
     }
 }
 

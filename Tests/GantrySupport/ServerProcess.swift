@@ -181,8 +181,8 @@ package final class ServerProcess: @unchecked Sendable {
     }
 
     /// Runs the real `gantry` CLI against this server.
-    package func cli(_ args: [String]) throws -> String {
-        try sh([productsDirectory + "/gantry"] + args, env: ["GANTRY_SERVER": url, "GANTRY_TOKEN": token])
+    package func cli(_ args: [String], stdin: String? = nil) throws -> String {
+        try sh([productsDirectory + "/gantry"] + args, env: ["GANTRY_SERVER": url, "GANTRY_TOKEN": token], stdin: stdin)
     }
 
     deinit { stop() }

@@ -59,17 +59,27 @@ final class ConfigParsingTests: XCTestCase {
         ]))
     }
 
-    func testEncryptedSecretsAreRefusedRatherThanDeployedAsPlaceholders() {
+    func testEncryptionIsReadAndItsShapeCheckedAtItsLine() throws {
+        let config = try XCTUnwrap(AppConfigParser.parse("""
+            apiVersion: pipecd.dev/v1beta1
+            kind: CloudRunApp
+            spec:
+              encryption:
+                encryptedSecrets: {password: R1...}
+                decryptionTargets: [secret.yaml]
+                keyName: old
+            """, kinds: Self.kinds))
+        XCTAssertEqual(config.warnings.map { $0.text(file: "f.yaml") },
+                       ["f.yaml line 7: spec.encryption.keyName is not implemented by Gantry and is ignored"])
         XCTAssertThrowsError(try AppConfigParser.parse("""
             apiVersion: pipecd.dev/v1beta1
             kind: CloudRunApp
             spec:
               encryption:
-                encryptedSecrets: {password: AQB...}
+                encryptedSecrets: [R1...]
             """, kinds: Self.kinds)) { error in
-            XCTAssertEqual((error as? ConfigProblem)?.line, 4)
-            XCTAssertTrue((error as? ConfigProblem)?.message.hasPrefix("spec.encryption: secrets encrypted in Git are not "
-                                                                       + "supported") == true, "\(error)")
+            XCTAssertEqual((error as? ConfigProblem)?.text(file: "f.yaml"),
+                           "f.yaml line 5: spec.encryption.encryptedSecrets must be a mapping, not a list")
         }
     }
 

@@ -14,6 +14,8 @@ struct APIContext: Sendable {
     let wakePlanner: @Sendable () -> Void
     /// How functions are isolated here, for /healthz.
     var isolation: IsolationHealth? = nil
+    /// The public half of `secretManagement`, handed to whoever seals a secret for this server.
+    var publicKeyPEM: String? = nil
 
     var actions: DeploymentActions { DeploymentActions(store: store, wakeEngine: wakeEngine) }
     var console: any ConsoleStore { store }
@@ -71,6 +73,12 @@ private func addDeploymentReads(to viewer: GantryRoutes, api: APIContext) {
     }
     viewer.get("/applications") { _, _ -> Response in
         json(ApplicationList(applications: try await api.store.applications(repository: nil).map(ApplicationView.init)))
+    }
+    viewer.get("/encryption/public-key") { _, _ -> Response in
+        guard let pem = api.publicKeyPEM else {
+            return problem(.notFound, "this server has no secretManagement key pair: secrets cannot be sealed for it")
+        }
+        return json(PublicKeyView(publicKey: pem))
     }
 }
 
