@@ -16,7 +16,7 @@ final class EncryptedSecretsTests: XCTestCase {
         _ = try sh(["openssl", "pkey", "-in", keys + "/key", "-pubout", "-out", keys + "/key.pub"])
         let (git, server, _) = try await launchServer(extraYAML: """
             platforms:
-              - {name: dev-cluster, kind: kubernetes, kubeconfig: \(try fake.writeKubeconfig(context: "dev")), context: dev}
+              \(try fake.platformEntry())
             secretManagement:
               type: KEY_PAIR
               config: {privateKeyFile: \(keys)/key, publicKeyFile: \(keys)/key.pub}

@@ -8,30 +8,22 @@ import XCTest
 /// pipeline deploys through the kubernetes function from it, against the FAKE Kubernetes API server, and the keys
 /// nothing reads are listed on the application.
 final class PipeCDv1ConfigTests: XCTestCase {
-    static let seedAsV1 = """
-        apiVersion: pipecd.dev/v1beta1
-        kind: Application
-        spec:
-          name: web
-          labels: {team: product}
-          description: the seed's canary, written for PipeCD v1
-          eventWatcher: []
-          pipeline:
-            stages:
-              - name: K8S_CANARY_ROLLOUT
-                with:
-                  replicas: 60%
-              - name: WAIT
-                with:
-                  duration: 1s
-              - name: K8S_PRIMARY_ROLLOUT
-              - name: K8S_CANARY_CLEAN
+    /// The seed's pipeline as PipeCD v1 writes it (the wait shortened), with two keys Gantry does not read.
+    static let seedAsV1 = seedPipeYAML
+        .replacingOccurrences(of: "kind: KubernetesApp\nspec:\n", with: """
+            kind: Application
+            spec:
+              name: web
+              description: the seed's canary, written for PipeCD v1
+              eventWatcher: []
+
+            """)
+        .replacingOccurrences(of: "duration: 10s", with: "duration: 1s") + """
           plugins:
             kubernetes:
               deployTarget: dev-cluster
               input:
                 manifests: [deployment.yaml]
-                kubectlVersion: 1.32.2
 
         """
 
@@ -53,13 +45,8 @@ final class PipeCDv1ConfigTests: XCTestCase {
         // Two platforms: the plugin's deployTarget picks one.
         let (git, server, _) = try await launchServer(extraYAML: """
             platforms:
-              - name: dev-cluster
-                kind: kubernetes
-                kubeconfig: \(try fake.writeKubeconfig(context: "dev"))
-                context: dev
-              - name: prod-cluster
-                kind: kubernetes
-                kubeconfig: /nonexistent/kubeconfig
+              \(try fake.platformEntry())
+              - {name: prod-cluster, kind: kubernetes, kubeconfig: /nonexistent/kubeconfig}
             \(usersYAML([("vera", "vera-password", "viewer")]))
             """)
         try git.write("web/app.pipecd.yaml", Self.seedAsV1)
@@ -84,12 +71,12 @@ final class PipeCDv1ConfigTests: XCTestCase {
         XCTAssertEqual(web.platform, "dev-cluster")
         XCTAssertNil(web.configError)
         XCTAssertEqual(web.configWarnings, [
-            "web/app.pipecd.yaml line 7: spec.eventWatcher is not implemented by Gantry and is ignored",
+            "web/app.pipecd.yaml line 6: spec.eventWatcher is not implemented by Gantry and is ignored",
         ])
         let browser = try WebClient(base: server.url)
         try browser.login("vera", "vera-password")
         let page = try browser.get("/applications/web")
-        XCTAssertTrue(page.body.contains(#"<p class="config-warning">web/app.pipecd.yaml line 7: spec.eventWatcher is not "#
+        XCTAssertTrue(page.body.contains(#"<p class="config-warning">web/app.pipecd.yaml line 6: spec.eventWatcher is not "#
                                          + "implemented by Gantry and is ignored</p>"), page.body)
     }
 }

@@ -59,6 +59,11 @@ public final class FakeKubeAPIServer: @unchecked Sendable {
 
     public var log: String { (try? String(contentsOfFile: directory + "/server.log", encoding: .utf8)) ?? "" }
 
+    /// A `platforms:` entry of the server config (one line of flow YAML) that deploys to this server as `name`.
+    public func platformEntry(name: String = "dev-cluster", context: String = "dev") throws -> String {
+        "- {name: \(name), kind: kubernetes, kubeconfig: \(try writeKubeconfig(context: context)), context: \(context)}"
+    }
+
     /// A kubeconfig with one context `context` for this server (CA file, bearer token); returns its path.
     @discardableResult
     public func writeKubeconfig(context: String = "fake", namespace: String = "default", token: String? = nil) throws -> String {
