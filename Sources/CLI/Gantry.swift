@@ -9,7 +9,7 @@ struct Gantry: AsyncParsableCommand {
         commandName: "gantry",
         abstract: "GitOps continuous delivery: push webhooks in, pipelines of isolated stage functions out.",
         subcommands: [Serve.self, Demo.self, Deployments.self, Logs.self, Approve.self, Skip.self, Cancel.self, Sync.self,
-                      FunctionCommands.self, HashPassword.self, Encrypt.self, StoreCommands.self])
+                      FunctionCommands.self, HashPassword.self, Encrypt.self, PlanPreviewCommand.self, StoreCommands.self])
 }
 
 struct Serve: AsyncParsableCommand {

@@ -60,6 +60,33 @@ struct Mirror: Sendable {
         return r.text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// The commit of `ref` for a plan preview: a commit id the mirror has, or a ref of the remote (a branch,
+    /// `refs/pull/7/head`, a tag) fetched into `refs/gantry/preview/<slot>`. Only plain ref characters are accepted:
+    /// the ref comes from an API caller and lands in a git refspec.
+    func previewCommit(_ ref: String, slot: String) async throws -> String {
+        if let known = try await resolveCommit(ref) { return known }
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/-")
+        guard !ref.isEmpty, !ref.hasPrefix("-"), !ref.contains(".."), ref.allSatisfy(allowed.contains) else {
+            throw PreviewRefused(description: "\(ref) is not a ref name or commit id")
+        }
+        let local = "refs/gantry/preview/\(slot)"
+        removeStaleLocks()
+        let fetched = try await git.run([gitDir, "fetch", "--no-tags", "--quiet", repository.remote, "+\(ref):\(local)"],
+                                        timeout: Mirror.fetchTimeout)
+        guard fetched.status == 0 else {
+            let said = fetched.stderr.split(whereSeparator: \.isNewline).map(String.init).joined(separator: " ")
+            throw PreviewRefused(description: "cannot fetch \(ref) from repository \(repository.id): \(said)")
+        }
+        return try await git.check([gitDir, "rev-parse", "--verify", "--end-of-options", "\(local)^{commit}"])
+            .text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Where the two histories met (what a pull request is compared from); nil when they share none.
+    func mergeBase(_ a: String, _ b: String) async throws -> String? {
+        let r = try await git.run([gitDir, "merge-base", a, b])
+        return r.status == 0 ? r.text.trimmingCharacters(in: .whitespacesAndNewlines) : nil
+    }
+
     static func looksLikeCommitID(_ text: String) -> Bool {
         (4...64).contains(text.count) && text.allSatisfy { $0.isHexDigit }
     }

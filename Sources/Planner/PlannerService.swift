@@ -11,12 +11,12 @@ import Store
 /// fetched commit finishes the trigger with the reason, since a retry would only fail the same way.
 public final class Planner: Sendable {
     private let store: any PlannerStore
-    private let repositories: [String: RepositoryConfig]
-    private let dataDir: String
+    let repositories: [String: RepositoryConfig]
+    let dataDir: String
     private let logger: Logger
-    private let git: GitRunner
-    private let gate = SerialGate()
-    private let triggerPlanner: TriggerPlanner
+    let git: GitRunner
+    let gate = SerialGate()
+    let triggerPlanner: TriggerPlanner
 
     /// Triggers read from the store per round trip.
     /// Pending triggers read per step; a webhook storm's deliveries to one branch are planned once per batch.

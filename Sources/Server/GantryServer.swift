@@ -1,5 +1,6 @@
 import Accounts
 import Engine
+import GantryAPI
 import Foundation
 import FunctionHost
 import FunctionKit
@@ -141,7 +142,11 @@ public struct GantryServer: Sendable {
         let api = APIContext(store: store, accounts: accounts, repositories: repos,
                              wakeEngine: { engine.wakeup.signal(deployment: $0) },
                              wakePlanner: { plannerWakeup.signal() }, isolation: isolation.health,
-                             publicKeyPEM: secretKey?.publicPEM())
+                             publicKeyPEM: secretKey?.publicPEM(),
+                             planPreview: { request in
+                                 PlanPreviewView(try await planner.preview(repository: request.repository, head: request.head,
+                                                                           base: request.base))
+                             })
         addAPIRoutes(to: router, api: api)
         addWebRoutes(to: router, web: WebContext(store: store, accounts: accounts, api: api, ingress: ingress,
                                                  library: try Templates.library()))

@@ -3,6 +3,7 @@ import Foundation
 import FunctionKit
 import GantryAPI
 import Hummingbird
+import Planner
 import Store
 
 /// What the API handlers need; the server builds it once.
@@ -16,6 +17,8 @@ struct APIContext: Sendable {
     var isolation: IsolationHealth? = nil
     /// The public half of `secretManagement`, handed to whoever seals a secret for this server.
     var publicKeyPEM: String? = nil
+    /// The planner's preview of a branch or pull request (nothing deployed).
+    var planPreview: (@Sendable (PlanPreviewRequest) async throws -> PlanPreviewView)? = nil
 
     var actions: DeploymentActions { DeploymentActions(store: store, wakeEngine: wakeEngine) }
     var console: any ConsoleStore { store }
@@ -113,6 +116,16 @@ private func addDeploymentActions(to editor: GantryRoutes, api: APIContext) {
         }
         let id = try await queueSync(api: api, app: app, strategy: strategy, by: try context.principal().name)
         return json(Message(status: "accepted", reason: "sync of \(name) queued", id: String(id)), status: .accepted)
+    }
+    // Editor: a preview fetches refs and runs planning invocations, work a viewer should not be able to start at will.
+    editor.post("/plan-preview") { request, _ -> Response in
+        guard let body = try? await request.decodeJSONBody(PlanPreviewRequest.self) else {
+            return problem(.badRequest, "expected {\"repository\": ..., \"head\": ..., \"base\": ...}")
+        }
+        guard let preview = api.planPreview else { return problem(.serviceUnavailable, "the planner does not run here") }
+        do { return json(try await preview(body)) } catch let refused as PreviewRefused {
+            return problem(.badRequest, refused.description)
+        }
     }
 }
 

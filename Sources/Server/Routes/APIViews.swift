@@ -1,5 +1,6 @@
 import FunctionKit
 import GantryAPI
+import Planner
 import Store
 
 /// The store's records as the API shows them (the shapes live in `GantryAPI`, shared with the CLI and tests).
@@ -40,5 +41,15 @@ extension InvocationView {
         self.init(attempt: r.attempt, recovery: r.recovery, function: r.functionName, functionVersion: r.functionVersion,
                   startedAt: RFC3339.format(r.startedAt), endedAt: r.endedAt.map(RFC3339.format), status: r.status,
                   errorType: r.errorType, message: r.message, report: r.reportJSON.flatMap { try? JSONValue.decode($0) })
+    }
+}
+
+extension PlanPreviewView {
+    init(_ p: PlanPreview) {
+        self.init(repository: p.repository, base: p.base, head: p.head, mergeBase: p.mergeBase,
+                  applications: p.applications.map {
+                      App(name: $0.name, configFile: $0.configFile, kind: $0.kind, strategy: $0.strategy?.rawValue,
+                          summary: $0.summary, stages: $0.stages, configError: $0.configError, configWarnings: $0.configWarnings)
+                  }, problems: p.problems)
     }
 }
