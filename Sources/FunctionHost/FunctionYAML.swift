@@ -50,6 +50,7 @@ enum FunctionYAML {
         for name in spec.secrets where !SecretName.isValid(name) {
             reader.problems.append("\(file):\(reader.line(of: "secrets")): secrets: \"\(name)\" is not a valid secret name (\(SecretName.rule))")
         }
+        spec.serverConfig = reader.strings("serverConfig", required: false) ?? []
         if let node = reader.node("concurrency") {
             if let map = node.mapping {
                 var sub = FieldReader(file: file, map: map, rootLine: node.mark?.line ?? 1, keyPrefix: "concurrency.")
