@@ -15,11 +15,12 @@ final class AnalysisPipelineTests: XCTestCase {
 
     override func tearDown() { fake?.stop(); prometheus?.stop(); target?.stop() }
 
-    /// The web app's error rate, and a latency per variant for the comparing strategies.
+    /// The web app's error rate, and a latency per variant for the comparing strategies (Prometheus adds `job="web"`,
+    /// its scrape job's name).
     func exposition(errorRate: Double, canaryLatency: Double = 0.2) -> String {
         """
         # TYPE error_rate gauge
-        error_rate{app="web",namespace="default",job="web"} \(errorRate)
+        error_rate{app="web",namespace="default"} \(errorRate)
         # TYPE latency_seconds gauge
         latency_seconds{app="web",variant="canary"} \(canaryLatency)
         latency_seconds{app="web",variant="baseline"} 0.2
@@ -90,7 +91,7 @@ final class AnalysisPipelineTests: XCTestCase {
         let first = try await server.waitForDeployment(try await server.deploymentID(commit: try git.commitAndPush("v0.1.0").commit))
         XCTAssertEqual(first["status"] as? String, "SUCCESS", server.logText())
         XCTAssertEqual(stages(first).map { $0["name"] as? String }, ["K8S_SYNC", "ROLLBACK"], "first push: quick sync only")
-        try await prometheus.waitUntilQueryable(#"error_rate{app="web"}"#)
+        try await prometheus.waitUntilQueryable(#"error_rate{app="web",namespace="default",job="web"}"#)
         return (git, server)
     }
 

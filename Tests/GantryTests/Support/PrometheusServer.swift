@@ -17,13 +17,14 @@ final class PrometheusServer: @unchecked Sendable {
     var address: String { "http://127.0.0.1:\(port)" }
     let process = Process()
 
-    init(scraping target: String) throws {
+    /// `job`: the scrape job's name, which Prometheus adds to every series as its `job` label.
+    init(scraping target: String, job: String = "web") throws {
         directory = try makeTempDir("prometheus")
         try password.write(toFile: passwordFile, atomically: true, encoding: .utf8)
         try """
             global: {scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}
             scrape_configs:
-              - job_name: app
+              - job_name: \(job)
                 static_configs: [{targets: ['\(target)']}]
             """.write(toFile: directory + "/prometheus.yml", atomically: true, encoding: .utf8)
         // Cost 4: Prometheus checks the hash on every query, and the tests query every second.
