@@ -71,12 +71,8 @@ final class AnalysisPipelineTests: XCTestCase {
         target = try await MetricsTarget()
         try await target.serve(exposition(errorRate: 0.01))
         prometheus = try PrometheusServer(scraping: target.address)
-        let (git, server, _) = try await launchServer(extraYAML: """
-            platforms:
-              - name: dev-cluster
-                kind: kubernetes
-                kubeconfig: \(try fake.writeKubeconfig(context: "dev"))
-                context: dev
+        let (git, server, _) = try await launchServer(extraYAML: try fake.platformsYAML() + """
+
             analysisProviders:
               - name: prometheus-dev
                 type: PROMETHEUS
@@ -100,8 +96,11 @@ final class AnalysisPipelineTests: XCTestCase {
         return try await server.deploymentID(commit: try git.commitAndPush("v0.2.0").commit)
     }
 
-    func image(_ deployment: String) throws -> String? {
-        try fake.object("deployments", deployment)?["spec.template.spec.containers.0.image"]?.string
+    /// The cluster once the deployment ended: the primary on `version`, and no canary left.
+    func assertPrimary(runs version: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let image = try fake.object("deployments", "web")?["spec.template.spec.containers.0.image"]?.string
+        XCTAssertEqual(image, "demo:\(version)", file: file, line: line)
+        XCTAssertNil(try fake.object("deployments", "web-canary"), "the canary is gone", file: file, line: line)
     }
 
     func checkpoint(_ server: ServerProcess, _ id: String) async throws -> (status: StageStatus, json: JSONValue?) {
@@ -125,7 +124,7 @@ final class AnalysisPipelineTests: XCTestCase {
         let id = try await deployV020(git, server)
         let done = try await server.waitForDeployment(id, timeout: 90)
         XCTAssertEqual(done["status"] as? String, "SUCCESS", server.logText())
-        XCTAssertEqual(stages(done).map { "\($0["name"] as? String ?? "") \($0["status"] as? String ?? "")" },
+        XCTAssertEqual(stageStatuses(done),
                        ["K8S_CANARY_ROLLOUT SUCCESS", "ANALYSIS SUCCESS", "K8S_PRIMARY_ROLLOUT SUCCESS", "K8S_CANARY_CLEAN SUCCESS",
                         "ROLLBACK SKIPPED"])
         let logs = stageLog(done, 1)
@@ -139,8 +138,7 @@ final class AnalysisPipelineTests: XCTestCase {
         XCTAssertFalse(logs.contains(prometheus.password), "the provider's password never reaches the log")
         let (_, saved) = try await checkpoint(server, id)
         XCTAssertEqual(saved?["checks"]?["metrics[0]"], .object(["rounds": .number(4), "failures": .number(0)]))
-        XCTAssertEqual(try image("web"), "demo:v0.2.0")
-        XCTAssertNil(try fake.object("deployments", "web-canary"), "the canary is gone")
+        try assertPrimary(runs: "v0.2.0")
         server.stop()
     }
 
@@ -161,7 +159,7 @@ final class AnalysisPipelineTests: XCTestCase {
         let id = try await deployV020(git, server)
         let done = try await server.waitForDeployment(id, timeout: 90)
         XCTAssertEqual(done["status"] as? String, "FAILURE", server.logText())
-        XCTAssertEqual(stages(done).map { "\($0["name"] as? String ?? "") \($0["status"] as? String ?? "")" },
+        XCTAssertEqual(stageStatuses(done),
                        ["K8S_CANARY_ROLLOUT SUCCESS", "ANALYSIS FAILURE", "K8S_PRIMARY_ROLLOUT CANCELLED",
                         "K8S_CANARY_CLEAN CANCELLED", "ROLLBACK SUCCESS"])
         let analysis = stage(done, 1)
@@ -170,8 +168,7 @@ final class AnalysisPipelineTests: XCTestCase {
         let logs = stageLog(done, 1)
         XCTAssertEqual(analysisRounds(logs, "metrics[0]"), [1, 2], "no round after the limit was exceeded: \(logs)")
         XCTAssertTrue(logs.contains("0.5 is outside the expected range [-inf, 0.1]"), logs)
-        XCTAssertEqual(try image("web"), "demo:v0.1.0", "the primary never left v0.1.0")
-        XCTAssertNil(try fake.object("deployments", "web-canary"), "ROLLBACK removed the canary")
+        try assertPrimary(runs: "v0.1.0")   // it never left v0.1.0; ROLLBACK removed the canary
         server.stop()
     }
 
@@ -202,7 +199,7 @@ final class AnalysisPipelineTests: XCTestCase {
         XCTAssertEqual(analysisRounds(logs, "metrics[0]"), Array(1...6), logs)
         let (_, saved) = try await checkpoint(server, id)
         XCTAssertEqual(saved?["checks"]?["metrics[0]"], .object(["rounds": .number(6), "failures": .number(0)]))
-        XCTAssertEqual(try image("web"), "demo:v0.2.0")
+        try assertPrimary(runs: "v0.2.0")
         server.stop()
     }
 }

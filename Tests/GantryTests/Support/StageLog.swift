@@ -10,3 +10,8 @@ func analysisRounds(_ logs: String, _ check: String) -> [Int] {
         return Int(line[range.upperBound...].prefix { $0.isNumber })
     }
 }
+
+/// "NAME STATUS" of every stage, forward then rollback.
+func stageStatuses(_ deployment: [String: Any]) -> [String] {
+    stages(deployment).map { "\($0["name"] as? String ?? "") \($0["status"] as? String ?? "")" }
+}
