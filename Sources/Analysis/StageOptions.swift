@@ -13,8 +13,8 @@ public struct AnalysisOptions: Decodable, Sendable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         duration = try c.decodeIfPresent(DurationSetting.self, forKey: .duration)
         metrics = try c.decodeIfPresent([Entry<MetricsSettings>].self, forKey: .metrics) ?? []
-        http = try c.decodeIfPresent([Entry<HTTPSettings>].self, forKey: .http) ?? []
-            + (c.decodeIfPresent([Entry<HTTPSettings>].self, forKey: .https) ?? [])
+        http = (try c.decodeIfPresent([Entry<HTTPSettings>].self, forKey: .http) ?? [])
+            + (try c.decodeIfPresent([Entry<HTTPSettings>].self, forKey: .https) ?? [])
     }
 
     /// A check as the stage writes it: its own settings, or a template reference (whose settings then apply).
@@ -88,6 +88,7 @@ public struct HTTPSettings: Decodable, Sendable {
     public struct Header: Decodable, Sendable, Equatable {
         public var key: String
         public var value: String
+        public init(key: String, value: String) { self.key = key; self.value = value }
     }
 }
 

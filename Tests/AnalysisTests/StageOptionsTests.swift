@@ -15,7 +15,8 @@ final class StageOptionsTests: XCTestCase {
              "metrics": [{"provider": "prom", "query": "up", "interval": "1m", "expected": {"max": 0.1}, "failureLimit": 2,
                           "skipOnNoData": true},
                          {"template": {"name": "error_rate", "appArgs": {"job": "api", "port": 8080}}}],
-             "https": [{"url": "http://x/health", "interval": 30, "headers": [{"key": "Host", "value": "web"}]}]}
+             "https": [{"url": "http://x/health", "interval": 30, "headers": [{"key": "Host", "value": "web"}]}],
+             "http": [{"url": "http://y/ready", "method": "head", "interval": "5s", "expectedCode": 204, "failureLimit": 3}]}
             """)
         XCTAssertEqual(o.duration?.text, "10m")
         let checks = try CheckResolution.metrics(o.metrics, template: AnalysisTemplate(
@@ -30,7 +31,8 @@ final class StageOptionsTests: XCTestCase {
         XCTAssertEqual(checks[1].args, ["job": "api", "port": "8080"])
         let http = try CheckResolution.http(o.http, template: nil)
         XCTAssertEqual(http.map { "\($0.method) \($0.url) \($0.expectedCode) every \($0.interval)s, limit \($0.failureLimit)" },
-                       ["GET http://x/health 200 every 30.0s, limit 0"])
+                       ["HEAD http://y/ready 204 every 5.0s, limit 3", "GET http://x/health 200 every 30.0s, limit 0"])
+        XCTAssertEqual(http[1].headers, [.init(key: "Host", value: "web")])
     }
 
     func testMissingOrWrongSettingsNameTheEntry() throws {
