@@ -22,6 +22,12 @@ test-deps: deps
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq kubernetes-client python3; \
 	fi
+# The ANALYSIS tests query a real Prometheus (Debian's prometheus, each test its own on a loopback port and a
+# throwaway TSDB). Without recommends: no node exporter. On a machine with systemd the package also enables its
+# own service on :9090; the tests never use it.
+	@command -v prometheus >/dev/null 2>&1 || { echo "installing prometheus"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus; }
 # The web UI's browser acceptance test drives Debian's headless chromium over its DevTools protocol.
 	@command -v chromium >/dev/null 2>&1 || { echo "installing chromium"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \

@@ -121,7 +121,9 @@ let package = Package(
         // Platforms live in functions: AWS Lambda over the real AWS API, signed with SigV4 on OpenSSL.
         // The platform code is a library so its parts (SigV4, zip, manifest) are tested directly; only the
         // function imports it, never a server module.
-        .target(name: "LambdaPlatform", dependencies: ["FunctionKit", "Digest", "RepositoryYAML", "Yams"], path: "Sources/LambdaPlatform"),
+        // Outbound HTTP for functions (URLSession over libcurl): AWS, Prometheus, health checks.
+        .target(name: "FunctionHTTP", path: "Sources/FunctionHTTP"),
+        .target(name: "LambdaPlatform", dependencies: ["FunctionKit", "FunctionHTTP", "Digest", "RepositoryYAML", "Yams"], path: "Sources/LambdaPlatform"),
         .executableTarget(name: "gantry-fn-lambda", dependencies: ["LambdaPlatform", "FunctionKit"], path: "functions/lambda",
                           exclude: ["function.yaml"]),
         // Kubernetes through the real kubectl: the manifest model, PipeCD's diff rule (answered in the planning
@@ -130,6 +132,13 @@ let package = Package(
         .executableTarget(name: "gantry-fn-kubernetes", dependencies: ["KubernetesPlatform", "FunctionKit"],
                           path: "functions/kubernetes", exclude: ["function.yaml"]),
 
+        // PipeCD's ANALYSIS stage: metrics checks against Prometheus and HTTP checks, in checkpointed rounds. A library
+        // so its parts (schedule, placeholders, the U test) are tested directly; only the function imports it.
+        .target(name: "Analysis", dependencies: ["FunctionKit", "FunctionHTTP", "RepositoryYAML", "Yams"], path: "Sources/Analysis"),
+        .executableTarget(name: "gantry-fn-analysis", dependencies: ["Analysis", "FunctionKit"], path: "functions/analysis",
+                          exclude: ["function.yaml"]),
+
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "FunctionKit"], path: "Tests/AnalysisTests"),
         .testTarget(name: "FunctionHostTests", dependencies: ["FunctionHost", "FunctionKit", "GantrySupport"],
                     path: "Tests/FunctionHostTests"),
         .testTarget(name: "FunctionsTests", dependencies: ["FunctionKit"], path: "Tests/FunctionsTests"),
@@ -142,7 +151,7 @@ let package = Package(
                                                          "gantry-fn-lambda"],
                     path: "Tests/PlannerTests"),
         // Test support: moto_server on loopback (one per test class), a fault-injecting proxy in front of it.
-        .target(name: "MotoSupport", dependencies: ["LambdaPlatform", "FunctionKit"], path: "Tests/MotoSupport"),
+        .target(name: "MotoSupport", dependencies: ["LambdaPlatform", "FunctionHTTP", "FunctionKit"], path: "Tests/MotoSupport"),
         .testTarget(name: "LambdaTests", dependencies: ["gantry-fn-lambda", "LambdaPlatform", "MotoSupport", "FunctionKit", "BuiltProducts"],
                     path: "Tests/LambdaTests"),
         // Test support: a fake Kubernetes API server (Python, Tests/Support) that the real kubectl talks to.

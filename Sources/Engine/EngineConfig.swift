@@ -31,6 +31,8 @@ public struct EngineConfig: Sendable {
     public var environment: [String: String]
     /// Secret name -> value from the server config's `secrets:`; a function gets the ones it declares.
     public var secrets: [String: String]
+    /// Server-config sections functions may read, by name; a function gets the ones its `serverConfig:` names.
+    public var sections: [String: ServerConfigSection]
     /// Repository id -> its remote, for the event's `deployment.repositoryURL`.
     public var repositoryURLs: [String: String]
     /// Where the per-function invocation metrics go: the server passes its own Prometheus registry's factory (the
@@ -40,12 +42,13 @@ public struct EngineConfig: Sendable {
     public init(dataDir: String, replica: String = "gantry", platforms: [String: PlatformInfo] = [:],
                 environment: [String: String] = [:], secrets: [String: String] = [:], leaseSeconds: Double = 10,
                 sweepSeconds: Double = 5, prepareSources: (@Sendable (Deployment) async throws -> Void)? = nil,
-                repositoryURLs: [String: String] = [:], metricsFactory: any MetricsFactory = MetricsSystem.factory) {
+                repositoryURLs: [String: String] = [:], sections: [String: ServerConfigSection] = [:],
+                metricsFactory: any MetricsFactory = MetricsSystem.factory) {
         self.dataDir = dataDir; self.replica = replica
         self.owner = replica + "/" + UUID().uuidString.lowercased()
         self.platforms = platforms; self.environment = environment
         self.secrets = secrets; self.leaseSeconds = leaseSeconds; self.sweepSeconds = sweepSeconds
-        self.prepareSources = prepareSources; self.repositoryURLs = repositoryURLs
+        self.prepareSources = prepareSources; self.repositoryURLs = repositoryURLs; self.sections = sections
         self.metricsFactory = metricsFactory
     }
 }

@@ -117,6 +117,8 @@ extension Engine {
                              approvals: [Approval], labels: [String: String], resume: FunctionEvent.ResumeInfo?,
                              deadline: Date, callbackToken: String) throws -> InvocationRequest {
         let running = DataLayout.runningSources(config.dataDir, deploymentID: d.id)
+        let shared = DataLayout.sharedSources(config.dataDir, deploymentID: d.id)
+        let sections = function.serverConfig.compactMap { name in config.sections[name].map { (name, $0) } }
         let event = FunctionEvent(
             // The id is unique per invocation (a resumed stage is invoked again within the same attempt).
             invocation: .init(id: "\(d.id)-\(stage.index)-\(stage.attempt)-\(UUID().uuidString.prefix(8).lowercased())",
@@ -130,12 +132,14 @@ extension Engine {
                          rollback: stage.rollback, deadline: stage.deadline.map(RFC3339.format)),
             checkpoint: stage.checkpoint.flatMap { try? JSONValue.decode($0) },
             sources: .init(target: DataLayout.targetSources(config.dataDir, deploymentID: d.id),
-                           running: FileManager.default.fileExists(atPath: running) ? running : nil),
+                           running: FileManager.default.fileExists(atPath: running) ? running : nil,
+                           shared: FileManager.default.fileExists(atPath: shared) ? shared : nil),
             platform: platform?.settings ?? .object([:]),
             approvals: approvals.map { .init(by: $0.approver, at: RFC3339.format($0.at)) },
             resume: resume,
             function: .init(name: function.name, version: function.version),
-            outputs: (stageOutputs[d.id] ?? [:]).filter { $0.key != String(stage.index) })
+            outputs: (stageOutputs[d.id] ?? [:]).filter { $0.key != String(stage.index) },
+            serverConfig: Dictionary(sections.map { ($0.0, $0.1.value) }, uniquingKeysWith: { first, _ in first }))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
         var env = config.environment
@@ -154,14 +158,16 @@ extension Engine {
         // A directory left by an earlier invocation of this attempt (resumed) or by a crash.
         FunctionHost.removeInvocationDirectory(dir)
         // Only what the function declares is delivered (as files); every configured value is redacted everywhere.
+        // A section's secrets come with the section: the function could not name them in advance.
         var secrets: [String: String] = [:]
         for name in function.secrets { secrets[name] = config.secrets[name] }
+        for (_, section) in sections { secrets.merge(section.secrets) { declared, _ in declared } }
         // What the function reads besides its own folder stays visible under isolation, read-only.
-        let readOnly = [event.sources.target] + (event.sources.running.map { [$0] } ?? [])
+        let readOnly = [event.sources.target] + [event.sources.running, event.sources.shared].compactMap { $0 }
             + FunctionIsolation.pathsNamed(in: event.platform)
         return InvocationRequest(id: event.invocation.id, function: function, event: try encoder.encode(event),
                                  directory: dir, environment: env, deadline: deadline, secrets: secrets,
-                                 redactions: Array(config.secrets.values),
+                                 redactions: Array(config.secrets.values) + config.sections.values.flatMap { $0.secrets.values },
                                  cacheDirectory: env["GANTRY_CACHE"], readOnlyPaths: readOnly)
     }
 

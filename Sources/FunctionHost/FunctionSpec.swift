@@ -53,6 +53,9 @@ public struct FunctionSpec: Sendable, Equatable {
     public var requires: [String]
     /// Names of server-config secrets delivered as files under `$GANTRY_SECRETS`.
     public var secrets: [String]
+    /// Names of server-config sections handed to the function in the event's `serverConfig` (e.g.
+    /// `analysisProviders`), with the secrets those sections name.
+    public var serverConfig: [String] = []
     /// `network: none`: the function runs in an empty network namespace (its own loopback only). Applied with
     /// the server's function isolation; `host` (the default) keeps the machine's network.
     public var network: FunctionNetwork

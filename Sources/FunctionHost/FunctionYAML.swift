@@ -53,6 +53,7 @@ enum FunctionYAML {
         for name in spec.secrets where !SecretName.isValid(name) {
             reader.problems.append("\(file):\(reader.line(of: "secrets")): secrets: \"\(name)\" is not a valid secret name (\(SecretName.rule))")
         }
+        spec.serverConfig = reader.strings("serverConfig", required: false) ?? []
         if let concurrency = reader.field("concurrency") {
             let line = concurrency.line ?? 1
             if concurrency.node?.mapping != nil {

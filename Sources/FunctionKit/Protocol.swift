@@ -22,10 +22,14 @@ public struct FunctionEvent: Codable, Sendable, Equatable {
     public var function: FunctionInfo?
     /// What earlier stages of this deployment wrote as `{"output": ...}`, by stage index ("0", "1", ...).
     public var outputs: [String: [String: String]]
+    /// The server-config sections this function declares in `serverConfig:` (e.g. `analysisProviders`), by name.
+    /// A secret in them is `{"secret": NAME}`: its value is the file `$GANTRY_SECRETS/NAME`, never the event.
+    public var serverConfig: [String: JSONValue]
 
     // Spelled out: with both init(from:) and encode(to:) written by hand, Swift synthesizes no CodingKeys.
     private enum CodingKeys: String, CodingKey {
-        case `protocol`, invocation, deployment, stage, checkpoint, sources, platform, approvals, resume, function, outputs
+        case `protocol`, invocation, deployment, stage, checkpoint, sources, platform, approvals, resume, function, outputs,
+             serverConfig
     }
 
     public struct InvocationInfo: Codable, Sendable, Equatable {
@@ -102,10 +106,16 @@ public struct FunctionEvent: Codable, Sendable, Equatable {
     public struct Sources: Codable, Sendable, Equatable {
         public var target: String
         public var running: String?
-        public init(target: String, running: String?) { self.target = target; self.running = running }
+        /// The repository's shared config folders (`.pipe/`, `.gantry/` at its root) at the deployment's commit, or
+        /// nil when it has neither: what the apps of a repository share, such as PipeCD's analysis templates.
+        public var shared: String?
+        public init(target: String, running: String?, shared: String? = nil) {
+            self.target = target; self.running = running; self.shared = shared
+        }
         public func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(target, forKey: .target); try c.encode(running, forKey: .running)
+            try c.encode(shared, forKey: .shared)
         }
     }
     public struct ApprovalInfo: Codable, Sendable, Equatable {
@@ -127,10 +137,12 @@ public struct FunctionEvent: Codable, Sendable, Equatable {
 
     public init(invocation: InvocationInfo, deployment: DeploymentInfo, stage: StageInfo, checkpoint: JSONValue?,
                 sources: Sources, platform: JSONValue = .object([:]), approvals: [ApprovalInfo] = [],
-                resume: ResumeInfo? = nil, function: FunctionInfo? = nil, outputs: [String: [String: String]] = [:]) {
+                resume: ResumeInfo? = nil, function: FunctionInfo? = nil, outputs: [String: [String: String]] = [:],
+                serverConfig: [String: JSONValue] = [:]) {
         self.protocol = 1; self.invocation = invocation; self.deployment = deployment; self.stage = stage
         self.checkpoint = checkpoint; self.sources = sources; self.platform = platform
         self.approvals = approvals; self.resume = resume; self.function = function; self.outputs = outputs
+        self.serverConfig = serverConfig
     }
 
     public init(from decoder: Decoder) throws {
@@ -146,6 +158,7 @@ public struct FunctionEvent: Codable, Sendable, Equatable {
         resume = try c.decodeIfPresent(ResumeInfo.self, forKey: .resume)
         function = try c.decodeIfPresent(FunctionInfo.self, forKey: .function)
         outputs = try c.decodeIfPresent([String: [String: String]].self, forKey: .outputs) ?? [:]
+        serverConfig = try c.decodeIfPresent([String: JSONValue].self, forKey: .serverConfig) ?? [:]
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -157,6 +170,7 @@ public struct FunctionEvent: Codable, Sendable, Equatable {
         try c.encodeIfPresent(resume, forKey: .resume)
         try c.encodeIfPresent(function, forKey: .function)
         try c.encode(outputs, forKey: .outputs)
+        try c.encode(serverConfig, forKey: .serverConfig)
     }
 }
 

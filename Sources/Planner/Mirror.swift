@@ -227,6 +227,19 @@ struct Mirror: Sendable {
         return r.status == 0 && r.text.trimmingCharacters(in: .whitespacesAndNewlines) == "tree"
     }
 
+    /// The folders at the repository's root that its apps share (PipeCD keeps analysis templates in `.pipe/`).
+    static let sharedFolders = [".pipe", ".gantry"]
+
+    /// Writes the shared folders the commit has into `destination/<folder>`: one `git ls-tree` when it has none.
+    /// Returns whether it wrote any.
+    @discardableResult
+    func materializeShared(at commit: String, into destination: String) async throws -> Bool {
+        let listed = try await git.check([gitDir, "ls-tree", "-z", "--name-only", "-d", commit, "--"] + Mirror.sharedFolders).text
+        let present = listed.split(separator: "\u{0}").map(String.init).filter { Mirror.sharedFolders.contains($0) }
+        for folder in present { try await materialize(folder, at: commit, into: destination + "/" + folder) }
+        return !present.isEmpty
+    }
+
     /// Writes the files of `directory` ("" = the whole repository) at `commit` into `destination`, which
     /// must not exist yet. A private index file keeps this away from the mirror's own state, and
     /// checkout-index keeps file modes and symlinks as committed.

@@ -34,6 +34,9 @@ public actor SourcesOnDemand {
         // Written beside and renamed into place: a replica that dies half way leaves no partial target behind.
         let staging = dirs.target + ".partial-\(UUID().uuidString.prefix(8))"
         try await mirror.materialize(d.appPath, at: d.commit, into: staging)
+        let shared = DataLayout.sharedSources(dataDir, deploymentID: d.id)
+        try? FileManager.default.removeItem(atPath: shared)
+        try await mirror.materializeShared(at: d.commit, into: shared)
         if let running = d.runningCommit, let full = try await mirror.resolveCommit(running),
            try await mirror.hasDirectory(d.appPath, at: full) {
             try? FileManager.default.removeItem(atPath: dirs.running)

@@ -322,6 +322,7 @@ struct TriggerPlanner: Sendable {
                               mirror: Mirror) async throws {
         let dirs = Planner.sourcesDirectory(dataDir: dataDir, deploymentID: deploymentID)
         try await mirror.materialize(appPath, at: commit, into: dirs.target)
+        try await mirror.materializeShared(at: commit, into: DataLayout.sharedSources(dataDir, deploymentID: deploymentID))
         guard let running else { return }
         if let full = try await mirror.resolveCommit(running), try await mirror.hasDirectory(appPath, at: full) {
             try await mirror.materialize(appPath, at: full, into: dirs.running)

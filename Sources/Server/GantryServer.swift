@@ -111,6 +111,7 @@ public struct GantryServer: Sendable {
                                                  sweepSeconds: sweepSeconds, prepareSources: { try await sources.ensure($0) },
                                                  repositoryURLs: Dictionary(repos.map { ($0.id, $0.remote) },
                                                                             uniquingKeysWith: { first, _ in first }),
+                                                 sections: [AnalysisProvider.section: try c.analysisProvidersSection()],
                                                  metricsFactory: metrics.factory),
                             logger: logger)
         let interrupted = try await engine.recover()

@@ -90,6 +90,8 @@ public struct ServerConfig: Codable, Sendable {
     public var platforms: [Platform]? = []
     public var secrets: [Secret]? = []
     public var users: [User]? = []
+    /// Metrics providers the ANALYSIS stage queries (PipeCD piped's `analysisProviders:`).
+    public var analysisProviders: [AnalysisProvider]? = []
     /// piped's `secretManagement`: the key pair whose public half seals secrets kept in Git (`gantry encrypt`) and
     /// whose private half the planner opens them with, into a deployment's own sources.
     public var secretManagement: SecretManagement? = nil
@@ -200,6 +202,7 @@ public struct ServerConfig: Codable, Sendable {
         if let mode = functions?.isolation, !["required", "off"].contains(mode) {
             throw Invalid(description: "functions.isolation must be required or off, not \(mode)")
         }
+        try validateAnalysisProviders()
         // server.database is checked when the store opens (StoreSelection): an env:/file: URL resolves only then.
     }
 
@@ -218,7 +221,7 @@ extension ServerConfig {
         var references = (server.tokens ?? []).map(\.secret) + (users ?? []).map(\.passwordHash)
             + (secrets ?? []).map(\.value) + (repositories ?? []).flatMap { $0.webhook?.secrets ?? [] }
         if let database = server.database { references.append(database) }
-        return references.filter { $0.hasPrefix("file:") }.map { String($0.dropFirst(5)) }
+        return references.filter { $0.hasPrefix("file:") }.map { String($0.dropFirst(5)) } + analysisProviderSecretFiles
             + (secretManagement.map { [$0.config.privateKeyFile] } ?? [])
     }
 }

@@ -12,6 +12,11 @@ public enum DataLayout {
     public static func runningSources(_ dataDir: String, deploymentID: String) -> String {
         deploymentDir(dataDir, deploymentID: deploymentID) + "/running"
     }
+    /// The repository's shared config folders (`.pipe/`, `.gantry/` at its root) at the deployment's commit; absent
+    /// when the repository has neither.
+    public static func sharedSources(_ dataDir: String, deploymentID: String) -> String {
+        deploymentDir(dataDir, deploymentID: deploymentID) + "/shared"
+    }
     public static func invocationsDir(_ dataDir: String, deploymentID: String) -> String {
         dataDir + "/invocations/\(deploymentID)"
     }

@@ -17,7 +17,7 @@ final class KubernetesPipelineAgainstFakeAPIServerTests: XCTestCase {
     /// been deployed by K8S_SYNC alone: the primary runs demo:v0.1.0 with 3 replicas.
     func firstPushDeployed(pipe: String = seedPipeYAML, manifests: String = seedManifests(version: "v0.1.0"))
         async throws -> (git: GitFixture, server: ServerProcess) {
-        let (git, server, _) = try await launchServer(extraYAML: "platforms:\n  \(try fake.platformEntry())")
+        let (git, server, _) = try await launchServer(extraYAML: try fake.platformsYAML())
         try git.write("web/.pipe.yaml", pipe)
         try git.write("web/deployment.yaml", manifests)
         let first = try await server.waitForDeployment(try await server.deploymentID(commit: try git.commitAndPush("v0.1.0").commit))

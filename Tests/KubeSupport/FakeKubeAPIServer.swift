@@ -92,6 +92,11 @@ public final class FakeKubeAPIServer: @unchecked Sendable {
                  "kubeconfig": .string(try writeKubeconfig(context: context)), "context": .string(context)])
     }
 
+    /// A server config's `platforms:` section with this server as its only kubernetes platform, `dev-cluster`.
+    public func platformsYAML(context: String = "dev") throws -> String {
+        "platforms:\n  " + (try platformEntry(context: context))
+    }
+
     // MARK: - What the "cluster" holds
 
     public struct Object {

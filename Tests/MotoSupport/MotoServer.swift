@@ -1,4 +1,5 @@
 import Foundation
+import FunctionHTTP
 import FunctionKit
 import LambdaPlatform
 

@@ -1,4 +1,5 @@
 import Foundation
+import FunctionHTTP
 import FunctionKit
 
 /// How often and how long to try a call again when AWS throttles or fails on its side.

@@ -15,8 +15,9 @@ public struct TransportFailure: Error, CustomStringConvertible, Sendable {
     public var description: String
 }
 
-/// Blocking HTTP over FoundationNetworking's URLSession (libcurl on Linux). A function runs one stage at a time
-/// on one thread, so waiting here is simpler than threading async through every step.
+/// Blocking HTTP over FoundationNetworking's URLSession (libcurl on Linux), for functions that call out (AWS,
+/// Prometheus, health endpoints). A function runs one stage at a time on one thread, so waiting here is simpler
+/// than threading async through every step.
 public final class HTTPTransport: Sendable {
     private let session: URLSession
     private let timeout: Double
