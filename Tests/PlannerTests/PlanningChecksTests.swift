@@ -33,7 +33,7 @@ final class PlanningChecksTests: XCTestCase {
         XCTAssertEqual(outcome.deployments.map(\.deployment.application), ["fine"])
         let typo = try XCTUnwrap(outcome.applications.first { $0.name == "typo" })
         XCTAssertEqual(typo.configError, "typo/app.gantry.yaml line 7: spec.pipeline.stages[1]: no function runs stage "
-                       + "WIAT_APPROVAL for an App without platform (the stages that exist: SCRIPT_RUN, "
+                       + "WIAT_APPROVAL for an App without platform (the stages that exist: ANALYSIS, SCRIPT_RUN, "
                        + "SCRIPT_RUN_ROLLBACK, WAIT, WAIT_APPROVAL)")
         XCTAssertTrue(outcome.note.contains("WIAT_APPROVAL"), outcome.note)
 
