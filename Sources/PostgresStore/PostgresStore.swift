@@ -15,6 +15,7 @@ public final class PostgresStore: SQLBackedStore, Sendable {
     let client: PostgresClient
     let logger: Logger
     private let runner: Task<Void, Never>
+    public let outbox = OutboxHook()
     public let claimant = UUID().uuidString.lowercased()
     public var flavor: SQLFlavor { .postgres }
 

@@ -16,6 +16,8 @@ struct APIContext: Sendable {
     var isolation: IsolationHealth? = nil
     /// The public half of `secretManagement`, handed to whoever seals a secret for this server.
     var publicKeyPEM: String? = nil
+    /// The outbox's rows and re-queue (nil in tests that build routes without one).
+    var outbox: OutboxAPI? = nil
 
     var actions: DeploymentActions { DeploymentActions(store: store, wakeEngine: wakeEngine) }
     var console: any ConsoleStore { store }
@@ -30,6 +32,9 @@ func addAPIRoutes(to router: GantryRouter, api: APIContext) {
     let v1 = router.group("/api/v1").add(middleware: BearerAuthenticator(accounts: api.accounts))
     addDeploymentReads(to: v1.requiring(.viewer, as: .api), api: api)
     addDeploymentActions(to: v1.requiring(.editor, as: .api), api: api)
+    if let outbox = api.outbox {
+        addOutboxRoutes(viewer: v1.requiring(.viewer, as: .api), admin: v1.requiring(.admin, as: .api), outbox: outbox)
+    }
 }
 
 private func addDeploymentReads(to viewer: GantryRoutes, api: APIContext) {
