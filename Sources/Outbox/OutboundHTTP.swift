@@ -16,11 +16,9 @@ final class OutboundHTTP: Sendable {
     private let timeout: Double
 
     init(timeout: Double) {
+        // Ephemeral: nothing of one receiver's answers (cookies, cache) is kept for the next call.
         let config = URLSessionConfiguration.ephemeral
         config.timeoutIntervalForRequest = timeout
-        config.requestCachePolicy = .reloadIgnoringLocalCacheData
-        config.httpCookieStorage = nil
-        config.urlCache = nil
         session = URLSession(configuration: config)
         self.timeout = timeout
     }

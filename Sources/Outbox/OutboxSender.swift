@@ -8,14 +8,14 @@ import Store
 public struct OutboxSender: Sendable {
     let store: any OutboxStore
     let receivers: OutboxReceivers
-    let policy: RetryPolicy
+    let policy: OutboxRetry
     let http: OutboundHTTP
     let lease: Double
     let sweep: Double
     let logger: Logger
     public let wakeup: Wakeup
 
-    public init(store: any OutboxStore, receivers: OutboxReceivers, policy: RetryPolicy, timeout: Double, sweep: Double,
+    public init(store: any OutboxStore, receivers: OutboxReceivers, policy: OutboxRetry, timeout: Double, sweep: Double,
                 wakeup: Wakeup, logger: Logger) {
         self.store = store; self.receivers = receivers; self.policy = policy; self.sweep = sweep
         self.wakeup = wakeup; self.logger = logger
@@ -78,7 +78,7 @@ public struct OutboxSender: Sendable {
             // A refusal other than throttling or a timeout says the same next time.
             let permanent = (400..<500).contains(status) && ![408, 425, 429].contains(status)
             return failure("HTTP \(status)", attempts: attempts, permanent: permanent,
-                           retryAfter: RetryPolicy.retryAfter(retryAfter, now: Date()))
+                           retryAfter: OutboxRetry.retryAfter(retryAfter, now: Date()))
         case .unreachable(let reason):
             return failure(reason, attempts: attempts, permanent: false)
         }

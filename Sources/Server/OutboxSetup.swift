@@ -18,7 +18,7 @@ extension GantryServer {
             throw ServerConfig.Invalid(description: invalid.description)
         }
         let o = c.outbox
-        let policy = RetryPolicy(maxAttempts: o?.maxAttempts ?? 10,
+        let policy = OutboxRetry(maxAttempts: o?.maxAttempts ?? 10,
                                  initialInterval: try o?.initialInterval.map(DurationText.seconds) ?? 1,
                                  maxInterval: try o?.maxInterval.map(DurationText.seconds) ?? 300)
         let wakeup = Wakeup()

@@ -31,18 +31,24 @@ final class NotificationTests: XCTestCase {
             """
     }
 
-    /// The events of one approved deployment, each once, in order, signed.
-    func testEachEventOfAPushArrivesOnceInOrderSigned() async throws {
-        let receiver = try await OutboxTestReceiver()
-        defer { receiver.stop() }
+    /// A server sending every event to `receiver`, and a pushed deployment suspended at its approval.
+    static func deploymentWaitingForApproval(_ receiver: OutboxTestReceiver) async throws -> (ServerProcess, String) {
         let root = try makeTempDir()
         let (git, server, _) = try await launchServer(extraYAML: try Self.config(receiver, root: root))
-        defer { server.stop() }
         try git.write("app/app.gantry.yaml", Self.approvalApp)
         let id = try await server.deploymentID(commit: try git.commitAndPush("notify me").commit)
         _ = try await eventually("WAIT_APPROVAL to suspend") {
             stage(try await server.deployment(id), 1)?.status == "SUSPENDED" ? true : nil
         }
+        return (server, id)
+    }
+
+    /// The events of one approved deployment, each once, in order, signed.
+    func testEachEventOfAPushArrivesOnceInOrderSigned() async throws {
+        let receiver = try await OutboxTestReceiver()
+        defer { receiver.stop() }
+        let (server, id) = try await Self.deploymentWaitingForApproval(receiver)
+        defer { server.stop() }
         let approved = try await server.request("POST", "/api/v1/deployments/\(id)/approve")
         XCTAssertEqual(approved.status, 202)
         _ = try await server.waitForDeployment(id)
@@ -62,14 +68,8 @@ final class NotificationTests: XCTestCase {
         let receiver = try await OutboxTestReceiver()
         defer { receiver.stop() }
         receiver.answer([], then: .unavailable)
-        let root = try makeTempDir()
-        let (git, server, _) = try await launchServer(extraYAML: try Self.config(receiver, root: root))
+        let (server, id) = try await Self.deploymentWaitingForApproval(receiver)
         defer { server.stop() }
-        try git.write("app/app.gantry.yaml", Self.approvalApp)
-        let id = try await server.deploymentID(commit: try git.commitAndPush("while down").commit)
-        _ = try await eventually("WAIT_APPROVAL to suspend") {
-            stage(try await server.deployment(id), 1)?.status == "SUSPENDED" ? true : nil
-        }
         _ = try await eventually("the sender to try and fail") { receiver.calls.count >= 3 ? true : nil }
         server.kill9()
         try await server.start()

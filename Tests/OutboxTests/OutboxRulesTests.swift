@@ -45,7 +45,7 @@ final class OutboxRulesTests: XCTestCase {
     }
 
     func testBackoffGrowsWithJitterAndHonoursRetryAfter() {
-        let policy = RetryPolicy(maxAttempts: 4, initialInterval: 1, maxInterval: 10)
+        let policy = OutboxRetry(maxAttempts: 4, initialInterval: 1, maxInterval: 10)
         XCTAssertEqual(policy.delay(afterAttempts: 1, retryAfter: nil, random: 1), 1)
         XCTAssertEqual(policy.delay(afterAttempts: 3, retryAfter: nil, random: 1), 4)
         XCTAssertEqual(policy.delay(afterAttempts: 3, retryAfter: nil, random: 0.5), 2)
@@ -54,8 +54,8 @@ final class OutboxRulesTests: XCTestCase {
         XCTAssertFalse(policy.deadLetters(afterAttempts: 3))
         XCTAssertTrue(policy.deadLetters(afterAttempts: 4))
         let now = Date(timeIntervalSince1970: 1_700_000_000)
-        XCTAssertEqual(RetryPolicy.retryAfter("7", now: now), 7)
-        XCTAssertEqual(RetryPolicy.retryAfter("Tue, 14 Nov 2023 22:13:40 GMT", now: now), 20)
-        XCTAssertNil(RetryPolicy.retryAfter("soon", now: now))
+        XCTAssertEqual(OutboxRetry.retryAfter("7", now: now), 7)
+        XCTAssertEqual(OutboxRetry.retryAfter("Tue, 14 Nov 2023 22:13:40 GMT", now: now), 20)
+        XCTAssertNil(OutboxRetry.retryAfter("soon", now: now))
     }
 }

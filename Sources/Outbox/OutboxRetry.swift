@@ -2,7 +2,7 @@ import Foundation
 
 /// When a failed attempt is tried again: exponential backoff with jitter, never before the receiver's own
 /// `Retry-After`, and dead-lettered after `maxAttempts`.
-public struct RetryPolicy: Sendable {
+public struct OutboxRetry: Sendable {
     public var maxAttempts: Int
     public var initialInterval: Double
     public var maxInterval: Double
