@@ -32,9 +32,7 @@ public struct OutboxSender: Sendable {
             do {
                 let due = try await store.claimOutbox(now: Date(), limit: Self.batch, lease: lease)
                 if !due.isEmpty {
-                    await withTaskGroup(of: Void.self) { group in
-                        for message in due { group.addTask { await self.attempt(message) } }
-                    }
+                    await attempt(due)
                     continue
                 }
                 let next = try await store.nextOutboxAttempt()
@@ -47,14 +45,17 @@ public struct OutboxSender: Sendable {
         }
     }
 
-    /// One attempt, recorded. A row whose send succeeded but whose record is lost (a crash between the two) is
-    /// sent again after its lease with the same id: receivers dedupe by `webhook-id`.
-    func attempt(_ message: OutboxMessage) async {
-        let outcome = await send(message)
+    /// One attempt per row, all at once, recorded together. A row whose send succeeded but whose record is lost
+    /// (a crash between the two) is sent again after its lease with the same id: receivers dedupe by `webhook-id`.
+    func attempt(_ batch: [OutboxMessage]) async {
+        let outcomes = await withTaskGroup(of: (id: Int64, outcome: OutboxAttempt).self) { group in
+            for message in batch { group.addTask { (message.id, await self.send(message)) } }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
         do {
-            try await store.recordOutboxAttempt(id: message.id, outcome, now: Date())
+            try await store.recordOutboxAttempts(outcomes, now: Date())
         } catch {
-            logger.warning("outbox: recording attempt of row \(message.id): \(error)")
+            logger.warning("outbox: recording \(outcomes.count) attempts: \(error)")
         }
     }
 

@@ -52,9 +52,10 @@ extension SQLBackedStore {
         }
     }
 
-    public func recordOutboxAttempt(id: Int64, _ outcome: OutboxAttempt, now: Date) async throws {
+    public func recordOutboxAttempts(_ outcomes: [(id: Int64, outcome: OutboxAttempt)], now: Date) async throws {
+        guard !outcomes.isEmpty else { return }
         try await write { db in
-            switch outcome {
+            for (id, outcome) in outcomes { switch outcome {
             case .sent:
                 try await db.exec("""
                     UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = \(bind: now.epoch), last_error = NULL
@@ -66,7 +67,7 @@ extension SQLBackedStore {
                         attempts = attempts + 1, next_attempt_at = \(bind: retryAt.epoch), last_error = \(bind: error)
                     WHERE id = \(bind: Int(id)) AND status = 'pending'
                     """)
-            }
+            } }
         }
     }
 

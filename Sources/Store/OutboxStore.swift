@@ -112,7 +112,8 @@ public protocol OutboxStore: Sendable {
     /// Due pending rows whose pair has no earlier pending row, at most `limit`; each is held for `lease` seconds
     /// (its next attempt moved), so a sender that dies mid-send leaves it due again after the lease.
     func claimOutbox(now: Date, limit: Int, lease: Double) async throws -> [OutboxMessage]
-    func recordOutboxAttempt(id: Int64, _ outcome: OutboxAttempt, now: Date) async throws
+    /// The outcomes of one batch's attempts, in one transaction (one commit for the batch, not one per row).
+    func recordOutboxAttempts(_ outcomes: [(id: Int64, outcome: OutboxAttempt)], now: Date) async throws
     /// The earliest next attempt of a pending row (nil: nothing pending).
     func nextOutboxAttempt() async throws -> Date?
     func outboxMessages(status: OutboxStatus?, limit: Int) async throws -> [OutboxMessage]

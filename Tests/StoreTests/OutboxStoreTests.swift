@@ -27,12 +27,12 @@ final class OutboxStoreTests: XCTestCase {
             XCTAssertEqual(first.map(\.id), [rows[0].id], backend.rawValue)
             let none = try await store.claimOutbox(now: now, limit: 10, lease: 30)
             XCTAssertEqual(none.count, 0, backend.rawValue)
-            try await store.recordOutboxAttempt(id: rows[0].id, .sent, now: now)
+            try await store.recordOutboxAttempts([(rows[0].id, .sent)], now: now)
             let second = try await store.claimOutbox(now: now, limit: 10, lease: 30)
             XCTAssertEqual(second.map(\.id), [rows[1].id], backend.rawValue)
 
             // Dead-lettered: the next one of the pair goes on, and retry brings it back.
-            try await store.recordOutboxAttempt(id: rows[1].id, .failed(error: "HTTP 503", retryAt: now, deadLetter: true), now: now)
+            try await store.recordOutboxAttempts([(rows[1].id, .failed(error: "HTTP 503", retryAt: now, deadLetter: true))], now: now)
             let third = try await store.claimOutbox(now: now, limit: 10, lease: 30)
             XCTAssertEqual(third.map(\.id), [rows[2].id], backend.rawValue)
             let failed = try await store.outboxMessages(status: .failed, limit: 10)
