@@ -323,7 +323,9 @@ extension SQLBackedStore {
     private func setDeploymentStatus(_ db: any SQLDatabase, _ id: String, _ status: DeploymentStatus, reason: String,
                                      now: Date) async throws {
         let completed: Double? = status.isFinal ? now.epoch : nil
-        let before = try await db.one("SELECT status FROM deployments WHERE id = \(bind: id)")?.str("status")
+        // Only an actual change is an event (a restart may apply the same status again).
+        let before = outbox.router == nil ? nil
+            : try await db.one("SELECT status FROM deployments WHERE id = \(bind: id)")?.str("status")
         try await db.exec("""
             UPDATE deployments SET status = \(bind: status.rawValue), status_reason = \(bind: reason),
                 completed_at = COALESCE(\(bind: completed), completed_at),
