@@ -47,4 +47,22 @@ final class OutboxStoreTests: XCTestCase {
             XCTAssertEqual(Set(pending.map(\.id)), [rows[1].id, rows[2].id], backend.rawValue)
         }
     }
+
+    /// A sender that dies between sending and recording leaves its row claimed: it is due again once the lease ends,
+    /// with the same idempotency key, and not before.
+    func testAClaimNeverRecordedIsDueAgainAfterItsLease() async throws {
+        try await forEachStore { backend in
+            let store = try await backend.open()
+            store.outbox.configure(router: Everything(), onEnqueue: {})
+            _ = try await RollbackDeadlineStoreTests.runningDeployment(store)
+            let now = Date()
+            let claimed = try await store.claimOutbox(now: now, limit: 1, lease: 5)
+            let during = try await store.claimOutbox(now: now.addingTimeInterval(4), limit: 10, lease: 5)
+            XCTAssertEqual(during.count, 0, backend.rawValue)
+            let next = try await store.nextOutboxAttempt()
+            XCTAssertEqual(next?.timeIntervalSince1970 ?? 0, now.addingTimeInterval(5).timeIntervalSince1970, accuracy: 0.001)
+            let again = try await store.claimOutbox(now: now.addingTimeInterval(6), limit: 10, lease: 5)
+            XCTAssertEqual(again.map(\.idempotencyKey), claimed.map(\.idempotencyKey), backend.rawValue)
+        }
+    }
 }
