@@ -76,6 +76,9 @@ let package = Package(
                                                .product(name: "Logging", package: "swift-log"),
                                                .product(name: "Metrics", package: "swift-metrics")],
                 path: "Sources/Engine"),
+        // Outgoing calls (notifications, commit statuses) from the store's outbox table, with retries.
+        .target(name: "Outbox", dependencies: ["Store", "Ingress", .product(name: "Logging", package: "swift-log")],
+                path: "Sources/Outbox"),
         // The REST API's request and response types: the server answers with them, the CLI and the tests read them.
         .target(name: "GantryAPI", dependencies: ["FunctionKit"], path: "Sources/GantryAPI"),
         // Secrets sealed in Git for the server's key pair (RSA-OAEP wrapping an AES-256-GCM key), on the system libcrypto.
@@ -87,7 +90,7 @@ let package = Package(
         .target(name: "DeliveryInsights", dependencies: ["GantryAPI", "Store"], path: "Sources/DeliveryInsights"),
         .target(name: "Server", dependencies: [
             "Store", "SQLiteStore", "PostgresStore", "Ingress", "Planner", "Engine", "FunctionHost", "FunctionKit", "Digest", "RepositoryYAML", "Yams",
-            "GantryAPI", "Accounts", "DeliveryInsights", "SecretEncryption",
+            "GantryAPI", "Accounts", "DeliveryInsights", "SecretEncryption", "Outbox",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -179,10 +182,12 @@ let package = Package(
         // Real `gantry serve` processes, real pushes, real functions (and kubectl, moto, PostgreSQL replicas).
         .testTarget(name: "EndToEndTests", dependencies: [
             "Store", "SQLiteStore", "Engine", "Server", "Accounts", "GantryAPI", "FunctionKit", "LambdaPlatform",
-            "KubeSupport", "MotoSupport", "GantrySupport",
+            "KubeSupport", "MotoSupport", "GantrySupport", "Digest",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ], path: "Tests/EndToEndTests"),
+        // The outbox's routing and retry rules on their own.
+        .testTarget(name: "OutboxTests", dependencies: ["Outbox", "Store"], path: "Tests/OutboxTests"),
         // Ten thousand mutated webhook requests against a running server.
         .testTarget(name: "FuzzTests", dependencies: ["Ingress", "KubeSupport", "GantrySupport"], path: "Tests/FuzzTests"),
         // Random kill -9 and SIGSTOP against the server and its functions, then a history check (`make chaos`).

@@ -15,6 +15,7 @@ public final class PostgresStore: SQLBackedStore, Sendable {
     let client: PostgresClient
     let logger: Logger
     private let runner: Task<Void, Never>
+    public let outbox = OutboxHook()
     public let claimant = UUID().uuidString.lowercased()
     public var flavor: SQLFlavor { .postgres }
 
@@ -119,7 +120,7 @@ public final class PostgresStore: SQLBackedStore, Sendable {
     /// Serial columns continue after the copied ids, so new rows never collide with moved ones.
     public func continueIdentities(_ db: any SQLDatabase) async throws {
         for (table, column) in [("deliveries", "id"), ("triggers", "id"), ("stage_logs", "id"), ("invocations", "id"),
-                                ("deployments", "seq"), ("api_tokens", "id")] {
+                                ("deployments", "seq"), ("api_tokens", "id"), ("outbox", "id")] {
             try await db.raw("""
                 SELECT setval(pg_get_serial_sequence(\(bind: table), \(bind: column)), COALESCE(MAX(\(ident: column)), 0) + 1, false)
                 FROM \(ident: table)

@@ -34,6 +34,7 @@ extension SQLBackedStore {
                     try await db.exec("""
                         UPDATE stages SET status = 'CANCELLED', completed_at = \(bind: now.epoch) WHERE deployment_id = \(bind: older.id)
                         """)
+                    try await self.enqueueOutbox(db, .cancelled, deploymentID: older.id, now: now)
                 }
                 newest.status = .running
                 newest.startedAt = now
@@ -46,6 +47,7 @@ extension SQLBackedStore {
                     UPDATE deployments SET status = 'RUNNING', started_at = \(bind: now.epoch), deadline = \(bind: newest.deadline!.epoch),
                         running_commit = \(bind: newest.runningCommit) WHERE id = \(bind: newest.id)
                     """)
+                try await self.enqueueOutbox(db, .started, deploymentID: newest.id, now: now)
                 started.append(newest)
             }
             // Its first stage may be another replica's preferred work.
@@ -225,6 +227,9 @@ extension SQLBackedStore {
                     """)
             }
             try await self.endInvocation(db, f, status: f.status.rawValue)
+            if f.status == .suspended && f.waitingFor == "approval" {
+                try await self.enqueueOutbox(db, .waitApproval, deploymentID: f.deploymentID, now: f.now)
+            }
             var finished = AttemptFinished(applied: true, outputs: try current.str("outputs"))
             if let next = f.next, try await self.stillRunning(db, f.deploymentID, now: f.now) {
                 finished.next = try await self.lease(db, next)
@@ -318,6 +323,9 @@ extension SQLBackedStore {
     private func setDeploymentStatus(_ db: any SQLDatabase, _ id: String, _ status: DeploymentStatus, reason: String,
                                      now: Date) async throws {
         let completed: Double? = status.isFinal ? now.epoch : nil
+        // Only an actual change is an event (a restart may apply the same status again).
+        let before = outbox.router == nil ? nil
+            : try await db.one("SELECT status FROM deployments WHERE id = \(bind: id)")?.str("status")
         try await db.exec("""
             UPDATE deployments SET status = \(bind: status.rawValue), status_reason = \(bind: reason),
                 completed_at = COALESCE(\(bind: completed), completed_at),
@@ -331,6 +339,9 @@ extension SQLBackedStore {
                 UPDATE applications SET running_commit = (SELECT commit_hash FROM deployments WHERE id = \(bind: id)),
                     updated_at = \(bind: now.epoch) WHERE name = (SELECT application FROM deployments WHERE id = \(bind: id))
                 """)
+        }
+        if before != status.rawValue, status != .running, let event = DeploymentEventType(status: status) {
+            try await self.enqueueOutbox(db, event, deploymentID: id, now: now)
         }
         // Another planned deployment of this application may start now, on any replica.
         if status.isFinal { try await self.notify(db, .engine) }

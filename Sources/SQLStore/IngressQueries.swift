@@ -122,6 +122,9 @@ extension SQLBackedStore {
             for detail in outcome.deployments {
                 try await db.exec(detail.deployment.insertQuery(seq: self.flavor.nextDeploymentSeq))
                 for stage in detail.stages { try await db.exec(stage.insertQuery) }
+                let now = Date()
+                try await self.enqueueOutbox(db, .triggered, deploymentID: detail.deployment.id, now: now)
+                try await self.enqueueOutbox(db, .planned, deploymentID: detail.deployment.id, now: now)
             }
             if !outcome.deployments.isEmpty { try await self.notify(db, .engine) }
         }

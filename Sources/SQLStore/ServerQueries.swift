@@ -52,11 +52,12 @@ extension SQLBackedStore {
 
     public func addApproval(_ approval: Approval) async throws {
         try await write { db in
-            try await db.exec("""
+            let added = try await db.one("""
                 INSERT INTO approvals (deployment_id, stage_idx, approver, at)
                 VALUES (\(bind: approval.deploymentID), \(bind: approval.stageIndex), \(bind: approval.approver), \(bind: approval.at.epoch))
-                ON CONFLICT DO NOTHING
-                """)
+                ON CONFLICT DO NOTHING RETURNING deployment_id
+                """) != nil
+            if added { try await self.enqueueOutbox(db, .approved, deploymentID: approval.deploymentID, now: approval.at) }
             try await self.notify(db, .deployment(approval.deploymentID))
         }
     }

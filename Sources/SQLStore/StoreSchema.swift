@@ -115,6 +115,20 @@ public enum StoreSchema {
         ("v6-config-warnings", [
             "ALTER TABLE applications ADD COLUMN config_warnings TEXT NOT NULL DEFAULT '[]'",
         ]),
+        // Outgoing calls (notifications, commit statuses), written in the transaction of the change that causes
+        // them and sent afterwards by the outbox sender.
+        ("v7-outbox", [
+            """
+            CREATE TABLE outbox (
+                id BIGSERIAL PRIMARY KEY, idempotency_key TEXT NOT NULL UNIQUE, target TEXT NOT NULL,
+                deployment_id TEXT NOT NULL, seq BIGINT NOT NULL, payload TEXT NOT NULL, status TEXT NOT NULL,
+                attempts BIGINT NOT NULL DEFAULT 0, next_attempt_at DOUBLE PRECISION NOT NULL, last_error TEXT,
+                created_at DOUBLE PRECISION NOT NULL, sent_at DOUBLE PRECISION)
+            """,
+            "CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE status = 'pending'",
+            "CREATE INDEX outbox_pair ON outbox (target, deployment_id, seq)",
+            "CREATE INDEX outbox_by_status ON outbox (status, id)",
+        ]),
     ]
 
     /// The migrations not in `applied`, in order, rendered for `flavor`.

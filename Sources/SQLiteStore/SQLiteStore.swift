@@ -13,6 +13,7 @@ public final class SQLiteStore: SQLBackedStore, Sendable {
     private let writeLock = SerialGate()
     private let deliveries = GroupCommit()
     private let logger = Logger(label: "gantry.sqlite")
+    public let outbox = OutboxHook()
     public let claimant = UUID().uuidString.lowercased()
     public var flavor: SQLFlavor { .sqlite }
     /// The configured `PRAGMA synchronous` of every commit that must reach the disk.

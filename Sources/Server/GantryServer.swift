@@ -8,6 +8,7 @@ import Hummingbird
 import HummingbirdCore
 import Ingress
 import Logging
+import Outbox
 import Planner
 import SecretEncryption
 import ServiceLifecycle
@@ -44,6 +45,7 @@ public struct GantryServer: Sendable {
         public let plannerWakeup: Wakeup
         public let reconciler: Reconciler
         public let store: any Store
+        let outbox: OutboxSender
         let logger: Logger
 
         /// Everything that runs, in start order; a graceful stop (SIGTERM, SIGINT) stops them in reverse: HTTP
@@ -52,12 +54,13 @@ public struct GantryServer: Sendable {
         /// ends only the loop; the engine or the HTTP server ending ends the server.
         func services() -> [ServiceGroupConfiguration.ServiceConfiguration] {
             let engine = engine, planner = planner, plannerWakeup = plannerWakeup, reconciler = reconciler, store = store
-            let logger = logger
+            let logger = logger, outbox = outbox
             let loops = [
                 LoopService(description: "planner") {
                     await planner.run(wakeup: plannerWakeup, onPlanned: { engine.wakeup.signal() })
                 },
                 LoopService(description: "reconciler") { await reconciler.run() },
+                LoopService(description: "outbox") { await outbox.run() },
                 LoopService(description: "store notifications") {
                     await GantryServer.listen(store, planner: plannerWakeup, engine: engine.wakeup, logger: logger)
                 },
@@ -85,6 +88,7 @@ public struct GantryServer: Sendable {
         guard let listen = HostPort(c.server.listen) else { throw ServerConfig.Invalid(description: "bad listen address") }
 
         let store = try await StoreSelection.parse(c.server.database, dataDir: dataDir).open(logger: logger)
+        let outbox = try Self.outbox(c, store: store, logger: logger)
         let replica = try ReplicaIdentity.resolve(explicit: replicaID, dataDir: dataDir)
         let leaseSeconds = try c.server.leaseDuration.map(DurationText.seconds) ?? 10
         let sweepSeconds = try c.server.sweepInterval.map(DurationText.seconds) ?? 5
@@ -143,7 +147,7 @@ public struct GantryServer: Sendable {
         let api = APIContext(store: store, accounts: accounts, repositories: repos,
                              wakeEngine: { engine.wakeup.signal(deployment: $0) },
                              wakePlanner: { plannerWakeup.signal() }, isolation: isolation.health,
-                             publicKeyPEM: secretKey?.publicPEM(),
+                             publicKeyPEM: secretKey?.publicPEM(), outbox: outbox.api,
                              planPreview: { request in
                                  PlanPreviewView(try await planner.preview(repository: request.repository, head: request.head,
                                                                            base: request.base))
@@ -155,7 +159,7 @@ public struct GantryServer: Sendable {
         addReplicaRoutes(to: router, store: store, accounts: accounts, liveWithin: leaseSeconds)
         let app = httpApplication(router: router, listen: listen, limits: limits, dataDir: dataDir, logger: logger)
         return Assembled(app: app, engine: engine, planner: planner, plannerWakeup: plannerWakeup, reconciler: reconciler,
-                         store: store, logger: logger)
+                         store: store, outbox: outbox.sender, logger: logger)
     }
 
     /// The function folders (built-in first), re-read when they change.

@@ -1,5 +1,6 @@
 import Foundation
 import FunctionKit
+import Outbox
 import RepositoryYAML
 import Store
 import Yams
@@ -58,6 +59,8 @@ public struct ServerConfig: Codable, Sendable {
         public var webhook: Webhook?
         /// How often `git ls-remote` checks the branch for pushes whose webhook never arrived (default 5m; 0 disables).
         public var reconcile: String? = nil
+        /// Commit statuses for this repository's deployments, sent through the outbox.
+        public var status: CommitStatusConfig? = nil
     }
     public struct Functions: Codable, Sendable {
         public var paths: [String]? = []
@@ -95,6 +98,10 @@ public struct ServerConfig: Codable, Sendable {
     /// piped's `secretManagement`: the key pair whose public half seals secrets kept in Git (`gantry encrypt`) and
     /// whose private half the planner opens them with, into a deployment's own sources.
     public var secretManagement: SecretManagement? = nil
+    /// piped's `notifications:`: routes and receivers (docs/notifications.md).
+    public var notifications: NotificationsConfig? = nil
+    /// How the outbox sender retries (docs/notifications.md).
+    public var outbox: OutboxConfig? = nil
 
     public struct SecretManagement: Codable, Sendable {
         public var type: String? = "KEY_PAIR"
@@ -160,10 +167,15 @@ public struct ServerConfig: Codable, Sendable {
             }
         }
         for (name, text) in [("server.headerTimeout", server.headerTimeout), ("server.requestTimeout", server.requestTimeout),
-                             ("server.leaseDuration", server.leaseDuration), ("server.sweepInterval", server.sweepInterval)]
+                             ("server.leaseDuration", server.leaseDuration), ("server.sweepInterval", server.sweepInterval),
+                             ("outbox.initialInterval", outbox?.initialInterval), ("outbox.maxInterval", outbox?.maxInterval),
+                             ("outbox.timeout", outbox?.timeout), ("outbox.sweepInterval", outbox?.sweepInterval)]
             + (repositories ?? []).map({ ("repositories[\($0.id)].reconcile", $0.reconcile) }) {
             guard let text else { continue }
             do { _ = try DurationText.seconds(text) } catch { throw Invalid(description: "\(name): \(error)") }
+        }
+        if let attempts = outbox?.maxAttempts, attempts < 1 {
+            throw Invalid(description: "outbox.maxAttempts must be at least 1, not \(attempts)")
         }
         // A zero sweep would turn the engine's sleep into a busy loop.
         if let text = server.sweepInterval, let seconds = try? DurationText.seconds(text), seconds <= 0 {
@@ -220,6 +232,8 @@ extension ServerConfig {
     public var secretFiles: [String] {
         var references = (server.tokens ?? []).map(\.secret) + (users ?? []).map(\.passwordHash)
             + (secrets ?? []).map(\.value) + (repositories ?? []).flatMap { $0.webhook?.secrets ?? [] }
+            + (repositories ?? []).compactMap { $0.status?.token }
+            + (notifications?.receivers ?? []).flatMap { [$0.webhook?.signatureSecret, $0.slack?.hookURL].compactMap { $0 } }
         if let database = server.database { references.append(database) }
         return references.filter { $0.hasPrefix("file:") }.map { String($0.dropFirst(5)) } + analysisProviderSecretFiles
             + (secretManagement.map { [$0.config.privateKeyFile] } ?? [])

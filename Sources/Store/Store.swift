@@ -4,7 +4,7 @@ import Foundation
 /// implements the same calls so several replicas can share the work. Every method that changes state
 /// commits before it returns. Each step of the flow sees only its own part, so its tests need fake only that.
 public typealias Store = IngressStore & PlannerStore & EngineStore & ServerStore & DeliveryStore & ReconcileStore
-    & ReplicaStore & StoreNotifications & AccountStore & ConsoleStore
+    & ReplicaStore & StoreNotifications & AccountStore & ConsoleStore & OutboxStore
 
 public protocol IngressStore: Sendable {
     /// Records a delivery (and its trigger, if any) in one transaction. Same binding + delivery id again: `.duplicate`.

@@ -19,6 +19,8 @@ struct APIContext: Sendable {
     var publicKeyPEM: String? = nil
     /// The planner's preview of a branch or pull request (nothing deployed).
     var planPreview: (@Sendable (PlanPreviewRequest) async throws -> PlanPreviewView)? = nil
+    /// The outbox's rows and re-queue (nil in tests that build routes without one).
+    var outbox: OutboxAPI? = nil
 
     var actions: DeploymentActions { DeploymentActions(store: store, wakeEngine: wakeEngine) }
     var console: any ConsoleStore { store }
@@ -33,6 +35,9 @@ func addAPIRoutes(to router: GantryRouter, api: APIContext) {
     let v1 = router.group("/api/v1").add(middleware: BearerAuthenticator(accounts: api.accounts))
     addDeploymentReads(to: v1.requiring(.viewer, as: .api), api: api)
     addDeploymentActions(to: v1.requiring(.editor, as: .api), api: api)
+    if let outbox = api.outbox {
+        addOutboxRoutes(viewer: v1.requiring(.viewer, as: .api), admin: v1.requiring(.admin, as: .api), outbox: outbox)
+    }
 }
 
 private func addDeploymentReads(to viewer: GantryRoutes, api: APIContext) {

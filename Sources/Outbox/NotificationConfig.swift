@@ -1,0 +1,66 @@
+import Foundation
+
+/// `notifications:` in gantry.yaml, in piped's shape: routes pick events, receivers say where they go.
+public struct NotificationsConfig: Codable, Sendable {
+    public var routes: [NotificationRoute]? = []
+    public var receivers: [ReceiverConfig]? = []
+    public init(routes: [NotificationRoute] = [], receivers: [ReceiverConfig] = []) {
+        self.routes = routes; self.receivers = receivers
+    }
+}
+
+/// One route: an event goes to `receiver` when the filters let it through (see `NotificationRoute.matches`).
+public struct NotificationRoute: Codable, Sendable {
+    public var name: String
+    public var receiver: String
+    public var events: [String]? = nil
+    public var ignoreEvents: [String]? = nil
+    public var apps: [String]? = nil
+    public var ignoreApps: [String]? = nil
+    public var labels: [String: String]? = nil
+    public var ignoreLabels: [String: String]? = nil
+    public init(name: String, receiver: String, events: [String]? = nil, ignoreEvents: [String]? = nil,
+                apps: [String]? = nil, ignoreApps: [String]? = nil, labels: [String: String]? = nil,
+                ignoreLabels: [String: String]? = nil) {
+        self.name = name; self.receiver = receiver; self.events = events; self.ignoreEvents = ignoreEvents
+        self.apps = apps; self.ignoreApps = ignoreApps; self.labels = labels; self.ignoreLabels = ignoreLabels
+    }
+}
+
+/// A receiver: exactly one of `webhook` or `slack`. Secrets are references (`env:`, `file:`), resolved at start.
+public struct ReceiverConfig: Codable, Sendable {
+    public var name: String
+    public var webhook: Webhook? = nil
+    public var slack: Slack? = nil
+    public struct Webhook: Codable, Sendable {
+        public var url: String
+        public var signatureSecret: String
+    }
+    public struct Slack: Codable, Sendable {
+        public var hookURL: String
+    }
+}
+
+/// `outbox:` in gantry.yaml: how the sender retries. Durations as `10s`, `5m`.
+public struct OutboxConfig: Codable, Sendable {
+    /// Attempts before a row is dead-lettered (default 10).
+    public var maxAttempts: Int? = nil
+    /// Backoff before the second attempt (default 1s); doubled per attempt, with jitter.
+    public var initialInterval: String? = nil
+    /// Longest backoff (default 5m).
+    public var maxInterval: String? = nil
+    /// One request's time limit (default 10s); a claimed row is held twice as long.
+    public var timeout: String? = nil
+    /// Longest sleep without a wake-up (default 5s): other replicas' rows on a shared store.
+    public var sweepInterval: String? = nil
+    public init() {}
+}
+
+/// `repositories[].status:`: commit statuses for the repository's deployments.
+public struct CommitStatusConfig: Codable, Sendable {
+    public var provider: String? = "github"
+    public var apiURL: String? = nil
+    public var token: String
+    /// `owner/name`; default taken from the repository's remote URL.
+    public var repository: String? = nil
+}
