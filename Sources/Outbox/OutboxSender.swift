@@ -27,7 +27,16 @@ public struct OutboxSender: Sendable {
     /// Rows claimed together are of different (target, deployment) pairs, so they are sent at once.
     static let batch = 32
 
+    /// Sends until the task is cancelled. A wait ends at once when it is: a graceful stop must not sit out `sweep`.
     public func run() async {
+        await withTaskCancellationHandler {
+            await loop()
+        } onCancel: {
+            wakeup.signal()
+        }
+    }
+
+    private func loop() async {
         while !Task.isCancelled {
             do {
                 let due = try await store.claimOutbox(now: Date(), limit: Self.batch, lease: lease)

@@ -96,7 +96,9 @@ final class NotificationTests: XCTestCase {
         receiver.answer([.throttled(retryAfter: 2)], then: .unavailable)
         let root = try makeTempDir()
         let (git, server, _) = try await launchServer(extraYAML: try Self.config(receiver, root: root,
-                                                                                 events: "[DEPLOYMENT_TRIGGERED]", maxAttempts: 3))
+                                                                                 events: "[DEPLOYMENT_TRIGGERED]", maxAttempts: 3)
+                                                        + "\n" + usersYAML([("ada", "ada-password", "admin"),
+                                                                            ("vic", "vic-password", "viewer")]))
         defer { server.stop() }
         try git.write("app/app.gantry.yaml", Self.approvalApp)
         _ = try git.commitAndPush("throttled")
@@ -110,6 +112,15 @@ final class NotificationTests: XCTestCase {
         XCTAssertEqual(failed.event, "DEPLOYMENT_TRIGGERED")
         XCTAssertTrue(failed.lastError?.contains("HTTP 503") == true, failed.lastError ?? "")
         XCTAssertFalse(failed.lastError?.contains(receiver.secret) == true)
+        // The web UI shows it too; only an admin gets the button that sends it again.
+        let viewer = try WebClient(base: server.url)
+        try viewer.login("vic", "vic-password")
+        let seen = try viewer.get("/outbox").body
+        XCTAssertTrue(seen.contains("DEPLOYMENT_TRIGGERED") && seen.contains("HTTP 503"), seen)
+        XCTAssertFalse(seen.contains("/outbox/\(failed.id)/retry"), "a viewer has no retry button")
+        let admin = try WebClient(base: server.url)
+        try admin.login("ada", "ada-password")
+        XCTAssertTrue(try admin.get("/outbox").body.contains("action=\"/outbox/\(failed.id)/retry\""))
 
         receiver.answer([], then: .ok)
         let retried = try await server.request("POST", "/api/v1/outbox/\(failed.id)/retry")

@@ -17,10 +17,10 @@ struct APIContext: Sendable {
     var isolation: IsolationHealth? = nil
     /// The public half of `secretManagement`, handed to whoever seals a secret for this server.
     var publicKeyPEM: String? = nil
-    /// The planner's preview of a branch or pull request (nothing deployed).
-    var planPreview: (@Sendable (PlanPreviewRequest) async throws -> PlanPreviewView)? = nil
     /// The outbox's rows and re-queue (nil in tests that build routes without one).
     var outbox: OutboxAPI? = nil
+    /// The planner's preview of a branch or pull request (nothing deployed).
+    var planPreview: (@Sendable (PlanPreviewRequest) async throws -> PlanPreviewView)? = nil
 
     var actions: DeploymentActions { DeploymentActions(store: store, wakeEngine: wakeEngine) }
     var console: any ConsoleStore { store }

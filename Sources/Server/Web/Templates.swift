@@ -12,7 +12,7 @@ enum Templates {
     static let all: [(String, String)] = [
         ("layout", layout), ("login", login), ("applications", applications), ("application", application),
         ("deployment", deployment), ("pipeline", pipeline), ("stage", stage), ("deliveries", deliveries),
-        ("tokens", tokens), ("users", users), ("insights", insights), ("message", message), ("appRows", appRows),
+        ("outbox", outbox), ("tokens", tokens), ("users", users), ("insights", insights), ("message", message), ("appRows", appRows),
     ]
 
     static let csrfField = #"<input type="hidden" name="_csrf" value="{{csrf}}">"#
@@ -23,7 +23,7 @@ enum Templates {
     <title>{{title}} · Gantry</title><link rel="stylesheet" href="/static/gantry.css"><script src="/static/gantry.js" defer></script></head>
     <body>
     <header class="top"><a class="brand" href="/applications">Gantry</a>
-    {{#user}}<nav><a href="/applications">Applications</a><a href="/deliveries">Deliveries</a><a href="/insights">Insights</a><a href="/tokens">API tokens</a>{{#isAdmin}}<a href="/users">Users</a>{{/isAdmin}}</nav>
+    {{#user}}<nav><a href="/applications">Applications</a><a href="/deliveries">Deliveries</a><a href="/outbox">Outbox</a><a href="/insights">Insights</a><a href="/tokens">API tokens</a>{{#isAdmin}}<a href="/users">Users</a>{{/isAdmin}}</nav>
     <form class="who" method="post" action="/logout">\(csrfField)<span id="who">{{name}} · {{role}}</span> <button type="submit">Log out</button></form>{{/user}}
     </header>
     <main>
@@ -99,6 +99,15 @@ enum Templates {
     {{#approve}}<form method="post" action="/deployments/{{id}}/approve" class="inline">\(csrfField)<input type="hidden" name="stage" value="{{index}}"><button type="submit" class="primary approve" id="approve-{{index}}">Approve</button></form>{{/approve}}
     {{#skip}}<form method="post" action="/deployments/{{id}}/stages/{{index}}/skip" class="inline">\(csrfField)<button type="submit" id="skip-{{index}}">Skip</button></form>{{/skip}}
     </li>
+    """
+
+    static let outbox = """
+    <h1>Outbox</h1><p class="sub">Calls to other systems not sent yet, and the ones given up on after their last attempt.</p>
+    <table class="list"><thead><tr><th>Status</th><th>Target</th><th>Event</th><th>Deployment</th><th>Attempts</th><th>Next attempt</th><th>Last error</th><th></th></tr></thead><tbody>
+    {{#rows}}<tr><td><span class="badge">{{status}}</span></td><td>{{target}}</td><td>{{event}}</td><td><a href="/deployments/{{deployment}}"><code>{{deploymentShort}}</code></a></td><td>{{attempts}}</td><td>{{next}}</td><td class="config-error">{{lastError}}</td>
+    <td>{{#canRetry}}<form method="post" action="/outbox/{{id}}/retry" class="inline">\(csrfField)<button type="submit">Retry</button></form>{{/canRetry}}</td></tr>{{/rows}}
+    {{^rows}}<tr><td colspan="8">Nothing waiting and nothing given up.</td></tr>{{/rows}}
+    </tbody></table>
     """
 
     static let deliveries = """

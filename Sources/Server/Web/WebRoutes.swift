@@ -18,6 +18,7 @@ func addWebRoutes(to router: GantryRouter, web: WebContext) {
     addInsightsRoutes(to: router, site: site, web: web)
     addApplicationPages(to: site.requiring(.viewer, as: .page), web: web)
     addDeploymentForms(to: site.requiring(.editor, as: .form), web: web)
+    addOutboxPages(viewerPages: site.requiring(.viewer, as: .page), adminForms: site.requiring(.admin, as: .form), web: web)
 }
 
 private func addApplicationPages(to viewer: GantryRoutes, web: WebContext) {
@@ -115,7 +116,7 @@ func pipelineModel(_ web: WebContext, _ detail: DeploymentDetail, user: Principa
     return PipelineModel(detail, approvals: approvals, user: user)
 }
 
-private func notFound(_ web: WebContext, _ user: Principal, _ heading: String) -> Response {
+func notFound(_ web: WebContext, _ user: Principal, _ heading: String) -> Response {
     web.page("message", title: "Not found", user: user, MessagePage(heading: heading, back: "/applications"), status: .notFound)
 }
 
