@@ -46,15 +46,22 @@ public struct OutboxReceivers: Sendable {
             }
         }
         for repo in statuses {
-            guard (repo.status.provider ?? "github") == "github" else {
-                throw Invalid(description: "repositories[\(repo.id)].status.provider must be github")
+            let named = repo.status.provider ?? "github"
+            guard let provider = CommitStatusProvider(rawValue: named) else {
+                throw Invalid(description: "repositories[\(repo.id)].status.provider must be one of "
+                              + CommitStatusProvider.allCases.map(\.rawValue).joined(separator: ", ") + ", not \(named)")
             }
-            guard let name = repo.status.repository ?? GitHubStatusReceiver.repository(fromRemote: repo.remote) else {
+            let fromRemote = provider == .gitlab ? CommitStatusReceiver.fullPath(fromRemote: repo.remote)
+                : CommitStatusReceiver.repository(fromRemote: repo.remote)
+            guard let name = repo.status.repository ?? fromRemote else {
                 throw Invalid(description: "repositories[\(repo.id)].status.repository: cannot tell owner/name from the remote")
             }
-            receivers[OutboxTargets.statusTarget(repository: repo.id)] = GitHubStatusReceiver(
-                apiURL: repo.status.apiURL ?? "https://api.github.com", repository: name,
-                token: try resolve(repo.status.token), link: link)
+            guard let api = repo.status.apiURL ?? provider.defaultAPIURL ?? CommitStatusReceiver.giteaAPI(fromRemote: repo.remote) else {
+                throw Invalid(description: "repositories[\(repo.id)].status.apiURL: cannot tell the Gitea server's API from the "
+                              + "remote; set it (https://HOST/api/v1)")
+            }
+            receivers[OutboxTargets.statusTarget(repository: repo.id)] = CommitStatusReceiver(
+                provider: provider, apiURL: api, repository: name, token: try resolve(repo.status.token), link: link)
         }
         byTarget = receivers
         redaction = SecretRedaction(secrets: receivers.values.flatMap(\.secrets))

@@ -44,4 +44,44 @@ final class ReceiverRequestTests: XCTestCase {
         XCTAssertEqual(r.redaction.apply("POST https://hooks.example/T000/secret-path failed, key s3cret-value"),
                        "POST *** failed, key ***")
     }
+
+    /// GitLab, Gitea and Bitbucket Cloud: each host's path, auth header and state words, for a failed deployment.
+    func testEachHostGetsItsOwnStatusRequest() throws {
+        let failed = DeploymentEvent(type: .failed, at: Date(), deployment: .init(
+            id: "d1", application: "web", repository: "demo", commit: "0123456789abcdef", commitMessage: "fix",
+            author: "a", status: .failure, statusReason: "stage WAIT failed", labels: [:]))
+        func request(_ provider: String, remote: String, apiURL: String? = nil) throws -> OutboundRequest {
+            var status = CommitStatusConfig(token: "tok-\(provider)")
+            status.provider = provider
+            status.apiURL = apiURL
+            let r = try OutboxReceivers(notifications: nil, statuses: [.init(id: "demo", remote: remote, status: status)],
+                                        externalURL: "https://gantry.example", resolve: { $0 })
+            return try XCTUnwrap(r.receiver(OutboxTargets.statusTarget(repository: "demo")))
+                .request(for: message, event: failed, now: Date())
+        }
+        func body(_ r: OutboundRequest) throws -> [String: String] { try JSONDecoder().decode([String: String].self, from: Data(r.body)) }
+
+        let gitlab = try request("gitlab", remote: "https://gitlab.com/group/sub/deploy.git")
+        XCTAssertEqual(gitlab.url.absoluteString, "https://gitlab.com/api/v4/projects/group%2Fsub%2Fdeploy/statuses/0123456789abcdef")
+        XCTAssertEqual(gitlab.headers["PRIVATE-TOKEN"], "tok-gitlab")
+        XCTAssertEqual(try body(gitlab), ["state": "failed", "name": "gantry/web", "target_url": "https://gantry.example/deployments/d1",
+                                          "description": "FAILURE: stage WAIT failed"])
+
+        let gitea = try request("gitea", remote: "https://git.example:3000/team/deploy.git")
+        XCTAssertEqual(gitea.url.absoluteString, "https://git.example:3000/api/v1/repos/team/deploy/statuses/0123456789abcdef")
+        XCTAssertEqual(gitea.headers["Authorization"], "token tok-gitea")
+        XCTAssertEqual(try body(gitea)["state"], "failure")
+
+        let bitbucket = try request("bitbucket", remote: "git@bitbucket.org:work/deploy.git")
+        XCTAssertEqual(bitbucket.url.absoluteString,
+                       "https://api.bitbucket.org/2.0/repositories/work/deploy/commit/0123456789abcdef/statuses/build")
+        XCTAssertEqual(bitbucket.headers["Authorization"], "Bearer tok-bitbucket")
+        XCTAssertEqual(try body(bitbucket)["state"], "FAILED")
+        XCTAssertEqual(try body(bitbucket)["key"], "gantry/web")
+
+        XCTAssertThrowsError(try request("gitea", remote: "git@git.example:team/deploy.git")) { error in
+            XCTAssertTrue("\(error)".contains("cannot tell the Gitea server's API"), "\(error)")
+        }
+        XCTAssertThrowsError(try request("sourcehut", remote: "https://git.sr.ht/~me/deploy"))
+    }
 }
