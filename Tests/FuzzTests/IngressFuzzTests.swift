@@ -12,7 +12,7 @@ final class IngressFuzzTests: XCTestCase {
     static let requests = 10_000
     static let timeLimit = 150.0
     static let workers = 4
-    static let definedStatuses: Set<Int> = [200, 202, 400, 401, 404, 405, 413, 431]
+    static let definedStatuses: Set<Int> = [200, 202, 400, 401, 404, 405, 408, 413, 431]
 
     struct Target {
         var binding: String
@@ -38,7 +38,7 @@ final class IngressFuzzTests: XCTestCase {
 
             """
         }
-        let server = try ServerProcess(root: root, git: git, serverYAML: "maxBodyBytes: 16384\nmaxHeaderBytes: 8192\nrequestTimeout: 5s",
+        let server = try ServerProcess(root: root, git: git, serverYAML: "maxBodyBytes: 16384\nmaxHeaderBytes: 8192\nrequestTimeout: 5s\nheaderTimeout: 3s",
                                        repositoryYAML: "reconcile: 0", moreRepositoriesYAML: more)
         try await server.start()
         let pid = try XCTUnwrap(server.process?.processIdentifier)

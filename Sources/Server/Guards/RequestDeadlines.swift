@@ -4,7 +4,7 @@ import NIOHTTPTypes
 
 /// Time limits per connection that Hummingbird's idle timeout does not give (it resets on every body chunk,
 /// so a client trickling one byte a second would hold a connection and a handler forever):
-/// - a new connection must complete its request head within `header`;
+/// - a new connection must complete its request head within `header` (else 408 and the connection closes);
 /// - once the head is in, the whole body must arrive within `request` — else 408 and the connection closes;
 /// - between requests on a kept-alive connection, `idle`.
 /// A response finished while its request is still being sent (413, 503: answered without reading the body)
@@ -113,6 +113,10 @@ final class RequestDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
         switch phase {
         case .readingBody where !responseStarted:
             // The handler is still waiting for the body: tell the client why, then cut it off.
+            context.writeFinalResponse(.requestTimeout)
+        case .awaitingHead where unanswered == 0 && !responseStarted:
+            // No head in time (a slow client, or bytes that never make one, such as blank lines): 408, then close,
+            // so a client that sent something gets an answer rather than a silent end.
             context.writeFinalResponse(.requestTimeout)
         case .awaitingHead, .readingBody:
             context.close(promise: nil)
