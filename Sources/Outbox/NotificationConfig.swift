@@ -56,11 +56,14 @@ public struct OutboxConfig: Codable, Sendable {
     public init() {}
 }
 
-/// `repositories[].status:`: commit statuses for the repository's deployments.
+/// `repositories[].status:`: the repository's Git host API, for commit statuses, pull request comments and
+/// GitHub Deployments.
 public struct CommitStatusConfig: Codable, Sendable {
     public var provider: String? = "github"
     public var apiURL: String? = nil
     public var token: String
     /// `owner/name`; default taken from the repository's remote URL.
     public var repository: String? = nil
+    /// GitHub only: a GitHub Deployment per application and deployment, whose status follows it.
+    public var deployments: Bool? = nil
 }

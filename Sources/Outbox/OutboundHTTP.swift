@@ -3,17 +3,19 @@ import Foundation
 import FoundationNetworking
 #endif
 
-/// What one attempt got back: a status and `Retry-After`, or a transport failure worded without the URL (it may
-/// carry a token).
+/// What one call got back: a status, `Retry-After` and the body (what a Git host answered with an id), or a
+/// transport failure worded without the URL (it may carry a token).
 enum OutboundAnswer: Sendable {
-    case answered(status: Int, retryAfter: String?)
+    case answered(status: Int, retryAfter: String?, body: [UInt8])
     case unreachable(String)
 }
 
-/// POSTs over URLSession (libcurl on Linux), one call at a time per row, each with its own time limit.
+/// Calls over URLSession (libcurl on Linux), each with its own time limit.
 final class OutboundHTTP: Sendable {
     private let session: URLSession
     private let timeout: Double
+    /// An answer's body is read for an id or a list of comments; more than this is not an answer Gantry asked for.
+    static let maxBody = 1 << 20
 
     init(timeout: Double) {
         // Ephemeral: nothing of one receiver's answers (cookies, cache) is kept for the next call.
@@ -23,16 +25,17 @@ final class OutboundHTTP: Sendable {
         self.timeout = timeout
     }
 
-    func post(_ r: OutboundRequest) async -> OutboundAnswer {
+    func send(_ r: OutboundRequest) async -> OutboundAnswer {
         var request = URLRequest(url: r.url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
-        request.httpMethod = "POST"
+        request.httpMethod = r.method
         for (name, value) in r.headers { request.setValue(value, forHTTPHeaderField: name) }
-        request.httpBody = Data(r.body)
+        if r.method != "GET" { request.httpBody = Data(r.body) }
         return await withCheckedContinuation { done in
-            session.dataTask(with: request) { _, response, error in
+            session.dataTask(with: request) { data, response, error in
                 if let http = response as? HTTPURLResponse {
+                    let body = data.map { Array($0.prefix(Self.maxBody)) } ?? []
                     done.resume(returning: .answered(status: http.statusCode,
-                                                     retryAfter: http.value(forHTTPHeaderField: "Retry-After")))
+                                                     retryAfter: http.value(forHTTPHeaderField: "Retry-After"), body: body))
                 } else {
                     let reason = (error as? URLError).map { "transport error \($0.code.rawValue)" } ?? "no response"
                     done.resume(returning: .unreachable(reason))

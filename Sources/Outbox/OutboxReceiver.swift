@@ -1,19 +1,37 @@
 import Foundation
 import Store
 
-/// One HTTP call an outbox row turns into (always a POST).
+/// One HTTP call a receiver makes.
 public struct OutboundRequest: Sendable {
+    public var method: String
     public var url: URL
     public var headers: [String: String]
     public var body: [UInt8]
+    public init(method: String = "POST", url: URL, headers: [String: String], body: [UInt8]) {
+        self.method = method; self.url = url; self.headers = headers; self.body = body
+    }
 }
 
-/// Where a target's rows go and how they are worded. Rendering happens at each attempt from the stored event, so
-/// only what must stay the same across retries (the id, the body) is stored.
+/// Where a target's rows go and how they are worded. Rendering happens at each attempt from the stored row, so
+/// only what must stay the same across retries (the id, the payload) is stored. A delivery may take several
+/// calls (find the comment, then edit it); it must be safe to repeat, since a row whose outcome was not recorded
+/// is delivered again.
 public protocol OutboxReceiver: Sendable {
-    func request(for message: OutboxMessage, event: DeploymentEvent, now: Date) throws -> OutboundRequest
+    func deliver(_ message: OutboxMessage, through exchange: OutboundExchange) async throws
     /// What must never appear in a stored error or an API answer (URLs with tokens in them, secrets).
     var secrets: [String] { get }
+}
+
+/// A receiver that turns each deployment event into exactly one call.
+protocol EventReceiver: OutboxReceiver {
+    func request(for message: OutboxMessage, event: DeploymentEvent, now: Date) async throws -> OutboundRequest
+}
+
+extension EventReceiver {
+    public func deliver(_ message: OutboxMessage, through exchange: OutboundExchange) async throws {
+        let event = try exchange.decode(DeploymentEvent.self, message)
+        _ = try await exchange.call(try await request(for: message, event: event, now: exchange.now))
+    }
 }
 
 /// The deployment's page on this server: what a person clicks in Slack or on the commit.

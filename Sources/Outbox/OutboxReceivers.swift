@@ -45,27 +45,47 @@ public struct OutboxReceivers: Sendable {
                 throw Invalid(description: "notifications: route \(route.name): unknown event \(event)")
             }
         }
+        var deployments = Set<String>(), comments = Set<String>()
         for repo in statuses {
-            let named = repo.status.provider ?? "github"
-            guard let provider = CommitStatusProvider(rawValue: named) else {
-                throw Invalid(description: "repositories[\(repo.id)].status.provider must be one of "
-                              + CommitStatusProvider.allCases.map(\.rawValue).joined(separator: ", ") + ", not \(named)")
+            let api = try Self.hostAPI(repo, resolve: resolve)
+            let secrets = api.secrets
+            receivers[OutboxTargets.statusTarget(repository: repo.id)] = CommitStatusReceiver(api: api.api, link: link, secrets: secrets)
+            if api.api.provider != .bitbucket {
+                receivers[OutboxTargets.pullRequestTarget(repository: repo.id)] = PullRequestCommentReceiver(api: api.api, secrets: secrets)
+                comments.insert(repo.id)
             }
-            let fromRemote = provider == .gitlab ? CommitStatusReceiver.fullPath(fromRemote: repo.remote)
-                : CommitStatusReceiver.repository(fromRemote: repo.remote)
-            guard let name = repo.status.repository ?? fromRemote else {
-                throw Invalid(description: "repositories[\(repo.id)].status.repository: cannot tell owner/name from the remote")
+            if repo.status.deployments == true {
+                guard api.api.provider == .github else {
+                    throw Invalid(description: "repositories[\(repo.id)].status.deployments: GitHub Deployments need provider github")
+                }
+                receivers[OutboxTargets.deploymentTarget(repository: repo.id)] = GitHubDeploymentReceiver(api: api.api, link: link, secrets: secrets)
+                deployments.insert(repo.id)
             }
-            guard let api = repo.status.apiURL ?? provider.defaultAPIURL ?? CommitStatusReceiver.giteaAPI(fromRemote: repo.remote) else {
-                throw Invalid(description: "repositories[\(repo.id)].status.apiURL: cannot tell the Gitea server's API from the "
-                              + "remote; set it (https://HOST/api/v1)")
-            }
-            receivers[OutboxTargets.statusTarget(repository: repo.id)] = CommitStatusReceiver(
-                provider: provider, apiURL: api, repository: name, token: try resolve(repo.status.token), link: link)
         }
         byTarget = receivers
         redaction = SecretRedaction(secrets: receivers.values.flatMap(\.secrets))
-        router = OutboxTargets(routes: routes, statusRepositories: Set(statuses.map(\.id)))
+        router = OutboxTargets(routes: routes, statusRepositories: Set(statuses.map(\.id)), deploymentRepositories: deployments,
+                               commentRepositories: comments)
+    }
+
+    /// The repository's Git host API from its `status:` config and remote, and the secrets to mask.
+    static func hostAPI(_ repo: StatusRepository, resolve: (String) throws -> String) throws -> (api: GitHostAPI, secrets: [String]) {
+        let named = repo.status.provider ?? "github"
+        guard let provider = GitHostProvider(rawValue: named) else {
+            throw Invalid(description: "repositories[\(repo.id)].status.provider must be one of "
+                          + GitHostProvider.allCases.map(\.rawValue).joined(separator: ", ") + ", not \(named)")
+        }
+        let fromRemote = provider == .gitlab ? GitHostAPI.fullPath(fromRemote: repo.remote)
+            : GitHostAPI.repository(fromRemote: repo.remote)
+        guard let name = repo.status.repository ?? fromRemote else {
+            throw Invalid(description: "repositories[\(repo.id)].status.repository: cannot tell owner/name from the remote")
+        }
+        guard let url = repo.status.apiURL ?? provider.defaultAPIURL ?? GitHostAPI.giteaAPI(fromRemote: repo.remote) else {
+            throw Invalid(description: "repositories[\(repo.id)].status.apiURL: cannot tell the Gitea server's API from the "
+                          + "remote; set it (https://HOST/api/v1)")
+        }
+        let token = try resolve(repo.status.token)
+        return (GitHostAPI(provider: provider, apiURL: url, repository: name, token: StaticToken(token)), [token])
     }
 
     func receiver(_ target: String) -> (any OutboxReceiver)? { byTarget[target] }

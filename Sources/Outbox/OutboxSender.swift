@@ -73,24 +73,17 @@ public struct OutboxSender: Sendable {
         guard let receiver = receivers.receiver(message.target) else {
             return failure("no receiver named \(message.target) in the config", attempts: attempts, permanent: true)
         }
-        let event: DeploymentEvent
-        let request: OutboundRequest
+        let exchange = OutboundExchange(http: http, store: store, target: message.target, now: Date())
         do {
-            event = try OutboxSender.decoder.decode(DeploymentEvent.self, from: Data(message.payload.utf8))
-            request = try receiver.request(for: message, event: event, now: Date())
-        } catch {
-            return failure("cannot build the request: \(error)", attempts: attempts, permanent: true)
-        }
-        switch await http.post(request) {
-        case .answered(let status, _) where (200..<300).contains(status):
+            try await receiver.deliver(message, through: exchange)
             return .sent
-        case .answered(let status, let retryAfter):
-            // A refusal other than throttling or a timeout says the same next time.
-            let permanent = (400..<500).contains(status) && ![408, 425, 429].contains(status)
-            return failure("HTTP \(status)", attempts: attempts, permanent: permanent,
-                           retryAfter: OutboxRetry.retryAfter(retryAfter, now: Date()))
-        case .unreachable(let reason):
-            return failure(reason, attempts: attempts, permanent: false)
+        } catch let failed as DeliveryFailure {
+            var retryAfter: Double?
+            if case .refused(_, let header, _) = failed { retryAfter = OutboxRetry.retryAfter(header, now: Date()) }
+            return failure(failed.description, attempts: attempts, permanent: failed.isPermanent, retryAfter: retryAfter)
+        } catch {
+            // The row or the config cannot make a request (an unreadable payload, a bad secret): the same next time.
+            return failure("cannot build the request: \(error)", attempts: attempts, permanent: true)
         }
     }
 
@@ -99,11 +92,5 @@ public struct OutboxSender: Sendable {
         return .failed(error: receivers.redaction.apply("attempt \(attempts): \(error)"),
                        retryAt: Date().addingTimeInterval(delay),
                        deadLetter: permanent || policy.deadLetters(afterAttempts: attempts))
-    }
-
-    static var decoder: JSONDecoder {
-        let d = JSONDecoder()
-        d.dateDecodingStrategy = .iso8601
-        return d
     }
 }

@@ -1,25 +1,41 @@
 import Store
 
 /// The router the store asks inside its transaction: the receivers of every matching route (each once), and
-/// the repository's commit-status target for the events that change a commit's state.
+/// the repository's Git host targets (commit statuses, GitHub Deployments) for the events that change them.
 public struct OutboxTargets: OutboxRouter {
     let routes: [NotificationRoute]
-    /// Repository ids with commit statuses configured.
+    /// Repository ids with a Git host API configured (`repositories[].status`).
     let statusRepositories: Set<String>
+    /// The subset with `deployments: true` (GitHub only).
+    let deploymentRepositories: Set<String>
+    /// The subset whose host takes pull request comments (GitHub, GitLab, Gitea).
+    let commentRepositories: Set<String>
 
-    public init(routes: [NotificationRoute], statusRepositories: Set<String>) {
+    public init(routes: [NotificationRoute], statusRepositories: Set<String>, deploymentRepositories: Set<String> = [],
+                commentRepositories: Set<String> = []) {
         self.routes = routes; self.statusRepositories = statusRepositories
+        self.deploymentRepositories = deploymentRepositories; self.commentRepositories = commentRepositories
     }
 
     public static func statusTarget(repository: String) -> String { "github-status:" + repository }
+    public static func deploymentTarget(repository: String) -> String { "github-deployment:" + repository }
+    public static func pullRequestTarget(repository: String) -> String { "pr-comment:" + repository }
 
     public func targets(for event: DeploymentEvent) -> [String] {
         var seen = Set<String>()
         var targets = routes.filter { $0.matches(event) }.map(\.receiver).filter { seen.insert($0).inserted }
-        if statusRepositories.contains(event.deployment.repository), CommitState(event.type) != nil {
-            targets.append(Self.statusTarget(repository: event.deployment.repository))
+        let repository = event.deployment.repository
+        if statusRepositories.contains(repository), CommitState(event.type) != nil {
+            targets.append(Self.statusTarget(repository: repository))
+        }
+        if deploymentRepositories.contains(repository), GitHubDeploymentReceiver.state(event) != nil {
+            targets.append(Self.deploymentTarget(repository: repository))
         }
         return targets
+    }
+
+    public func commentTarget(repository: String) -> String? {
+        commentRepositories.contains(repository) ? Self.pullRequestTarget(repository: repository) : nil
     }
 }
 

@@ -2,15 +2,16 @@ import Foundation
 import Store
 
 /// A Slack incoming webhook: one line of text with the app, the commit, the event and status, and a link.
-struct SlackReceiver: OutboxReceiver {
+struct SlackReceiver: EventReceiver {
     let hookURL: URL
     let link: DeploymentLink
 
-    var secrets: [String] { [hookURL.absoluteString] }
+    /// The path too: a refused call's error names it, and a Slack hook's path is its secret.
+    var secrets: [String] { [hookURL.absoluteString, hookURL.path] }
 
     struct Message: Codable { var text: String }
 
-    func request(for message: OutboxMessage, event: DeploymentEvent, now: Date) throws -> OutboundRequest {
+    func request(for message: OutboxMessage, event: DeploymentEvent, now: Date) async throws -> OutboundRequest {
         let d = event.deployment
         let reason = d.statusReason.isEmpty ? "" : ": \(d.statusReason)"
         let text = "*\(d.application)* \(event.type.rawValue) (\(d.status.rawValue)\(reason)) at `\(d.commit.prefix(7))` "

@@ -126,6 +126,7 @@ extension SQLBackedStore {
                 try await self.enqueueOutbox(db, .triggered, deploymentID: detail.deployment.id, now: now)
                 try await self.enqueueOutbox(db, .planned, deploymentID: detail.deployment.id, now: now)
             }
+            if let comment = outcome.previewComment { try await self.enqueuePreviewComment(db, comment) }
             if !outcome.deployments.isEmpty { try await self.notify(db, .engine) }
         }
     }

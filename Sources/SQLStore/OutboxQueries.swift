@@ -4,9 +4,7 @@ import Store
 
 /// The outbox: rows enqueued inside the transactions that change a deployment, and the sender's calls.
 extension SQLBackedStore {
-    /// Inside a write transaction: one row per target the router names for this event. The row's sequence
-    /// follows the last of its (target, deployment) pair; two transactions racing on one pair (PostgreSQL) may
-    /// share a number, and then the id breaks the tie.
+    /// Inside a write transaction: one row per target the router names for this event.
     func enqueueOutbox(_ db: any SQLDatabase, _ type: DeploymentEventType, deploymentID: String, now: Date) async throws {
         guard let router = outbox.router else { return }
         guard let row = try await db.one("""
@@ -24,17 +22,50 @@ extension SQLBackedStore {
         guard !targets.isEmpty else { return }
         let payload = String(decoding: try OutboxPayload.encoder.encode(event), as: UTF8.self)
         for target in targets {
-            let seq = try await db.one("""
-                SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM outbox WHERE target = \(bind: target) AND deployment_id = \(bind: deploymentID)
-                """)?.int("n") ?? 1
-            try await db.exec("""
-                INSERT INTO outbox (idempotency_key, target, deployment_id, seq, payload, status, attempts, next_attempt_at, created_at)
-                VALUES (\(bind: OutboxPayload.key(target: target, deploymentID: deploymentID, seq: seq, type: type)), \(bind: target),
-                        \(bind: deploymentID), \(bind: seq), \(bind: payload), 'pending', 0, \(bind: now.epoch), \(bind: now.epoch))
-                ON CONFLICT (idempotency_key) DO NOTHING
-                """)
+            try await insertOutboxRow(db, target: target, pair: deploymentID, kind: type.rawValue, payload: payload, now: now)
         }
         outbox.enqueued()
+    }
+
+    /// Inside a plan's transaction: the pull request's preview comment, when its repository has a Git host API.
+    func enqueuePreviewComment(_ db: any SQLDatabase, _ comment: PreviewComment) async throws {
+        guard let target = outbox.router?.commentTarget(repository: comment.repository) else { return }
+        let payload = String(decoding: try OutboxPayload.encoder.encode(comment), as: UTF8.self)
+        try await insertOutboxRow(db, target: target, pair: comment.pairKey, kind: comment.type, payload: payload, now: comment.at)
+        outbox.enqueued()
+    }
+
+    /// The row's sequence follows the last of its (target, pair) pair; two transactions racing on one pair
+    /// (PostgreSQL) may share a number, and then the id breaks the tie.
+    private func insertOutboxRow(_ db: any SQLDatabase, target: String, pair: String, kind: String, payload: String,
+                                 now: Date) async throws {
+        let seq = try await db.one("""
+            SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM outbox WHERE target = \(bind: target) AND deployment_id = \(bind: pair)
+            """)?.int("n") ?? 1
+        try await db.exec("""
+            INSERT INTO outbox (idempotency_key, target, deployment_id, seq, payload, status, attempts, next_attempt_at, created_at)
+            VALUES (\(bind: OutboxPayload.key(target: target, pair: pair, seq: seq, kind: kind)), \(bind: target),
+                    \(bind: pair), \(bind: seq), \(bind: payload), 'pending', 0, \(bind: now.epoch), \(bind: now.epoch))
+            ON CONFLICT (idempotency_key) DO NOTHING
+            """)
+    }
+
+    public func outboxMemo(target: String, key: String) async throws -> String? {
+        try await read { db in
+            try await db.one("""
+                SELECT value FROM outbox_memos WHERE target = \(bind: target) AND memo_key = \(bind: key)
+                """)?.str("value")
+        }
+    }
+
+    public func setOutboxMemo(target: String, key: String, value: String, now: Date) async throws {
+        try await write { db in
+            try await db.exec("""
+                INSERT INTO outbox_memos (target, memo_key, value, updated_at)
+                VALUES (\(bind: target), \(bind: key), \(bind: value), \(bind: now.epoch))
+                ON CONFLICT (target, memo_key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
+                """)
+        }
     }
 
     public func claimOutbox(now: Date, limit: Int, lease: Double) async throws -> [OutboxMessage] {
@@ -121,8 +152,8 @@ enum OutboxPayload {
         """
 
     /// Deterministic, so a row rewritten by a retried transaction keeps its key.
-    static func key(target: String, deploymentID: String, seq: Int, type: DeploymentEventType) -> String {
-        "msg_\(deploymentID)_\(seq)_\(type.rawValue.lowercased())_\(target)"
+    static func key(target: String, pair: String, seq: Int, kind: String) -> String {
+        "msg_\(pair)_\(seq)_\(kind.lowercased())_\(target)"
     }
 }
 

@@ -129,6 +129,14 @@ public enum StoreSchema {
             "CREATE INDEX outbox_pair ON outbox (target, deployment_id, seq)",
             "CREATE INDEX outbox_by_status ON outbox (status, id)",
         ]),
+        // What a receiver must remember between rows: the comment or GitHub deployment a later row edits.
+        ("v8-outbox-memos", [
+            """
+            CREATE TABLE outbox_memos (
+                target TEXT NOT NULL, memo_key TEXT NOT NULL, value TEXT NOT NULL, updated_at DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (target, memo_key))
+            """,
+        ]),
     ]
 
     /// The migrations not in `applied`, in order, rendered for `flavor`.

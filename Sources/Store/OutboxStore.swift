@@ -51,10 +51,31 @@ public struct DeploymentEvent: Codable, Sendable, Equatable {
     }
 }
 
+/// A plan preview to show on a pull request: one comment per repository and pull request, written once and
+/// then edited in place. Rows of one pull request share a pair (`pairKey`), so their edits keep their order.
+public struct PreviewComment: Codable, Sendable, Equatable {
+    /// Always `PLAN_PREVIEW`: what the outbox API shows as the row's event.
+    public var type = "PLAN_PREVIEW"
+    public var at: Date
+    public var repository: String
+    public var pullRequest: Int
+    public var head: String
+    public var markdown: String
+
+    public init(at: Date, repository: String, pullRequest: Int, head: String, markdown: String) {
+        self.at = at; self.repository = repository; self.pullRequest = pullRequest; self.head = head; self.markdown = markdown
+    }
+
+    /// The outbox pair of every preview of one pull request.
+    public var pairKey: String { "pr:\(repository)#\(pullRequest)" }
+}
+
 /// Decides, inside the store's transaction, which receivers an event goes to (notification routes, commit
 /// statuses). It must be quick and pure: it runs while the engine's transaction is open.
 public protocol OutboxRouter: Sendable {
     func targets(for event: DeploymentEvent) -> [String]
+    /// Where a repository's plan-preview comments go; nil: the repository has no Git host API configured.
+    func commentTarget(repository: String) -> String?
 }
 
 /// What the store tells the outbox: the router (set once the config is read) and who to wake after enqueueing.
@@ -119,4 +140,7 @@ public protocol OutboxStore: Sendable {
     func outboxMessages(status: OutboxStatus?, limit: Int) async throws -> [OutboxMessage]
     /// A dead-lettered row pending again with fresh attempts; false when it is not dead-lettered.
     func retryOutboxMessage(id: Int64, now: Date) async throws -> Bool
+    /// What a receiver remembered between rows (an id the Git host gave it), by target and key.
+    func outboxMemo(target: String, key: String) async throws -> String?
+    func setOutboxMemo(target: String, key: String, value: String, now: Date) async throws
 }

@@ -401,7 +401,11 @@ public struct PlanOutcome: Sendable {
     /// head): finished in the same transaction, each with a note naming `triggerID`.
     public var coalesced: [Int64] = []
     public var coalescedNote: String { "coalesced into trigger \(triggerID), which planned the branch head" }
-    public init(triggerID: Int64, applications: [Application], deployments: [DeploymentDetail], note: String = "") {
+    /// A pull request's plan preview, posted to it through the outbox in the same transaction.
+    public var previewComment: PreviewComment?
+    public init(triggerID: Int64, applications: [Application], deployments: [DeploymentDetail], note: String = "",
+                previewComment: PreviewComment? = nil) {
         self.triggerID = triggerID; self.applications = applications; self.deployments = deployments; self.note = note
+        self.previewComment = previewComment
     }
 }

@@ -19,7 +19,7 @@ public enum CopiedTables {
     public static let all: [(table: String, orderBy: String)] = [
         ("deliveries", "id"), ("triggers", "id"), ("applications", "name"), ("deployments", "id"),
         ("stages", "deployment_id, idx"), ("stage_logs", "id"), ("approvals", "deployment_id, stage_idx, approver"),
-        ("invocations", "id"), ("users", "name"), ("sessions", "token_hash"), ("api_tokens", "id"), ("outbox", "id"),
+        ("invocations", "id"), ("users", "name"), ("sessions", "token_hash"), ("api_tokens", "id"), ("outbox", "id"), ("outbox_memos", "target, memo_key"),
     ]
 }
 

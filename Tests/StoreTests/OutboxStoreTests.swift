@@ -8,6 +8,36 @@ import XCTest
 final class OutboxStoreTests: XCTestCase {
     struct Everything: OutboxRouter {
         func targets(for event: DeploymentEvent) -> [String] { ["r"] }
+        func commentTarget(repository: String) -> String? { repository == "demo" ? "c" : nil }
+    }
+
+    /// A plan's preview comment is a row of the plan's transaction, paired per pull request; a repository without
+    /// a Git host API gets none. What a receiver remembers is kept per target and key, and overwritten.
+    func testPreviewCommentsAndMemos() async throws {
+        try await forEachStore { backend in
+            let store = try await backend.open()
+            store.outbox.configure(router: Everything(), onEnqueue: {})
+            let now = Date()
+            for (trigger, repository, number) in [(Int64(1), "demo", 7), (2, "demo", 7), (3, "other", 7), (4, "demo", 8)] {
+                try await store.commitPlan(PlanOutcome(
+                    triggerID: trigger, applications: [], deployments: [], note: "preview",
+                    previewComment: PreviewComment(at: now, repository: repository, pullRequest: number, head: "abc",
+                                                   markdown: "preview \(trigger)")))
+            }
+            let rows = try await store.outboxMessages(status: .pending, limit: 10).reversed().map { $0 }
+            XCTAssertEqual(rows.map(\.deploymentID), ["pr:demo#7", "pr:demo#7", "pr:demo#8"], backend.rawValue)
+            XCTAssertEqual(rows.map(\.seq), [1, 2, 1], backend.rawValue)
+            XCTAssertEqual(Set(rows.map(\.target)), ["c"], backend.rawValue)
+            XCTAssertTrue(rows[1].payload.contains("preview 2") && rows[1].payload.contains("PLAN_PREVIEW"), rows[1].payload)
+
+            let missing = try await store.outboxMemo(target: "c", key: "pr:7")
+            XCTAssertNil(missing, backend.rawValue)
+            try await store.setOutboxMemo(target: "c", key: "pr:7", value: "101", now: now)
+            try await store.setOutboxMemo(target: "c", key: "pr:7", value: "102", now: now)
+            try await store.setOutboxMemo(target: "d", key: "pr:7", value: "900", now: now)
+            let kept = try await store.outboxMemo(target: "c", key: "pr:7")
+            XCTAssertEqual(kept, "102", backend.rawValue)
+        }
     }
 
     func testRowsAreWrittenWithTheChangeAndSentInOrderPerPair() async throws {
