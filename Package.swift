@@ -68,7 +68,7 @@ let package = Package(
                 path: "Sources/PostgresStore"),
         .target(name: "Ingress", dependencies: ["Store", "Digest", .product(name: "Metrics", package: "swift-metrics")],
                 path: "Sources/Ingress"),
-        .target(name: "Planner", dependencies: ["Store", "FunctionKit", "FunctionHost", "RepositoryYAML", "SecretEncryption", "Yams", .product(name: "Logging", package: "swift-log"),
+        .target(name: "Planner", dependencies: ["Store", "FunctionKit", "FunctionHost", "GantryAPI", "RepositoryYAML", "SecretEncryption", "Yams", .product(name: "Logging", package: "swift-log"),
                                                 .product(name: "Metrics", package: "swift-metrics")],
                 path: "Sources/Planner"),
         .target(name: "FunctionHost", dependencies: ["FunctionKit", "RepositoryYAML", "Digest"], path: "Sources/FunctionHost"),

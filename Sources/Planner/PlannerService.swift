@@ -130,12 +130,14 @@ public final class Planner: Sendable {
                 if fresh.isEmpty { break }
                 // Webhook and reconcile triggers all plan the branch head: per repository, the newest one of the
                 // batch is planned once and the others are finished with it (a storm of deliveries costs one plan
-                // per batch, not one per delivery). Manual syncs name an application and are planned one by one.
-                var newestAutomatic: [String: Trigger] = [:]
-                var automaticIDs: [String: [Int64]] = [:]
-                for trigger in fresh where trigger.trigger.kind != .manual {
-                    newestAutomatic[trigger.trigger.repository] = trigger
-                    automaticIDs[trigger.trigger.repository, default: []].append(trigger.id)
+                // per batch, not one per delivery). A pull request's pushes are previewed once the same way. Manual
+                // syncs name an application and are planned one by one.
+                var newest: [String: Trigger] = [:]
+                var groupIDs: [String: [Int64]] = [:]
+                for trigger in fresh {
+                    guard let group = Self.coalescingGroup(trigger.trigger) else { continue }
+                    newest[group] = trigger
+                    groupIDs[group, default: []].append(trigger.id)
                 }
                 for trigger in fresh {
                     if Task.isCancelled { break }
@@ -143,8 +145,9 @@ public final class Planner: Sendable {
                     let repoID = trigger.trigger.repository
                     // A repository that failed keeps its later triggers pending too: their order matters.
                     if failedRepositories.contains(repoID) { seen.insert(trigger.id); continue }
-                    let planned = trigger.trigger.kind == .manual ? trigger : newestAutomatic[repoID] ?? trigger
-                    let coalesced = trigger.trigger.kind == .manual ? [] : (automaticIDs[repoID] ?? []).filter { $0 != planned.id }
+                    let group = Self.coalescingGroup(trigger.trigger)
+                    let planned = group.flatMap { newest[$0] } ?? trigger
+                    let coalesced = group.map { (groupIDs[$0] ?? []).filter { $0 != planned.id } } ?? []
                     seen.insert(planned.id)
                     seen.formUnion(coalesced)
                     guard let repository = repositories[repoID] else {
@@ -166,7 +169,12 @@ public final class Planner: Sendable {
                         }
                         var outcome: PlanOutcome
                         do {
-                            outcome = try await triggerPlanner.plan(planned, repository: repository, mirror: mirror)
+                            if planned.trigger.kind == .pullRequest, let pullRequest = planned.trigger.pullRequest {
+                                outcome = await triggerPlanner.previewOutcome(planned, pullRequest, repository: repository,
+                                                                              mirror: mirror)
+                            } else {
+                                outcome = try await triggerPlanner.plan(planned, repository: repository, mirror: mirror)
+                            }
                         } catch let error as GitError {
                             // The fetch worked, so git failing on the fetched commit is a property of that commit
                             // and would fail on every retry while holding back every later trigger of the
@@ -192,6 +200,15 @@ public final class Planner: Sendable {
             report.storeError = error
         }
         return report
+    }
+
+    /// Triggers of one group answer each other: the newest of a batch is planned for all. nil: planned alone.
+    static func coalescingGroup(_ trigger: NewTrigger) -> String? {
+        switch trigger.kind {
+        case .manual: return nil
+        case .pullRequest: return trigger.pullRequest.map { "pr:\(trigger.repository)#\($0.number)" }
+        case .webhook, .reconcile: return trigger.repository
+        }
     }
 
     private func log(_ outcome: PlanOutcome, repository: String) {

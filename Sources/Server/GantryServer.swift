@@ -149,8 +149,7 @@ public struct GantryServer: Sendable {
                              wakePlanner: { plannerWakeup.signal() }, isolation: isolation.health,
                              publicKeyPEM: secretKey?.publicPEM(), outbox: outbox.api,
                              planPreview: { request in
-                                 PlanPreviewView(try await planner.preview(repository: request.repository, head: request.head,
-                                                                           base: request.base))
+                                 try await planner.preview(repository: request.repository, head: request.head, base: request.base)
                              })
         addAPIRoutes(to: router, api: api)
         addWebRoutes(to: router, web: WebContext(store: store, accounts: accounts, api: api, ingress: ingress,

@@ -18,7 +18,22 @@ public enum StageStatus: String, Codable, Sendable, CaseIterable {
     public var isFinal: Bool { !(self == .notStarted || self == .running || self == .suspended) }
 }
 
-public enum TriggerKind: String, Codable, Sendable { case webhook, manual, reconcile }
+public enum TriggerKind: String, Codable, Sendable { case webhook, manual, reconcile, pullRequest = "pull-request" }
+
+/// The pull request a `pullRequest` trigger previews.
+public struct PullRequestRef: Codable, Sendable, Equatable {
+    public var number: Int
+    /// The branch it would merge into (`refs/heads/main`).
+    public var baseRef: String
+    /// Where its head can be fetched from the base repository (`refs/pull/N/head`, `refs/merge-requests/N/head`).
+    public var headRef: String
+    public var title: String
+    /// The pull request's web page.
+    public var url: String
+    public init(number: Int, baseRef: String, headRef: String, title: String, url: String) {
+        self.number = number; self.baseRef = baseRef; self.headRef = headRef; self.title = title; self.url = url
+    }
+}
 
 /// How a deployment is carried out; `auto` lets the planner decide in PipeCD's order.
 public enum SyncStrategy: String, Codable, Sendable { case auto, quickSync = "quick-sync", pipeline }
@@ -50,12 +65,15 @@ public struct NewTrigger: Codable, Sendable, Equatable {
     public var strategy: SyncStrategy
     public var commitMessage: String
     public var author: String
+    /// Set for a `pullRequest` trigger: what it previews.
+    public var pullRequest: PullRequestRef?
 
     public init(repository: String, ref: String, commit: String?, kind: TriggerKind, application: String? = nil,
-                strategy: SyncStrategy = .auto, commitMessage: String = "", author: String = "") {
+                strategy: SyncStrategy = .auto, commitMessage: String = "", author: String = "",
+                pullRequest: PullRequestRef? = nil) {
         self.repository = repository; self.ref = ref; self.commit = commit; self.kind = kind
         self.application = application; self.strategy = strategy
-        self.commitMessage = commitMessage; self.author = author
+        self.commitMessage = commitMessage; self.author = author; self.pullRequest = pullRequest
     }
 }
 

@@ -33,7 +33,7 @@ final class PlanPreviewTests: XCTestCase {
         XCTAssertEqual(preview.applications.map(\.name).sorted(), ["broken", "web"])
         let web = try XCTUnwrap(preview.applications.first { $0.name == "web" })
         let broken = try XCTUnwrap(preview.applications.first { $0.name == "broken" })
-        XCTAssertEqual(web.strategy, .pipeline)
+        XCTAssertEqual(web.strategy, "pipeline")
         XCTAssertEqual(web.summary, "Sync progressively because of updating image web from v1 to v2")
         XCTAssertEqual(web.stages, ["K8S_CANARY_ROLLOUT", "K8S_PRIMARY_ROLLOUT", "K8S_CANARY_CLEAN"])
         XCTAssertNil(web.configError)

@@ -43,13 +43,3 @@ extension InvocationView {
                   errorType: r.errorType, message: r.message, report: r.reportJSON.flatMap { try? JSONValue.decode($0) })
     }
 }
-
-extension PlanPreviewView {
-    init(_ p: PlanPreview) {
-        self.init(repository: p.repository, base: p.base, head: p.head, mergeBase: p.mergeBase,
-                  applications: p.applications.map {
-                      App(name: $0.name, configFile: $0.configFile, kind: $0.kind, strategy: $0.strategy?.rawValue,
-                          summary: $0.summary, stages: $0.stages, configError: $0.configError, configWarnings: $0.configWarnings)
-                  }, problems: p.problems)
-    }
-}
