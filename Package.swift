@@ -171,7 +171,7 @@ let package = Package(
         ], path: "Tests/GantrySupport"),
         // One target per kind of test, so `swift test --filter StoreTests` picks a kind and a failure names it.
         // The store contract on SQLite and PostgreSQL, schema upgrades, store selection: no server.
-        .testTarget(name: "StoreTests", dependencies: ["Store", "SQLiteStore", "PostgresStore", "Server", "GantrySupport"],
+        .testTarget(name: "StoreTests", dependencies: ["Store", "SQLStore", "SQLiteStore", "PostgresStore", "Server", "GantrySupport"],
                     path: "Tests/StoreTests", exclude: ["Fixtures"]),
         // The HTTP routes in-process through HummingbirdTesting (and the server config behind them).
         .testTarget(name: "APITests", dependencies: [

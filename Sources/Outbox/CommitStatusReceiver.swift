@@ -14,7 +14,7 @@ struct CommitStatusReceiver: EventReceiver {
         let state = CommitState(event.type) ?? .pending
         // GitHub refuses a description longer than 140 characters; the others take it as well.
         let description = String("\(d.status.rawValue)\(d.statusReason.isEmpty ? "" : ": " + d.statusReason)".prefix(140))
-        let context = "gantry/\(d.application)", target = link.url(d.id)
+        let context = "gantry/\(d.application)", target = link.url(d)
         switch api.provider {
         case .github, .gitea:
             return try await api.request("POST", "/repos/\(api.repository)/statuses/\(d.commit)", body: [

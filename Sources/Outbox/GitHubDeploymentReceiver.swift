@@ -39,7 +39,7 @@ struct GitHubDeploymentReceiver: OutboxReceiver {
         case .succeeded: return "success"
         case .failed: return "failure"
         case .cancelled: return event.deployment.statusReason.hasPrefix("superseded") ? "inactive" : "error"
-        case .triggered, .waitApproval, .approved: return nil
+        case .triggered, .waitApproval, .approved, .triggerFailed: return nil
         }
     }
 
@@ -49,7 +49,7 @@ struct GitHubDeploymentReceiver: OutboxReceiver {
         let d = event.deployment
         let id = try await deploymentID(of: d, exchange)
         let description = String("\(d.status.rawValue)\(d.statusReason.isEmpty ? "" : ": " + d.statusReason)".prefix(140))
-        let log = link.url(d.id)
+        let log = link.url(d)
         try await setStatus(id, state, description: description, log: log, exchange)
         guard state == "success" else { return }
         let activeKey = "active:\(d.application)"

@@ -34,11 +34,14 @@ extension EventReceiver {
     }
 }
 
-/// The deployment's page on this server: what a person clicks in Slack or on the commit.
+/// The deployment's page on this server: what a person clicks in Slack or on the commit. An event with no
+/// deployment (a trigger that failed) links to its application's page.
 struct DeploymentLink {
     let externalURL: String
-    func url(_ deploymentID: String) -> String {
-        (externalURL.hasSuffix("/") ? String(externalURL.dropLast()) : externalURL) + "/deployments/" + deploymentID
+    func url(_ d: DeploymentEvent.Subject) -> String {
+        let base = externalURL.hasSuffix("/") ? String(externalURL.dropLast()) : externalURL
+        let name = d.application.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? d.application
+        return d.id.isEmpty ? base + "/applications/" + name : base + "/deployments/" + d.id
     }
 }
 

@@ -47,7 +47,7 @@ enum CommitState: String {
         switch type {
         case .planned, .started: self = .pending
         case .succeeded: self = .success
-        case .failed: self = .failure
+        case .failed, .triggerFailed: self = .failure
         case .cancelled: self = .error
         case .triggered, .waitApproval, .approved, .rollingBack: return nil
         }

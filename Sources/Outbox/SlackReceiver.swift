@@ -15,7 +15,7 @@ struct SlackReceiver: EventReceiver {
         let d = event.deployment
         let reason = d.statusReason.isEmpty ? "" : ": \(d.statusReason)"
         let text = "*\(d.application)* \(event.type.rawValue) (\(d.status.rawValue)\(reason)) at `\(d.commit.prefix(7))` "
-            + "\(d.commitMessage.split(separator: "\n").first ?? "") <\(link.url(d.id))|deployment \(d.id)>"
+            + "\(d.commitMessage.split(separator: "\n").first ?? "") <\(link.url(d))|\(d.id.isEmpty ? "application \(d.application)" : "deployment \(d.id)")>"
         return OutboundRequest(url: hookURL, headers: ["Content-Type": "application/json"],
                                body: Array(try JSONEncoder().encode(Message(text: text))))
     }

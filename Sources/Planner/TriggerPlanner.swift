@@ -57,9 +57,11 @@ struct TriggerPlanner: Sendable {
         }
         // A manual sync looks at one application only: it settles nothing about the others.
         if manualTarget == nil { settled.propose(work.settling, repository: repository.id, trigger: trigger.id) }
-        return PlanOutcome(triggerID: trigger.id, applications: work.applications, deployments: work.deployments,
-                           note: work.note(discoveredAny: !discovery.apps.isEmpty || !discovery.problems.isEmpty,
-                                           manual: manualTarget != nil))
+        var outcome = PlanOutcome(triggerID: trigger.id, applications: work.applications, deployments: work.deployments,
+                                  note: work.note(discoveredAny: !discovery.apps.isEmpty || !discovery.problems.isEmpty,
+                                                  manual: manualTarget != nil))
+        outcome.failures = work.failures
+        return outcome
     }
 
     private func planApps(_ apps: [DiscoveredApp], stored: [String: Application], request: NewTrigger,
@@ -93,6 +95,10 @@ struct TriggerPlanner: Sendable {
             guard let config = app.config else {
                 if let problem = app.problem {
                     work.problems.append(app.name == manualTarget ? "cannot sync \(app.name): \(problem)" : problem)
+                    // Told once, when the config breaks (or breaks differently), not on every later push.
+                    if existing?.configError != problem {
+                        work.fail(app.name, repository: repository.id, reason: problem, labels: existing?.labels ?? [:])
+                    }
                 }
                 work.upsert(record, existing: existing)
                 continue
@@ -118,12 +124,14 @@ struct TriggerPlanner: Sendable {
                     work.settling.lastTriggered[app.name] = work.commit
                 } catch let refused as StrategyDecision.Refused {
                     work.problems.append("\(app.name): \(refused.reason)")
+                    work.fail(app.name, repository: repository.id, reason: refused.reason, labels: config.labels)
                 } catch let unplannable as Unplannable {
                     // A stage no function runs, or something in the app's own tree that git refuses to write out (a
                     // nested `.git`, a path this file system cannot hold), fails again on every retry: it is this
                     // app's config error, and the other apps of the commit deploy.
                     record.configError = unplannable.description
                     work.problems.append(unplannable.description)
+                    work.fail(app.name, repository: repository.id, reason: unplannable.description, labels: config.labels)
                 }
             }
             work.upsert(record, existing: existing)
@@ -137,6 +145,7 @@ struct TriggerPlanner: Sendable {
         var problems: [String]
         var applications: [Application] = []
         var deployments: [DeploymentDetail] = []
+        var failures: [TriggerFailure] = []
         /// Set when the delivery named a commit that is not the head any more.
         var notHead: String?
         /// `git diff` from each last triggered commit, computed once per trigger.
@@ -162,6 +171,11 @@ struct TriggerPlanner: Sendable {
         }
 
         /// Records an application for the upsert only when something about it changed.
+        mutating func fail(_ application: String, repository: String, reason: String, labels: [String: String]) {
+            failures.append(TriggerFailure(application: application, repository: repository, commit: commit,
+                                           commitMessage: info.message, author: info.author, reason: reason, labels: labels))
+        }
+
         mutating func upsert(_ record: Application, existing: Application?) {
             var record = record
             if var old = existing {

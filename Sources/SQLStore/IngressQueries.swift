@@ -127,6 +127,7 @@ extension SQLBackedStore {
                 try await self.enqueueOutbox(db, .planned, deploymentID: detail.deployment.id, now: now)
             }
             if let comment = outcome.previewComment { try await self.enqueuePreviewComment(db, comment) }
+            try await self.enqueueTriggerFailures(db, outcome.failures, now: Date())
             if !outcome.deployments.isEmpty { try await self.notify(db, .engine) }
         }
     }

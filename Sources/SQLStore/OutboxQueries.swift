@@ -4,25 +4,41 @@ import Store
 
 /// The outbox: rows enqueued inside the transactions that change a deployment, and the sender's calls.
 extension SQLBackedStore {
-    /// Inside a write transaction: one row per target the router names for this event.
+    /// Inside a write transaction: one row per target the router names for this event, the deployment as this
+    /// transaction left it.
     func enqueueOutbox(_ db: any SQLDatabase, _ type: DeploymentEventType, deploymentID: String, now: Date) async throws {
-        guard let router = outbox.router else { return }
+        guard outbox.router != nil else { return }
         guard let row = try await db.one("""
             SELECT d.id, d.application, d.repository, d.commit_hash, d.commit_message, d.author, d.status,
                 d.status_reason, a.labels FROM deployments AS d LEFT JOIN applications AS a ON a.name = d.application
             WHERE d.id = \(bind: deploymentID)
             """, table: "deployments") else { return }
         let labels = try row.optStr("labels").flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) }
-        let event = DeploymentEvent(type: type, at: now, deployment: .init(
+        try await enqueueOutbox(db, DeploymentEvent(type: type, at: now, deployment: .init(
             id: deploymentID, application: try row.str("application"), repository: try row.str("repository"),
             commit: try row.str("commit_hash"), commitMessage: try row.str("commit_message"), author: try row.str("author"),
             status: try row.value("status", as: DeploymentStatus.self), statusReason: try row.str("status_reason"),
-            labels: labels ?? [:]))
+            labels: labels ?? [:])), pair: deploymentID)
+    }
+
+    /// Inside a plan's transaction: the apps the trigger touched and could not plan. With no deployment, their
+    /// rows pair by app, so one app's failures keep their order.
+    func enqueueTriggerFailures(_ db: any SQLDatabase, _ failures: [TriggerFailure], now: Date) async throws {
+        for f in failures {
+            try await enqueueOutbox(db, DeploymentEvent(type: .triggerFailed, at: now, deployment: .init(
+                id: "", application: f.application, repository: f.repository, commit: f.commit,
+                commitMessage: f.commitMessage, author: f.author, status: .failure, statusReason: f.reason,
+                labels: f.labels)), pair: "app:" + f.application)
+        }
+    }
+
+    private func enqueueOutbox(_ db: any SQLDatabase, _ event: DeploymentEvent, pair: String) async throws {
+        guard let router = outbox.router else { return }
         let targets = router.targets(for: event)
         guard !targets.isEmpty else { return }
         let payload = String(decoding: try OutboxPayload.encoder.encode(event), as: UTF8.self)
         for target in targets {
-            try await insertOutboxRow(db, target: target, pair: deploymentID, kind: type.rawValue, payload: payload, now: now)
+            try await insertOutboxRow(db, target: target, pair: pair, kind: event.type.rawValue, payload: payload, now: event.at)
         }
         outbox.enqueued()
     }

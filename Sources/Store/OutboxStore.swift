@@ -7,6 +7,9 @@ public enum DeploymentEventType: String, Codable, Sendable, CaseIterable {
     case waitApproval = "DEPLOYMENT_WAIT_APPROVAL", approved = "DEPLOYMENT_APPROVED"
     case rollingBack = "DEPLOYMENT_ROLLING_BACK", succeeded = "DEPLOYMENT_SUCCEEDED", failed = "DEPLOYMENT_FAILED"
     case cancelled = "DEPLOYMENT_CANCELLED"
+    /// A push touched an app that could not be planned (its config broke, no function runs one of its stages):
+    /// no deployment was made. The event's `deployment.id` is empty and its `statusReason` says why.
+    case triggerFailed = "DEPLOYMENT_TRIGGER_FAILED"
 
     /// The event a deployment's new status stands for (nil: a status no receiver hears of on its own).
     public init?(status: DeploymentStatus) {
@@ -18,6 +21,22 @@ public enum DeploymentEventType: String, Codable, Sendable, CaseIterable {
         case .running: self = .started
         case .pending, .planned: return nil
         }
+    }
+}
+
+/// An app a trigger touched but could not plan: what `DEPLOYMENT_TRIGGER_FAILED` tells.
+public struct TriggerFailure: Sendable, Equatable {
+    public var application: String
+    public var repository: String
+    public var commit: String
+    public var commitMessage: String
+    public var author: String
+    public var reason: String
+    public var labels: [String: String]
+    public init(application: String, repository: String, commit: String, commitMessage: String, author: String,
+                reason: String, labels: [String: String]) {
+        self.application = application; self.repository = repository; self.commit = commit
+        self.commitMessage = commitMessage; self.author = author; self.reason = reason; self.labels = labels
     }
 }
 

@@ -421,6 +421,8 @@ public struct PlanOutcome: Sendable {
     public var coalescedNote: String { "coalesced into trigger \(triggerID), which planned the branch head" }
     /// A pull request's plan preview, posted to it through the outbox in the same transaction.
     public var previewComment: PreviewComment?
+    /// Apps the trigger touched and could not plan (`DEPLOYMENT_TRIGGER_FAILED`).
+    public var failures: [TriggerFailure] = []
     public init(triggerID: Int64, applications: [Application], deployments: [DeploymentDetail], note: String = "",
                 previewComment: PreviewComment? = nil) {
         self.triggerID = triggerID; self.applications = applications; self.deployments = deployments; self.note = note

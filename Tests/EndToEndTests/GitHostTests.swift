@@ -67,3 +67,44 @@ final class GitHostTests: XCTestCase {
         XCTAssertEqual(host.statuses(c), ["pending", "pending", "success"], "commit statuses go on beside them")
     }
 }
+
+extension GitHostTests {
+    /// A push that breaks an app's config deploys nothing and says so once: DEPLOYMENT_TRIGGER_FAILED turns the
+    /// commit's `gantry/<app>` status red, linking to the app's page. A later push that leaves the same error
+    /// in place says nothing more.
+    func testABrokenConfigFailsTheCommitOnce() async throws {
+        let host = try await FakeGitHost(token: "ghs-status-token")
+        defer { host.stop() }
+        let (git, server, _) = try await launchServer(extraYAML: Self.fastOutbox, repositoryYAML: try Self.hostYAML(host))
+        defer { server.stop() }
+        try git.write("app/app.gantry.yaml", """
+            apiVersion: gantry.dev/v1
+            spec:
+              name: fragile
+            """)
+        let good = try git.commitAndPush("good").commit
+        _ = try await server.waitForDeployment(try await server.deploymentID(commit: good))
+        try git.write("app/app.gantry.yaml", "apiVersion: gantry.dev/v1\nspec: [unclosed\n")
+        let broken = try git.commitAndPush("broken").commit
+        _ = try await eventually("the broken commit's status") { host.statuses(broken).isEmpty ? nil : true }
+        // The next push leaves the error and adds an app, whose deployment shows the push was planned.
+        try git.write("app/notes.txt", "still broken")
+        try git.write("witness/app.gantry.yaml", "apiVersion: gantry.dev/v1\nspec:\n  name: witness\n")
+        let again = try git.commitAndPush("still broken").commit
+        _ = try await server.waitForDeployment(try await server.deploymentID(commit: again))
+        XCTAssertEqual(host.statuses(broken), ["failure"])
+        struct Status: Decodable { var target_url: String; var context: String; var description: String }
+        func statuses(_ sha: String) -> [Status] {
+            host.calls.filter { $0.path.hasSuffix("/statuses/\(sha)") }.compactMap {
+                try? JSONDecoder().decode(Status.self, from: Data($0.body))
+            }
+        }
+        let status = try XCTUnwrap(statuses(broken).first)
+        XCTAssertEqual(status.context, "gantry/fragile")
+        XCTAssertEqual(status.target_url, server.url + "/applications/fragile")
+        XCTAssertTrue(status.description.hasPrefix("FAILURE: "), status.description)
+        XCTAssertFalse(statuses(again).contains { $0.context == "gantry/fragile" }, "the same error again is not news")
+        let outbox = try await server.get(OutboxList.self, "/api/v1/outbox")
+        XCTAssertEqual(outbox.messages.filter { $0.event == "DEPLOYMENT_TRIGGER_FAILED" }.count, 1)
+    }
+}

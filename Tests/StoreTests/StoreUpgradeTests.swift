@@ -1,6 +1,7 @@
 import Foundation
 import GantrySupport
 import SQLiteStore
+import SQLStore
 import Store
 import XCTest
 
@@ -17,8 +18,7 @@ final class StoreUpgradeTests: XCTestCase {
         XCTAssertEqual(detail?.deployment.status, .running)
         XCTAssertEqual(detail?.stages.map(\.status), [.success, .suspended, .notStarted, .notStarted, .notStarted])
         XCTAssertEqual(try sql(path, "SELECT version FROM schema_migrations ORDER BY version")
-                        .split(separator: "\n"), ["v1-core", "v2-shared-work", "v3-accounts-insights", "v4-rollback-timeout",
-                                                          "v5-concurrency-slots", "v6-config-warnings", "v7-outbox"])
+                        .split(separator: "\n").map(String.init), StoreSchema.migrations.map(\.version))
         XCTAssertEqual(try sql(path, "SELECT name FROM sqlite_master WHERE name = 'grdb_migrations'"), "")
 
         // The deployment goes on: its suspended WAIT is leased and finished, with the invocation recorded.
@@ -38,7 +38,7 @@ final class StoreUpgradeTests: XCTestCase {
 
         // Opening it again changes nothing.
         _ = try SQLiteStore(path: path)
-        XCTAssertEqual(try sql(path, "SELECT COUNT(*) FROM schema_migrations"), "7")
+        XCTAssertEqual(try sql(path, "SELECT COUNT(*) FROM schema_migrations"), String(StoreSchema.migrations.count))
     }
 
     /// Older than the last GRDB migration: refused with what to do, and the file is left as it was.
