@@ -182,7 +182,7 @@ let package = Package(
         // Real `gantry serve` processes, real pushes, real functions (and kubectl, moto, PostgreSQL replicas).
         .testTarget(name: "EndToEndTests", dependencies: [
             "Store", "SQLiteStore", "Engine", "Server", "Accounts", "GantryAPI", "FunctionKit", "LambdaPlatform",
-            "KubeSupport", "MotoSupport", "GantrySupport", "Digest",
+            "KubeSupport", "MotoSupport", "GantrySupport", "Digest", "Outbox",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ], path: "Tests/EndToEndTests"),
