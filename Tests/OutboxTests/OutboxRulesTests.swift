@@ -42,6 +42,21 @@ final class OutboxRulesTests: XCTestCase {
                                     statusRepositories: ["demo"])
         XCTAssertEqual(targets.targets(for: event(.succeeded)), ["r", OutboxTargets.statusTarget(repository: "demo")])
         XCTAssertEqual(targets.targets(for: event(.approved)), ["r"])
+        XCTAssertEqual(targets.targets(for: event(.triggerFailed)), ["r", OutboxTargets.statusTarget(repository: "demo")],
+                       "a failed trigger fails the commit")
+    }
+
+    /// GitHub Deployments hear the events that move them; pull request comments go only where a host API is set.
+    func testDeploymentAndCommentTargets() {
+        let targets = OutboxTargets(routes: [], statusRepositories: ["demo"], deploymentRepositories: ["demo"],
+                                    commentRepositories: ["demo"])
+        let deployment = OutboxTargets.deploymentTarget(repository: "demo"), status = OutboxTargets.statusTarget(repository: "demo")
+        XCTAssertEqual(targets.targets(for: event(.planned)), [status, deployment])
+        XCTAssertEqual(targets.targets(for: event(.rollingBack)), [deployment])
+        XCTAssertEqual(targets.targets(for: event(.waitApproval)), [])
+        XCTAssertEqual(targets.targets(for: event(.triggerFailed)), [status])
+        XCTAssertEqual(targets.commentTarget(repository: "demo"), OutboxTargets.pullRequestTarget(repository: "demo"))
+        XCTAssertNil(targets.commentTarget(repository: "other"))
     }
 
     func testBackoffGrowsWithJitterAndHonoursRetryAfter() {
