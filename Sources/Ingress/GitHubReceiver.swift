@@ -36,6 +36,11 @@ struct GitHubReceiver: WebhookReceiver {
             case .unreadable(let reason): return .ignored(reason)
             case .object(let payload): return GitHubStylePush.read(payload, provider: .github)
             }
+        case "pull_request":
+            switch PayloadBody.object(request, shape: GitHubStylePullRequest.shape) {
+            case .unreadable(let reason): return .ignored(reason)
+            case .object(let payload): return GitHubStylePullRequest.read(payload, provider: .github)
+            }
         default: return .ignored("unsupported event \(event)")
         }
     }

@@ -38,6 +38,12 @@ struct GitLabReceiver: WebhookReceiver {
 
     private func interpret(event: String, _ request: WebhookRequest) -> Interpretation {
         guard !event.isEmpty else { return .ignored("X-Gitlab-Event header missing") }
+        if event == "Merge Request Hook" {
+            switch PayloadBody.object(request.body, shape: GitLabMergeRequest.shape) {
+            case .unreadable(let reason): return .ignored(reason)
+            case .object(let payload): return GitLabMergeRequest.read(payload)
+            }
+        }
         guard event == "Push Hook" || event == "Tag Push Hook" || event == "System Hook" else {
             return .ignored("unsupported event \(event)")
         }

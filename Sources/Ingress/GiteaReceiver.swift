@@ -35,6 +35,11 @@ struct GiteaReceiver: WebhookReceiver {
             case .unreadable(let reason): interpretation = .ignored(reason)
             case .object(let payload): interpretation = GitHubStylePush.read(payload, provider: .gitea)
             }
+        case "pull_request":
+            switch PayloadBody.object(request, shape: GitHubStylePullRequest.shape) {
+            case .unreadable(let reason): interpretation = .ignored(reason)
+            case .object(let payload): interpretation = GitHubStylePullRequest.read(payload, provider: .gitea)
+            }
         default: interpretation = .ignored("unsupported event \(event)")
         }
         return ReceivedDelivery(deliveryID: claimedDeliveryID(request), event: event, interpretation: interpretation)

@@ -28,5 +28,10 @@ enum LooseJSON: Sendable, Equatable {
     /// A string that is not empty: display fields and URLs treat "" like absent.
     var text: String? { if case .string(let value) = self, !value.isEmpty { return value }; return nil }
     var bool: Bool? { if case .bool(let value) = self { return value }; return nil }
+    /// A whole number above zero (pull request numbers), nil for fractions, zero, negatives and other types.
+    var positiveInteger: Int? {
+        guard case .number(let value) = self, value >= 1, value <= 1e15, value.rounded() == value else { return nil }
+        return Int(value)
+    }
     var isObject: Bool { if case .object = self { return true }; return false }
 }

@@ -31,6 +31,9 @@ enum PushRules {
         case .poke(let ref, let commit, let urls):
             if let mismatch = repositoryMismatch(urls, binding, remote: remote) { return .ignore(mismatch) }
             return decidePoke(ref: ref, commit: commit, for: binding)
+        case .pullRequest(let event, let urls):
+            if let mismatch = repositoryMismatch(urls, binding, remote: remote) { return .ignore(mismatch) }
+            return PullRequestRules.decide(event, for: binding)
         }
     }
 
@@ -91,7 +94,7 @@ enum PushRules {
     }
 
     /// SHA-1 (40) or SHA-256 (64) object names in hex.
-    private static func isCommitID(_ text: String) -> Bool {
+    static func isCommitID(_ text: String) -> Bool {
         (text.utf8.count == 40 || text.utf8.count == 64) && Digest.bytes(fromHex: text) != nil
     }
 }

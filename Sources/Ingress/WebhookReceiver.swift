@@ -45,6 +45,8 @@ enum Interpretation: Equatable {
     /// "Something changed": generic senders may name a ref and a commit, or nothing (then the branch head
     /// is resolved with git).
     case poke(ref: String?, commit: String?, repositoryURLs: [String])
+    /// A pull or merge request opened or updated: previewed, never deployed.
+    case pullRequest(PullRequestEvent, repositoryURLs: [String])
     case ignored(String)
 }
 

@@ -16,7 +16,9 @@ enum Columns {
         message, process_group, process_start, recoveries, error_type, checkpoint_schema, resume_json, stop_reason,
         function_name, function_version
         """
-    static let trigger = "id, repository, ref, commit_hash, kind, application, strategy, commit_message, author, created_at"
+    static let trigger = """
+        id, repository, ref, commit_hash, kind, application, strategy, commit_message, author, pull_request, created_at
+        """
     static let invocation = """
         id, deployment_id, stage_idx, attempt, recovery, function_name, function_version, started_at, ended_at, status,
         error_type, message, report_json
@@ -115,7 +117,9 @@ extension Trigger {
             repository: try c.str("repository"), ref: try c.str("ref"), commit: try c.optStr("commit_hash"),
             kind: try c.value("kind", as: TriggerKind.self), application: try c.optStr("application"),
             strategy: try c.value("strategy", as: SyncStrategy.self),
-            commitMessage: try c.str("commit_message"), author: try c.str("author")), createdAt: try c.date("created_at"))
+            commitMessage: try c.str("commit_message"), author: try c.str("author"),
+            pullRequest: try c.optStr("pull_request").map { try JSONDecoder().decode(PullRequestRef.self, from: Data($0.utf8)) }),
+            createdAt: try c.date("created_at"))
     }
 }
 
@@ -131,10 +135,12 @@ extension InvocationRecord {
 
 extension SQLBackedStore {
     func insertTrigger(_ db: any SQLDatabase, _ t: NewTrigger, now: Date) async throws -> Int64 {
+        let pullRequest = try t.pullRequest.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         let row = try await db.one("""
-            INSERT INTO triggers (repository, ref, commit_hash, kind, application, strategy, commit_message, author, created_at)
+            INSERT INTO triggers (repository, ref, commit_hash, kind, application, strategy, commit_message, author,
+                                  pull_request, created_at)
             VALUES (\(bind: t.repository), \(bind: t.ref), \(bind: t.commit), \(bind: t.kind.rawValue), \(bind: t.application), \(bind: t.strategy.rawValue),
-                    \(bind: t.commitMessage), \(bind: t.author), \(bind: now.epoch))
+                    \(bind: t.commitMessage), \(bind: t.author), \(bind: pullRequest), \(bind: now.epoch))
             RETURNING id
             """)
         return Int64(try row!.int("id"))

@@ -137,6 +137,10 @@ public enum StoreSchema {
                 PRIMARY KEY (target, memo_key))
             """,
         ]),
+        // The pull request a preview trigger plans (JSON), so its comment finds the PR after a restart.
+        ("v9-pull-request-triggers", [
+            "ALTER TABLE triggers ADD COLUMN pull_request TEXT",
+        ]),
     ]
 
     /// The migrations not in `applied`, in order, rendered for `flavor`.

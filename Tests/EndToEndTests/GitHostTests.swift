@@ -108,3 +108,45 @@ extension GitHostTests {
         XCTAssertEqual(outbox.messages.filter { $0.event == "DEPLOYMENT_TRIGGER_FAILED" }.count, 1)
     }
 }
+
+extension GitHostTests {
+    /// A pull request: its head is fetched from `refs/pull/N/head`, previewed against main and the preview posted
+    /// as one comment; a second push to the request edits that comment. Nothing is deployed from it.
+    func testAPullRequestGetsOnePreviewCommentEditedOnTheNextPush() async throws {
+        let host = try await FakeGitHost(token: "ghs-preview-token")
+        defer { host.stop() }
+        let (git, server, _) = try await launchServer(extraYAML: Self.fastOutbox, repositoryYAML: try Self.hostYAML(host))
+        defer { server.stop() }
+        try git.write("web/app.gantry.yaml", "apiVersion: gantry.dev/v1\nspec:\n  name: web\n")
+        let main = try git.commitAndPush("web on main").commit
+        _ = try await server.waitForDeployment(try await server.deploymentID(commit: main))
+        let signer = WebhookSigner(secret: git.secret, url: server.url + "/hooks/demo")
+
+        let first = try git.pushPullRequest(7, "web gets a pipeline", files: ["web/app.gantry.yaml": Self.approvalApp
+            .replacingOccurrences(of: "name: shipped", with: "name: web")])
+        let opened = try await signer.send(signer.pullRequest(number: 7, action: "opened", head: first))
+        XCTAssertEqual(opened.status, 202, opened.text)
+        let comment = try await eventually("the preview comment", timeout: 30) {
+            host.comments("github", "example/deploy", 7).first
+        }
+        XCTAssertTrue(comment.body.contains("Gantry plan preview of \(first.prefix(7))"), comment.body)
+        XCTAssertTrue(comment.body.contains("- **web** (") && comment.body.contains("pipeline") &&
+                      comment.body.contains("WAIT_APPROVAL"), comment.body)
+
+        let second = try git.pushPullRequest(7, "and a second app", files: [
+            "api/app.gantry.yaml": "apiVersion: gantry.dev/v1\nspec:\n  name: api\n"])
+        let synchronized = try await signer.send(signer.pullRequest(number: 7, action: "synchronize", head: second))
+        XCTAssertEqual(synchronized.status, 202, synchronized.text)
+        let edited = try await eventually("the comment to show the second push", timeout: 30) {
+            host.comments("github", "example/deploy", 7).first { $0.body.contains(String(second.prefix(7))) }
+        }
+        XCTAssertEqual(edited.id, comment.id, "edited in place")
+        XCTAssertEqual(host.comments("github", "example/deploy", 7).count, 1)
+        XCTAssertTrue(edited.body.contains("- **api** (") && edited.body.contains("quick sync"), edited.body)
+        XCTAssertTrue(edited.body.contains("- **web** ("), "still compared from main: \(edited.body)")
+        XCTAssertTrue(host.calls.contains { $0.method == "PATCH" && $0.path.contains("/issues/comments/") })
+        XCTAssertTrue(host.calls.allSatisfy(\.authorized))
+        let deployed = try await server.deployments().map(\.commit)
+        XCTAssertFalse(deployed.contains(first) || deployed.contains(second), "a preview deploys nothing")
+    }
+}

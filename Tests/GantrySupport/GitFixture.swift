@@ -33,6 +33,21 @@ package struct GitFixture {
         try content.write(toFile: full, atomically: true, encoding: .utf8)
     }
 
+    /// Commits everything on a branch of its own and pushes it where the host serves pull request `number`'s head
+    /// (`refs/pull/N/head`); main in the work clone is left as it was. Returns the commit.
+    @discardableResult
+    package func pushPullRequest(_ number: Int, _ message: String, files: [String: String]) throws -> String {
+        let branch = "pull-\(number)"
+        let exists = (try? sh(["git", "-C", work, "rev-parse", "--verify", "--quiet", "refs/heads/" + branch])) != nil
+        try sh(["git", "-C", work, "checkout", "-q"] + (exists ? [branch] : ["-b", branch]))
+        defer { _ = try? sh(["git", "-C", work, "checkout", "-q", "main"]) }
+        for (path, content) in files { try write(path, content) }
+        try sh(["git", "-C", work, "add", "-A"])
+        try sh(["git", "-C", work, "commit", "-q", "--allow-empty", "-m", message])
+        try sh(["git", "-C", work, "push", "-q", "--force", "origin", "HEAD:refs/pull/\(number)/head"])
+        return try sh(["git", "-C", work, "rev-parse", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// Commits everything and pushes; returns the new commit and the hook's output.
     @discardableResult
     package func commitAndPush(_ message: String) throws -> (commit: String, hookOutput: String) {

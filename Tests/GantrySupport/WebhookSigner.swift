@@ -28,6 +28,15 @@ package struct WebhookSigner {
         return Delivery(id: UUID().uuidString, event: "push", body: Data(body.utf8))
     }
 
+    /// A `pull_request` delivery in GitHub's shape: `action` opened or synchronize, the head commit, into `base`.
+    package func pullRequest(number: Int, action: String, head: String, base: String = "main",
+                             title: String = "A change") -> Delivery {
+        let body = """
+        {"action":"\(action)","number":\(number),"pull_request":{"number":\(number),"title":"\(title)","html_url":"https://github.example/example/deploy/pull/\(number)","user":{"login":"contributor"},"head":{"ref":"feature","sha":"\(head)"},"base":{"ref":"\(base)"}},"repository":{\(repository.map { "\"clone_url\":\"\($0)\"" } ?? "")}}
+        """
+        return Delivery(id: UUID().uuidString, event: "pull_request", body: Data(body.utf8))
+    }
+
     package func ping() -> Delivery { Delivery(id: UUID().uuidString, event: "ping", body: Data(#"{"zen":"Keep it logically awesome."}"#.utf8)) }
 
     package func signature(_ body: Data) -> String {

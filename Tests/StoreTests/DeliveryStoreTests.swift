@@ -57,4 +57,24 @@ final class DeliveryStoreTests: XCTestCase {
         XCTAssertNil(none, backend.rawValue)
       }
     }
+
+    /// A pull request trigger keeps what it previews through the store, and is not the branch's last push.
+    func testAPullRequestTriggerKeepsItsPullRequest() async throws {
+      try await forEachStore { backend in
+        let store = try await backend.open()
+        let head = String(repeating: "c", count: 40)
+        let pullRequest = PullRequestRef(number: 12, baseRef: "refs/heads/main", headRef: "refs/pull/12/head",
+                                         title: "Bump \"web\" to 1.2 ✓", url: "https://github.example/o/r/pull/12")
+        let sent = NewTrigger(repository: "demo", ref: "refs/pull/12/head", commit: head, kind: .pullRequest,
+                              commitMessage: pullRequest.title, author: "contributor", pullRequest: pullRequest)
+        _ = try await store.ingest(NewDelivery(binding: "hook", deliveryID: "pr-1", event: "pull_request", verdict: .accepted,
+                                               reason: "pull request #12 opened", trigger: sent))
+        _ = try await store.addTrigger(trigger(nil, kind: .manual))
+        let pending = try await store.pendingTriggers(limit: 10).map(\.trigger)
+        XCTAssertEqual(pending.first, sent, backend.rawValue)
+        XCTAssertNil(pending.last?.pullRequest, backend.rawValue)
+        let last = try await store.lastTriggeredCommit(repository: "demo", ref: "refs/heads/main")
+        XCTAssertNil(last, backend.rawValue)
+      }
+    }
 }
