@@ -2,7 +2,8 @@
 """Gantry benchmark driver: starts real release `gantry serve` processes in temp dirs and measures what the
 issue promises (webhook 202 latency, push -> first stage, no-op stage cost and what function isolation adds to it,
 restart -> resumed stage, push -> first stage in a monorepo of 1, 1,000 and 5,000 apps, and the idle server and
-1,000 deployments suspended for an hour: memory, idle CPU and the rows one event reads).
+1,000 deployments suspended for an hour: memory, idle CPU and the rows one event reads; the outbox: what a
+notification route adds per deployment and how fast the sender drains a backlog, beside the receiver's own floor).
 
 Python standard library only. Every server listens on 127.0.0.1:0 (the kernel picks a free port; the server
 writes the address it got to <dataDir>/listen-address), so runs never collide on ports.
@@ -204,7 +205,8 @@ def _die_with_parent():
 class Server:
     """One `gantry serve` child with its own config and data directory under `root`."""
 
-    def __init__(self, name, root, bin_dir, repositories=(), function_paths=(), log_level="info", isolation=None):
+    def __init__(self, name, root, bin_dir, repositories=(), function_paths=(), log_level="info", isolation=None,
+                 extra_config=""):
         """isolation: functions.isolation ("required" or "off"); None: the server's default, except that a bench
         run by a user other than root turns it off (isolation needs root, and the server refuses to start
         without it unless told)."""
@@ -234,7 +236,7 @@ class Server:
             lines.append(f"  isolation: {isolation}")
         self.config = os.path.join(root, "gantry.yaml")
         with open(self.config, "w") as f:
-            f.write("\n".join(lines) + "\n")
+            f.write("\n".join(lines) + "\n" + extra_config)
         self.proc = None
         self.starts = 0
         self.port = None
@@ -949,6 +951,171 @@ def measure_monorepo(tmp, bin_dir, report, app_counts, pushes):
             server.stop()
 
 
+# ---------------------------------------------------------------------------------------------- measure 7
+
+class Receiver:
+    """A webhook receiver on loopback (HTTP/1.1 keep-alive, a thread per connection) that answers 204 at once and
+    records when each delivery arrived, by its webhook-id."""
+
+    def __init__(self):
+        import http.server
+        arrivals, lock = [], threading.Lock()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with lock:
+                    arrivals.append((time.time(), self.headers.get("webhook-id", "")))
+                self.send_response(204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.arrivals, self.lock = arrivals, lock
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def reset(self):
+        with self.lock:
+            self.arrivals.clear()
+
+    def snapshot(self):
+        with self.lock:
+            return list(self.arrivals)
+
+    def stop(self):
+        self.httpd.shutdown()
+
+
+def receiver_floor(port, total, connections):
+    """What the receiver takes without Gantry: `total` POSTs from `connections` keep-alive clients at once, in s."""
+    body = b'{"type":"DEPLOYMENT_SUCCEEDED"}'
+    def post(count):
+        c = Client("127.0.0.1", port)
+        for _ in range(count):
+            status, _ = c.request("POST", "/", body=body, headers={"Content-Type": "application/json"}, auth=False)
+            if status != 204:
+                raise BenchError(f"the receiver answered {status}")
+        c.close()
+    threads = [threading.Thread(target=post, args=(total // connections,)) for _ in range(connections)]
+    t0 = time.time()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.time() - t0
+
+
+def outbox_counts(db_path):
+    with db_connect(db_path) as c:
+        return {row[0]: row[1] for row in c.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status")}
+
+
+def wait_outbox_sent(server, total, timeout=300):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        server.check_alive()
+        counts = outbox_counts(server.db_path)
+        if counts.get("sent", 0) >= total:
+            return
+        if counts.get("failed", 0):
+            raise BenchError(f"outbox rows dead-lettered: {counts}; log tail:\n{server.log_tail()}")
+        time.sleep(0.02)
+    raise BenchError(f"outbox not drained after {timeout}s: {outbox_counts(server.db_path)}")
+
+
+def wait_all_final(server, count, timeout=600):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        server.check_alive()
+        with db_connect(server.db_path) as c:
+            done = c.execute("SELECT COUNT(*) FROM deployments WHERE status IN ('SUCCESS', 'FAILURE', 'CANCELLED')").fetchone()[0]
+        if done >= count:
+            return
+        time.sleep(0.02)
+    raise BenchError(f"{count} deployments not final after {timeout}s; log tail:\n{server.log_tail()}")
+
+
+def seed_outbox(db_path, rows, pairs):
+    """`rows` pending rows spread over `pairs` deployments, each a copy of a row the server wrote and sent itself."""
+    with sqlite3.connect(db_path, timeout=10) as c:
+        target, payload = c.execute("SELECT target, payload FROM outbox WHERE status = 'sent' LIMIT 1").fetchone()
+        now = time.time()
+        c.executemany(
+            "INSERT INTO outbox (idempotency_key, target, deployment_id, seq, payload, status, attempts, next_attempt_at, "
+            "created_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
+            [(f"seed_{n}", target, f"seed-pair-{n % pairs}", n // pairs + 1, payload, now, now) for n in range(rows)])
+
+
+def measure_outbox(tmp, bin_dir, report, apps, seeded, pairs):
+    """The outbox's cost: a push deploying `apps` apps with and without a notification route to a webhook receiver
+    (what the rows add per deployment), and the sender draining `seeded` pending rows in `pairs` ordered pairs,
+    side by side with what the receiver takes from 8 plain keep-alive clients."""
+    print(f"\n[7] outbox: a push of {apps} apps with and without notifications; {seeded} rows drained", flush=True)
+    receiver = Receiver()
+    base = os.path.join(tmp, "m7")
+    secret_file = os.path.join(base, "signing-secret")
+    os.makedirs(base, exist_ok=True)
+    with open(secret_file, "w") as f:
+        f.write("whsec_" + "YmVuY2ggc2lnbmluZyBrZXkgb2YgMjQgYnl0ZXM=")
+    notifications = ("notifications:\n  routes:\n    - {name: all, receiver: bench}\n  receivers:\n"
+                     f"    - name: bench\n      webhook: {{url: 'http://127.0.0.1:{receiver.port}/hook', "
+                     f"signatureSecret: 'file:{secret_file}'}}\n")
+    try:
+        elapsed, server = {}, None
+        for notify in (False, True):
+            label = "with" if notify else "without"
+            git = GitFixture(os.path.join(base, label), "outbox")
+            functions_dir = noop_functions(os.path.join(base, label))
+            server = Server(f"outbox-{label}", os.path.join(base, label, "server"), bin_dir, [git.repository_config()],
+                            function_paths=[functions_dir], extra_config=notifications if notify else "")
+            server.start()
+            git.install_hook(f"http://127.0.0.1:{server.port}/hooks/{git.repo_id}")
+            for i in range(apps):
+                git.write(f"apps/app-{i:04d}/app.gantry.yaml", app_yaml(f"app-{i:04d}", noop_stages(1)))
+            git.commit(f"{apps} apps")
+            receiver.reset()
+            t0 = time.time()
+            git.push()
+            wait_all_final(server, apps)
+            elapsed[notify] = time.time() - t0
+            if notify:
+                total = sum(outbox_counts(server.db_path).values())
+                wait_outbox_sent(server, total)
+                arrivals = receiver.snapshot()
+                span = max(a for a, _ in arrivals) - t0
+                print(f"  {total} rows ({total / apps:.1f} per deployment), all delivered {span:.2f} s after the push",
+                      flush=True)
+                break
+            server.stop()
+        report.add(f"7  push of {apps} apps -> all final, no notifications", [elapsed[False] * 1000])
+        report.add(f"7  push of {apps} apps -> all final, webhook route on every event", [elapsed[True] * 1000],
+                   note=f"+{(elapsed[True] - elapsed[False]) * 1000 / apps:.1f} ms per deployment")
+
+        # The sender alone: rows already pending when it starts.
+        server.stop()
+        seed_outbox(server.db_path, seeded, pairs)
+        receiver.reset()
+        server.start()
+        wait_outbox_sent(server, seeded + total)
+        arrivals = sorted(a for a, _ in receiver.snapshot())
+        drain = arrivals[-1] - arrivals[0]
+        floor = receiver_floor(receiver.port, seeded, 8)
+        report.add(f"7  outbox drain of {seeded} rows in {pairs} pairs (first -> last arrival)", [drain * 1000],
+                   note=f"{seeded / drain:.0f} rows/s")
+        report.add(f"7  floor: the same {seeded} POSTs from 8 keep-alive clients", [floor * 1000],
+                   note=f"{seeded / floor:.0f} req/s")
+        server.stop()
+    finally:
+        receiver.stop()
+
+
 # ---------------------------------------------------------------------------------------------- measure 6
 
 def proc_stats(pid):
@@ -1029,7 +1196,7 @@ def main():
                         help="directory with the release binaries (default: .build/release)")
     parser.add_argument("--keep", action="store_true", help="keep the temp directory (configs, repos, server logs)")
     parser.add_argument("--quick", action="store_true", help="smaller counts, for trying the driver out")
-    parser.add_argument("--only", default="123456", help="which measures to run, e.g. --only 24")
+    parser.add_argument("--only", default="1234567", help="which measures to run, e.g. --only 24")
     parser.add_argument("--monorepo-apps", default="1,1000,5000",
                         help="repository sizes for measure 5, comma-separated (1 is the floor)")
     args = parser.parse_args()
@@ -1065,6 +1232,8 @@ def main():
                              pushes=5 if q else 20)
         if "6" in args.only:
             measure_waiting(tmp, bin_dir, report, count=200 if q else 1000, idle_seconds=5 if q else 10)
+        if "7" in args.only:
+            measure_outbox(tmp, bin_dir, report, apps=20 if q else 100, seeded=500 if q else 5000, pairs=50)
         ok = True
     except BenchError as e:
         print(f"\nbench failed: {e}", file=sys.stderr)
