@@ -53,12 +53,33 @@ struct GitHubDeploymentReceiver: OutboxReceiver {
         try await setStatus(id, state, description: description, log: log, exchange)
         guard state == "success" else { return }
         let activeKey = "active:\(d.application)"
-        if let previous = try await exchange.memo(activeKey).flatMap({ Int64($0) }), previous != id {
+        let active = try await exchange.memo(activeKey).flatMap(ActiveDeployment.init)
+        if let active, active.at > event.at.timeIntervalSince1970 {
+            // A newer success of the app went out while this row waited for a retry: this one is already replaced.
+            try await setStatus(id, "inactive", description: "superseded before this status was delivered", log: log, exchange)
+            return
+        }
+        if let active, active.id != id {
             // 404: the old deployment was deleted on GitHub; nothing left to mark.
-            try await setStatus(previous, "inactive", description: "superseded by \(d.commit.prefix(7))", log: log,
+            try await setStatus(active.id, "inactive", description: "superseded by \(d.commit.prefix(7))", log: log,
                                 exchange, accepting: [404])
         }
-        try await exchange.remember(activeKey, String(id))
+        try await exchange.remember(activeKey, ActiveDeployment(id: id, at: event.at.timeIntervalSince1970).memo)
+    }
+
+    /// The app's current success on GitHub and when Gantry's deployment succeeded: `<id> <epoch seconds>` (an id
+    /// alone, as first written, counts as older than anything).
+    private struct ActiveDeployment {
+        var id: Int64
+        var at: Double
+        init(id: Int64, at: Double) { self.id = id; self.at = at }
+        init?(_ memo: String) {
+            let parts = memo.split(separator: " ")
+            guard let id = parts.first.flatMap({ Int64($0) }) else { return nil }
+            self.id = id
+            at = parts.count > 1 ? Double(parts[1]) ?? 0 : 0
+        }
+        var memo: String { "\(id) \(at)" }
     }
 
     /// The GitHub deployment of a Gantry deployment: remembered, else found by its payload (a create whose id was
