@@ -77,7 +77,7 @@ let package = Package(
                                                .product(name: "Metrics", package: "swift-metrics")],
                 path: "Sources/Engine"),
         // Outgoing calls (notifications, commit statuses) from the store's outbox table, with retries.
-        .target(name: "Outbox", dependencies: ["Store", "Ingress", .product(name: "Logging", package: "swift-log")],
+        .target(name: "Outbox", dependencies: ["Store", "Ingress", "SecretEncryption", .product(name: "Logging", package: "swift-log")],
                 path: "Sources/Outbox"),
         // The REST API's request and response types: the server answers with them, the CLI and the tests read them.
         .target(name: "GantryAPI", dependencies: ["FunctionKit"], path: "Sources/GantryAPI"),
@@ -182,7 +182,7 @@ let package = Package(
         // Real `gantry serve` processes, real pushes, real functions (and kubectl, moto, PostgreSQL replicas).
         .testTarget(name: "EndToEndTests", dependencies: [
             "Store", "SQLiteStore", "Engine", "Server", "Accounts", "GantryAPI", "FunctionKit", "LambdaPlatform",
-            "KubeSupport", "MotoSupport", "GantrySupport", "Digest", "Outbox",
+            "KubeSupport", "MotoSupport", "GantrySupport", "Digest", "Outbox", "SecretEncryption",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ], path: "Tests/EndToEndTests"),

@@ -16,6 +16,23 @@ enum GitHostProvider: String, CaseIterable {
     }
 }
 
+extension GitHostProvider {
+    /// What every call carries: the host's own way of sending a token, and GitHub's pinned API version.
+    func headers(token: String) -> [String: String] {
+        var headers = ["User-Agent": "gantry", "Accept": "application/json"]
+        switch self {
+        case .github:
+            headers["Authorization"] = "Bearer \(token)"
+            headers["Accept"] = "application/vnd.github+json"
+            headers["X-GitHub-Api-Version"] = "2022-11-28"
+        case .gitea: headers["Authorization"] = "token \(token)"
+        case .gitlab: headers["PRIVATE-TOKEN"] = token
+        case .bitbucket: headers["Authorization"] = "Bearer \(token)"
+        }
+        return headers
+    }
+}
+
 /// One repository on a Git host's REST API: its address, its name there and the credential, written once for
 /// every receiver that calls it.
 struct GitHostAPI: Sendable {
@@ -32,17 +49,7 @@ struct GitHostAPI: Sendable {
     func request<Body: Encodable>(_ method: String, _ path: String, body: Body?, now: Date) async throws -> OutboundRequest {
         let base = apiURL.hasSuffix("/") ? String(apiURL.dropLast()) : apiURL
         let url = try httpURL(base + path, receiver: "\(provider.rawValue) API of \(repository)")
-        let token = try await self.token.token(now: now)
-        var headers = ["User-Agent": "gantry", "Accept": "application/json"]
-        switch provider {
-        case .github:
-            headers["Authorization"] = "Bearer \(token)"
-            headers["Accept"] = "application/vnd.github+json"
-            headers["X-GitHub-Api-Version"] = "2022-11-28"
-        case .gitea: headers["Authorization"] = "token \(token)"
-        case .gitlab: headers["PRIVATE-TOKEN"] = token
-        case .bitbucket: headers["Authorization"] = "Bearer \(token)"
-        }
+        var headers = provider.headers(token: try await self.token.token(now: now))
         var bytes: [UInt8] = []
         if let body {
             headers["Content-Type"] = "application/json"

@@ -34,7 +34,8 @@ public struct ReceiverConfig: Codable, Sendable {
     public var slack: Slack? = nil
     public struct Webhook: Codable, Sendable {
         public var url: String
-        public var signatureSecret: String
+        /// The Standard Webhooks signing secret, a reference (`env:`, `file:`); `whsec_` + base64 or raw bytes.
+        public var secret: String
     }
     public struct Slack: Codable, Sendable {
         public var hookURL: String
@@ -61,9 +62,29 @@ public struct OutboxConfig: Codable, Sendable {
 public struct CommitStatusConfig: Codable, Sendable {
     public var provider: String? = "github"
     public var apiURL: String? = nil
-    public var token: String
+    /// A personal or project access token, a reference (`env:`, `file:`). Exactly one of `token` and `app`.
+    public var token: String? = nil
+    /// GitHub only: act as a GitHub App installation instead of a person.
+    public var app: GitHubAppConfig? = nil
     /// `owner/name`; default taken from the repository's remote URL.
     public var repository: String? = nil
     /// GitHub only: a GitHub Deployment per application and deployment, whose status follows it.
     public var deployments: Bool? = nil
+
+    /// The secret references it holds, to resolve and to hide from functions.
+    public var secretReferences: [String] { [token, app?.privateKey].compactMap { $0 } }
+}
+
+/// `status.app:`: a GitHub App installed on the repository's organisation. Gantry signs a JWT with the app's key
+/// and trades it for an installation token, kept until shortly before it expires.
+public struct GitHubAppConfig: Codable, Sendable {
+    /// The app's ID (a number) or its client ID (`Iv1.…`): the JWT's issuer.
+    public var id: String
+    /// The installation's ID on the organisation or account (a number, in the installation's settings URL).
+    public var installationID: String
+    /// The app's RSA private key as PEM, a reference (`file:`, `env:`).
+    public var privateKey: String
+    public init(id: String, installationID: String, privateKey: String) {
+        self.id = id; self.installationID = installationID; self.privateKey = privateKey
+    }
 }

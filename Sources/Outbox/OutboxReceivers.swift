@@ -1,4 +1,5 @@
 import Foundation
+import SecretEncryption
 import Store
 
 /// Every target the outbox can send to, built once from the config with secrets resolved.
@@ -29,7 +30,7 @@ public struct OutboxReceivers: Sendable {
             switch (r.webhook, r.slack) {
             case (let hook?, nil):
                 receivers[r.name] = WebhookReceiver(name: r.name, url: try httpURL(hook.url, receiver: r.name),
-                                                    signatureSecret: try resolve(hook.signatureSecret))
+                                                    signatureSecret: try resolve(hook.secret))
             case (nil, let slack?):
                 receivers[r.name] = SlackReceiver(hookURL: try httpURL(try resolve(slack.hookURL), receiver: r.name), link: link)
             default:
@@ -84,8 +85,37 @@ public struct OutboxReceivers: Sendable {
             throw Invalid(description: "repositories[\(repo.id)].status.apiURL: cannot tell the Gitea server's API from the "
                           + "remote; set it (https://HOST/api/v1)")
         }
-        let token = try resolve(repo.status.token)
-        return (GitHostAPI(provider: provider, apiURL: url, repository: name, token: StaticToken(token)), [token])
+        let (token, secrets) = try credential(repo, provider: provider, apiURL: url, resolve: resolve)
+        return (GitHostAPI(provider: provider, apiURL: url, repository: name, token: token), secrets)
+    }
+
+    /// A token from the config, or a GitHub App's installation token; with the secrets to mask.
+    private static func credential(_ repo: StatusRepository, provider: GitHostProvider, apiURL: String,
+                                   resolve: (String) throws -> String) throws -> (any HostToken, [String]) {
+        let at = "repositories[\(repo.id)].status"
+        switch (repo.status.token, repo.status.app) {
+        case (let reference?, nil):
+            let token = try resolve(reference)
+            return (StaticToken(token), [token])
+        case (nil, let app?):
+            guard provider == .github else { throw Invalid(description: "\(at).app: GitHub Apps need provider github") }
+            guard GitHubAppJWT.isValidIssuer(app.id) else {
+                throw Invalid(description: "\(at).app.id must be the app's ID or client ID, not \(app.id)")
+            }
+            guard GitHubAppJWT.isNumeric(app.installationID) else {
+                throw Invalid(description: "\(at).app.installationID must be a number, not \(app.installationID)")
+            }
+            let pem = try resolve(app.privateKey)
+            let key: SecretKey
+            do { key = try SecretKey.privateKey(pem: pem) } catch {
+                throw Invalid(description: "\(at).app.privateKey: \(error)")
+            }
+            let token = GitHubAppInstallationToken(apiURL: apiURL, installationID: app.installationID,
+                                                   jwt: GitHubAppJWT(issuer: app.id, key: key))
+            return (token, [pem])
+        default:
+            throw Invalid(description: "\(at) needs exactly one of token and app")
+        }
     }
 
     func receiver(_ target: String) -> (any OutboxReceiver)? { byTarget[target] }

@@ -29,5 +29,5 @@ struct WebhookReceiver: EventReceiver {
 
 struct SigningSecretInvalid: Error, CustomStringConvertible {
     let receiver: String
-    var description: String { "receiver \(receiver): signatureSecret starts with whsec_ but is not base64" }
+    var description: String { "receiver \(receiver): its secret starts with whsec_ but is not base64" }
 }

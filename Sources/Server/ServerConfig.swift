@@ -232,8 +232,8 @@ extension ServerConfig {
     public var secretFiles: [String] {
         var references = (server.tokens ?? []).map(\.secret) + (users ?? []).map(\.passwordHash)
             + (secrets ?? []).map(\.value) + (repositories ?? []).flatMap { $0.webhook?.secrets ?? [] }
-            + (repositories ?? []).compactMap { $0.status?.token }
-            + (notifications?.receivers ?? []).flatMap { [$0.webhook?.signatureSecret, $0.slack?.hookURL].compactMap { $0 } }
+            + (repositories ?? []).flatMap { $0.status?.secretReferences ?? [] }
+            + (notifications?.receivers ?? []).flatMap { [$0.webhook?.secret, $0.slack?.hookURL].compactMap { $0 } }
         if let database = server.database { references.append(database) }
         return references.filter { $0.hasPrefix("file:") }.map { String($0.dropFirst(5)) } + analysisProviderSecretFiles
             + (secretManagement.map { [$0.config.privateKeyFile] } ?? [])

@@ -10,14 +10,23 @@ import Synchronization
 /// A fake of the Git host REST endpoints Gantry calls, on loopback, with state: GitHub (at the root), Gitea (under
 /// `/api/v1`) and GitLab (under `/api/v4`). Commit statuses, pull request comments (GitHub and Gitea issue
 /// comments, GitLab merge request notes) and GitHub Deployments with their statuses. Each host's own auth header
-/// is checked (`Bearer`, `token`, `PRIVATE-TOKEN`): a wrong one gets 401 as the real hosts answer. Every call is
-/// recorded.
+/// is checked (`Bearer`, `token`, `PRIVATE-TOKEN`): a wrong one gets 401 as the real hosts answer. With an `App`,
+/// GitHub's installation token endpoint checks the app's RS256 JWT (signature by openssl, issuer, lifetime) and hands
+/// out tokens that GitHub's endpoints then accept until they expire. Every call is recorded.
 final class FakeGitHost: Sendable {
     struct Call: Sendable {
         var method: String
         var path: String
         var body: [UInt8]
         var authorized: Bool
+    }
+    /// A GitHub App installed on the fake.
+    struct App: Sendable {
+        var id: String
+        var installationID: String
+        var publicPEM: String
+        /// How long an installation token lives (GitHub: an hour).
+        var lifetime: TimeInterval = 3600
     }
     struct Comment: Codable, Sendable { var id: Int64; var body: String }
     struct Deployment: Sendable {
@@ -33,11 +42,14 @@ final class FakeGitHost: Sendable {
         var comments: [String: [Comment]] = [:]
         var deployments: [Int64: Deployment] = [:]
         var nextID: Int64 = 1000
+        /// Installation tokens handed out, with their expiry.
+        var issued: [String: Date] = [:]
     }
 
     let port = freePort()
     var url: String { "http://127.0.0.1:\(port)" }
     let token: String
+    let app: App?
     private let state = Mutex(State())
     private let runner = Mutex<Task<Void, Error>?>(nil)
 
@@ -58,9 +70,11 @@ final class FakeGitHost: Sendable {
         state.withLock { $0.comments["\(host):\(repository)#\(number)"] = [] }
     }
 
-    init(token: String) async throws {
+    init(token: String, app: App? = nil) async throws {
         self.token = token
+        self.app = app
         let router = Router()
+        router.post("/app/installations/:id/access_tokens") { r, c in try await self.issueInstallationToken(r, c) }
         for (host, prefix) in [("github", ""), ("gitea", "/api/v1")] {
             router.post("\(prefix)/repos/:owner/:name/statuses/:sha") { r, c in try await self.handle(r, c, host) { _ in (201, "{}") } }
             router.get("\(prefix)/repos/:owner/:name/issues/:number/comments") { r, c in
@@ -107,7 +121,9 @@ final class FakeGitHost: Sendable {
         let header = { (name: String) in HTTPField.Name(name).flatMap { request.headers[$0] } }
         let authorized: Bool
         switch host {
-        case "github": authorized = header("Authorization") == "Bearer \(token)"
+        case "github":
+            let bearer = header("Authorization").flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+            authorized = bearer == token || state.withLock { s in bearer.flatMap { s.issued[$0] }.map { $0 > Date() } ?? false }
         case "gitea": authorized = header("Authorization") == "token \(token)"
         default: authorized = header("PRIVATE-TOKEN") == token
         }
@@ -203,5 +219,40 @@ final class FakeGitHost: Sendable {
             return true
         }
         return found ? (201, "{}") : (404, #"{"message": "Not Found"}"#)
+    }
+
+    private struct Claims: Decodable {
+        var iss: String
+        var iat: Int
+        var exp: Int
+        enum Key: CodingKey { case iss, iat, exp }
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: Key.self)
+            iss = try (try? c.decode(String.self, forKey: .iss)) ?? String(c.decode(Int.self, forKey: .iss))
+            iat = try c.decode(Int.self, forKey: .iat)
+            exp = try c.decode(Int.self, forKey: .exp)
+        }
+    }
+
+    /// GitHub's rules for an app's JWT: RS256 by the app's key, its ID as issuer, not expired, at most ten minutes.
+    private func issueInstallationToken(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let jwt = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil } ?? ""
+        let claims = jwt.split(separator: ".").dropFirst().first.flatMap { OpenSSLTool.base64URLDecoded(String($0)) }
+            .flatMap { try? JSONDecoder().decode(Claims.self, from: $0) }
+        let now = Int(Date().timeIntervalSince1970)
+        let authorized = app.map { app in
+            OpenSSLTool.verifiesRS256(jwt, publicPEM: app.publicPEM) && claims.map {
+                $0.iss == app.id && $0.iat <= now && $0.exp > now && $0.exp - $0.iat <= 600
+            } == true
+        } ?? false
+        state.withLock { $0.calls.append(Call(method: "POST", path: request.uri.path, body: [], authorized: authorized)) }
+        guard authorized, let app else {
+            return Self.json(401, #"{"message": "A JSON web token could not be decoded"}"#)
+        }
+        guard context.parameters.get("id") == app.installationID else { return Self.json(404, #"{"message": "Not Found"}"#) }
+        let token = "ghs_" + UUID().uuidString.replacingOccurrences(of: "-", with: "")
+        let expires = Date().addingTimeInterval(app.lifetime)
+        state.withLock { $0.issued[token] = expires }
+        return Self.json(201, #"{"token": "\#(token)", "expires_at": "\#(ISO8601DateFormatter().string(from: expires))"}"#)
     }
 }

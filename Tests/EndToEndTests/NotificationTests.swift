@@ -26,7 +26,7 @@ final class NotificationTests: XCTestCase {
                 - {name: everything, receiver: hook, events: \(events), labels: {env: dev}}
               receivers:
                 - name: hook
-                  webhook: {url: \(receiver.url)/hook, signatureSecret: file:\(root)/signing-secret}
+                  webhook: {url: \(receiver.url)/hook, secret: file:\(root)/signing-secret}
             outbox: {maxAttempts: \(maxAttempts), initialInterval: 50ms, maxInterval: 300ms, timeout: 1s, sweepInterval: 1s}
             """
     }

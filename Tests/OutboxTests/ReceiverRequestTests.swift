@@ -15,7 +15,7 @@ final class ReceiverRequestTests: XCTestCase {
     func receivers() throws -> OutboxReceivers {
         let notifications = NotificationsConfig(routes: [], receivers: [
             ReceiverConfig(name: "chat", slack: .init(hookURL: "https://hooks.example/T000/secret-path")),
-            ReceiverConfig(name: "hook", webhook: .init(url: "https://ci.example/h", signatureSecret: "s3cret-value")),
+            ReceiverConfig(name: "hook", webhook: .init(url: "https://ci.example/h", secret: "s3cret-value")),
         ])
         return try OutboxReceivers(notifications: notifications, statuses: [
             .init(id: "demo", remote: "git@github.com:example/deploy.git", status: CommitStatusConfig(token: "tok-123")),

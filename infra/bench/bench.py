@@ -1066,7 +1066,7 @@ def measure_outbox(tmp, bin_dir, report, apps, seeded, pairs):
         f.write("whsec_" + "YmVuY2ggc2lnbmluZyBrZXkgb2YgMjQgYnl0ZXM=")
     notifications = ("notifications:\n  routes:\n    - {name: all, receiver: bench}\n  receivers:\n"
                      f"    - name: bench\n      webhook: {{url: 'http://127.0.0.1:{receiver.port}/hook', "
-                     f"signatureSecret: 'file:{secret_file}'}}\n")
+                     f"secret: 'file:{secret_file}'}}\n")
     try:
         elapsed, server = {}, None
         for notify in (False, True):
