@@ -49,7 +49,8 @@ struct GitHostAPI: Sendable {
     func request<Body: Encodable>(_ method: String, _ path: String, body: Body?, now: Date) async throws -> OutboundRequest {
         let base = apiURL.hasSuffix("/") ? String(apiURL.dropLast()) : apiURL
         let url = try httpURL(base + path, receiver: "\(provider.rawValue) API of \(repository)")
-        var headers = provider.headers(token: try await self.token.token(now: now))
+        let credential = try await token.token(now: now)
+        var headers = provider.headers(token: credential)
         var bytes: [UInt8] = []
         if let body {
             headers["Content-Type"] = "application/json"
@@ -57,7 +58,9 @@ struct GitHostAPI: Sendable {
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             bytes = Array(try encoder.encode(body))
         }
-        return OutboundRequest(method: method, url: url, headers: headers, body: bytes)
+        var request = OutboundRequest(method: method, url: url, headers: headers, body: bytes)
+        request.credential = (token, credential)
+        return request
     }
 
     func get(_ path: String, now: Date) async throws -> OutboundRequest {

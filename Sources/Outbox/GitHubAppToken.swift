@@ -74,6 +74,12 @@ actor GitHubAppInstallationToken: HostToken {
         return fresh.value
     }
 
+    /// GitHub refused `value` before its expiry: it is dropped, and the next call asks for a new one.
+    func refused(_ value: String) async -> Bool {
+        if current?.value == value { current = nil }
+        return true
+    }
+
     /// Failures are the sender's kind: a refusal (a wrong key, app or installation: 401, 404) dead-letters the row
     /// at once with the call named; an unreachable GitHub is tried again.
     private nonisolated func fetch(now: Date) async throws -> Issued {

@@ -12,7 +12,15 @@ public struct OutboundExchange: Sendable {
     /// One call whose answer must be 2xx. Anything else ends the delivery with the reason the sender records.
     @discardableResult
     func call(_ request: OutboundRequest, accepting: Set<Int> = []) async throws -> (status: Int, body: [UInt8]) {
-        switch await http.send(request) {
+        let answer = await http.send(request)
+        if case .answered(401, _, _) = answer, let credential = request.credential,
+           await credential.token.refused(credential.value) {
+            // A renewable credential revoked before its time (an app reinstalled, its key rotated): the next attempt
+            // carries a fresh one.
+            throw DeliveryFailure.unreachable("HTTP 401 (\(request.method) \(request.url.path)): the credential was refused; "
+                                              + "the next attempt asks for a new one")
+        }
+        switch answer {
         case .answered(let status, _, let body) where (200..<300).contains(status) || accepting.contains(status):
             return (status, body)
         case .answered(let status, let retryAfter, _):

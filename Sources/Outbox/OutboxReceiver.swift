@@ -7,6 +7,8 @@ public struct OutboundRequest: Sendable {
     public var url: URL
     public var headers: [String: String]
     public var body: [UInt8]
+    /// The Git host credential the call carries, told when the host refuses it.
+    var credential: (token: any HostToken, value: String)? = nil
     public init(method: String = "POST", url: URL, headers: [String: String], body: [UInt8]) {
         self.method = method; self.url = url; self.headers = headers; self.body = body
     }

@@ -65,6 +65,8 @@ final class FakeGitHost: Sendable {
         }
     }
     struct StatusBody: Decodable { var state: String }
+    /// The app is reinstalled: every installation token handed out stops working before its expiry.
+    func revokeInstallationTokens() { state.withLock { $0.issued = [:] } }
     /// Someone deletes a comment on the host.
     func deleteComments(_ host: String, _ repository: String, _ number: Int) {
         state.withLock { $0.comments["\(host):\(repository)#\(number)"] = [] }

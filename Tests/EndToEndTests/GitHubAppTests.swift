@@ -7,8 +7,8 @@ import Store
 import XCTest
 
 /// A repository whose statuses go out as a GitHub App installation: the app's JWT is a real RS256 signature (checked
-/// by the openssl command line), the installation token it buys is asked for once and kept until it nears expiry,
-/// and a refused app fails the row with the call named and the key nowhere.
+/// by the openssl command line), the installation token it buys is asked for once and kept until it nears expiry or
+/// GitHub refuses it, and a refused app fails the row with the call named and the key nowhere.
 final class GitHubAppTests: XCTestCase {
     static let keys = Result { try OpenSSLTool.rsaKeyPair() }
 
@@ -54,6 +54,25 @@ final class GitHubAppTests: XCTestCase {
         for n in 1...3 { try await Self.deliverStatus(renewing, renewingStore, commit: n) }
         XCTAssertEqual(shortLived.calls.filter { $0.path.hasSuffix("/access_tokens") }.count, 3)
         XCTAssertTrue(shortLived.calls.allSatisfy(\.authorized))
+    }
+
+    func testARevokedInstallationTokenIsRenewedOnTheNextAttempt() async throws {
+        let keys = try Self.keys.get()
+        let fake = try await FakeGitHost(token: "unused", app: .init(id: "4242", installationID: "77", publicPEM: keys.publicPEM))
+        defer { fake.stop() }
+        let (receivers, store) = try await appReceivers(fake, privatePEM: keys.privatePEM)
+        try await Self.deliverStatus(receivers, store, commit: 1)
+        fake.revokeInstallationTokens()
+        do {
+            try await Self.deliverStatus(receivers, store, commit: 2)
+            XCTFail("a revoked token was accepted")
+        } catch let failure as DeliveryFailure {
+            XCTAssertFalse(failure.isPermanent, "\(failure)")
+            XCTAssertTrue(failure.description.hasPrefix("HTTP 401 (POST /repos/example/deploy/statuses/"), failure.description)
+        }
+        try await Self.deliverStatus(receivers, store, commit: 2)
+        XCTAssertEqual(fake.calls.filter { $0.path.hasSuffix("/access_tokens") }.count, 2)
+        XCTAssertEqual(fake.calls.filter { $0.path.contains("/statuses/") }.map(\.authorized), [true, false, true])
     }
 
     func testARefusedAppFailsTheRowNamingTheCallAndNeverTheKey() async throws {
