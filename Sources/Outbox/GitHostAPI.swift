@@ -47,8 +47,7 @@ struct GitHostAPI: Sendable {
 
     /// `path` is below the API's root (`/repos/o/r/...`); `body` is sent as JSON with sorted keys.
     func request<Body: Encodable>(_ method: String, _ path: String, body: Body?, now: Date) async throws -> OutboundRequest {
-        let base = apiURL.hasSuffix("/") ? String(apiURL.dropLast()) : apiURL
-        let url = try httpURL(base + path, receiver: "\(provider.rawValue) API of \(repository)")
+        let url = try Self.endpoint(apiURL, path, receiver: "\(provider.rawValue) API of \(repository)")
         let credential = try await token.token(now: now)
         var headers = provider.headers(token: credential)
         var bytes: [UInt8] = []
@@ -61,6 +60,11 @@ struct GitHostAPI: Sendable {
         var request = OutboundRequest(method: method, url: url, headers: headers, body: bytes)
         request.credential = (token, credential)
         return request
+    }
+
+    /// `path` below an API root given with or without its trailing slash.
+    static func endpoint(_ apiURL: String, _ path: String, receiver: String) throws -> URL {
+        try httpURL((apiURL.hasSuffix("/") ? String(apiURL.dropLast()) : apiURL) + path, receiver: receiver)
     }
 
     func get(_ path: String, now: Date) async throws -> OutboundRequest {

@@ -83,23 +83,16 @@ actor GitHubAppInstallationToken: HostToken {
     /// Failures are the sender's kind: a refusal (a wrong key, app or installation: 401, 404) dead-letters the row
     /// at once with the call named; an unreachable GitHub is tried again.
     private nonisolated func fetch(now: Date) async throws -> Issued {
-        let base = apiURL.hasSuffix("/") ? String(apiURL.dropLast()) : apiURL
-        let url = try httpURL(base + "/app/installations/\(installationID)/access_tokens", receiver: "GitHub App")
+        let url = try GitHostAPI.endpoint(apiURL, "/app/installations/\(installationID)/access_tokens", receiver: "GitHub App")
         let what = "the GitHub App's installation token"
         let request = OutboundRequest(method: "POST", url: url, headers: GitHostProvider.github.headers(token: try jwt.token(now: now)),
                                       body: [])
-        switch await http.send(request) {
-        case .answered(let status, _, let body) where (200..<300).contains(status):
-            let decoder = JSONDecoder()
-            decoder.dateDecodingStrategy = .iso8601
-            guard let answer = try? decoder.decode(Answer.self, from: Data(body)) else {
-                throw DeliveryFailure.unexpectedAnswer("\(what): the answer is not the JSON expected")
-            }
-            return Issued(value: answer.token, expires: answer.expires_at)
-        case .answered(let status, let retryAfter, _):
-            throw DeliveryFailure.refused(status: status, retryAfter: retryAfter, call: "\(what), POST \(url.path)")
-        case .unreachable(let reason):
-            throw DeliveryFailure.unreachable("\(what): \(reason)")
+        let body = try await http.call(request, what: what).body
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        guard let answer = try? decoder.decode(Answer.self, from: Data(body)) else {
+            throw DeliveryFailure.unexpectedAnswer("\(what): the answer is not the JSON expected")
         }
+        return Issued(value: answer.token, expires: answer.expires_at)
     }
 }

@@ -12,22 +12,14 @@ public struct OutboundExchange: Sendable {
     /// One call whose answer must be 2xx. Anything else ends the delivery with the reason the sender records.
     @discardableResult
     func call(_ request: OutboundRequest, accepting: Set<Int> = []) async throws -> (status: Int, body: [UInt8]) {
-        let answer = await http.send(request)
-        if case .answered(401, _, _) = answer, let credential = request.credential,
-           await credential.token.refused(credential.value) {
+        do {
+            return try await http.call(request, accepting: accepting)
+        } catch let failed as DeliveryFailure {
+            guard case .refused(401, _, let call) = failed, let credential = request.credential,
+                  await credential.token.refused(credential.value) else { throw failed }
             // A renewable credential revoked before its time (an app reinstalled, its key rotated): the next attempt
             // carries a fresh one.
-            throw DeliveryFailure.unreachable("HTTP 401 (\(request.method) \(request.url.path)): the credential was refused; "
-                                              + "the next attempt asks for a new one")
-        }
-        switch answer {
-        case .answered(let status, _, let body) where (200..<300).contains(status) || accepting.contains(status):
-            return (status, body)
-        case .answered(let status, let retryAfter, _):
-            throw DeliveryFailure.refused(status: status, retryAfter: retryAfter,
-                                          call: "\(request.method) \(request.url.path)")
-        case .unreachable(let reason):
-            throw DeliveryFailure.unreachable(reason)
+            throw DeliveryFailure.unreachable("HTTP 401 (\(call)): the credential was refused; the next attempt asks for a new one")
         }
     }
 

@@ -25,6 +25,20 @@ final class OutboundHTTP: Sendable {
         self.timeout = timeout
     }
 
+    /// One call whose answer must be 2xx (or in `accepting`); anything else is thrown as the sender's kind of
+    /// failure. `what` names the call in that failure when its path alone does not say it.
+    func call(_ request: OutboundRequest, accepting: Set<Int> = [], what: String? = nil) async throws -> (status: Int, body: [UInt8]) {
+        switch await send(request) {
+        case .answered(let status, _, let body) where (200..<300).contains(status) || accepting.contains(status):
+            return (status, body)
+        case .answered(let status, let retryAfter, _):
+            throw DeliveryFailure.refused(status: status, retryAfter: retryAfter,
+                                          call: (what.map { $0 + ", " } ?? "") + "\(request.method) \(request.url.path)")
+        case .unreachable(let reason):
+            throw DeliveryFailure.unreachable((what.map { $0 + ": " } ?? "") + reason)
+        }
+    }
+
     func send(_ r: OutboundRequest) async -> OutboundAnswer {
         var request = URLRequest(url: r.url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
         request.httpMethod = r.method

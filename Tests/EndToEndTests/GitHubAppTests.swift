@@ -23,7 +23,7 @@ final class GitHubAppTests: XCTestCase {
             XCTAssertEqual(OpenSSLTool.base64URLDecoded(parts[0]).map { String(decoding: $0, as: UTF8.self) },
                            #"{"alg":"RS256","typ":"JWT"}"#)
             XCTAssertEqual(OpenSSLTool.base64URLDecoded(parts[1]).map { String(decoding: $0, as: UTF8.self) },
-                           #"{"exp":1800000540,"iat":1799999940,"#.dropLast() + ",\(claim)}")
+                           #"{"exp":1800000540,"iat":1799999940,\#(claim)}"#)
         }
         let other = try OpenSSLTool.rsaKeyPair()
         let jwt = try GitHubAppJWT(issuer: "1", key: SecretKey.privateKey(pem: keys.privatePEM)).token(now: now)
